@@ -1,0 +1,3 @@
+export * from './catalogue.js';
+export * from './runs.js';
+export * from './operations.js';

@@ -1,0 +1,49 @@
+import { ENTITIES } from '../config/schema.js';
+import { getItem } from '../db/catalogue.js';
+import { describeVersion } from '../apply/version.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import { oneOf, parseCommand } from './args.js';
+import type { Command } from './command.js';
+import { printHelp } from './output.js';
+import { openRuntime } from './runtime.js';
+
+export const getCommand: Command = {
+  name: 'get',
+  summary: 'Show the stored state of a track, release or artist in one country',
+  help: `Usage: feedline get <track|release|artist> <id> --country CC [--source S] [--json]
+
+Prints status (live or taken_down), titles, the version that last wrote the item, when it
+was taken down and why. --source defaults to FEEDLINE_SOURCE (the CSV provider); for DDEX
+items give the sender's PartyId. Exit code 4 when the item is unknown.`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseCommand('get', argv, {
+      country: { type: 'string' }, source: { type: 'string' }, json: { type: 'boolean' },
+    }, { min: 2, max: 2 });
+    if (values.help) return printHelp(ctx, this.help);
+    const entity = oneOf('entity', positionals[0], ENTITIES)!;
+    if (!values.country) throw new UsageError('get: --country is required (state is kept per country)');
+    const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
+    try {
+      const source = values.source ?? ctx.config.source;
+      const item = await getItem(runtime.db.orm, entity, source, positionals[1]!, values.country.toUpperCase());
+      if (!item) throw new NotFoundError(`no ${entity} ${positionals[1]} from ${source} in ${values.country.toUpperCase()}`);
+      const { record, versionTitle, ...shown } = item;
+      const version = describeVersion(BigInt(item.version));
+      if (values.json) {
+        ctx.out.json({ ...shown, versionTitle, versionOf: version, record });
+      } else {
+        ctx.out.line([
+          `${entity} ${item.id} (${source}, ${item.country}): ${item.status}${item.takedownReason ? ` (${item.takedownReason})` : ''}`,
+          `  title:         ${item.displayTitle ?? item.title ?? ''}`,
+          `  explicit:      ${item.explicit ?? ''}`,
+          `  version:       ${item.version} (${version.kind} feed of ${version.effectiveAt}, line ${version.line}; run ${item.runId})`,
+          `  updated at:    ${item.updatedAt}`,
+          ...(item.takenDownAt ? [`  taken down at: ${item.takenDownAt}`] : []),
+        ].join('\n'));
+      }
+      return 0;
+    } finally {
+      await runtime.close();
+    }
+  },
+};

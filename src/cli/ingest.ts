@@ -1,0 +1,103 @@
+import { ENTITIES, FEED_KINDS } from '../config/schema.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { ingestFeed, waitForRun } from '../ingest/ingest.js';
+import type { Run } from '../db/runs.js';
+import { dateFlag, oneOf, parseCommand } from './args.js';
+import type { Command } from './command.js';
+import { printHelp, progressBar } from './output.js';
+import { batchSink, openRuntime } from './runtime.js';
+
+export const ingestCommand: Command = {
+  name: 'ingest',
+  summary: 'Apply one feed file (path or URL) and wait until it is live',
+  help: `Usage: feedline ingest <path|url> [options]
+
+Archives the file by content hash, checks it is a whole feed, parses it into batches and
+applies them (through the queue when REDIS_URL is set, in this process otherwise). Entity,
+kind, country and date come from the conventional name GB_track_updates_20261120.csv.gz
+unless given.
+
+Options:
+  --entity track|release|artist
+  --kind full|updates
+  --country CC             ISO 3166 alpha-2, e.g. GB
+  --date YYYY-MM-DD        the feed's date
+  --published-at ISO       when the provider published it (default: date at FEEDLINE_PUBLICATION_HOUR)
+  --source NAME            the provider (default: FEEDLINE_SOURCE)
+  --force                  re-apply content ingested before (the version guard still applies)
+  --no-wait                return once the batches are queued
+  --json                   print one JSON object instead of a summary
+
+Exit codes: 0 applied, queued or duplicate; 3 feed rejected; 2 usage; 4 file not found; 5 database or Redis unreachable.`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseCommand('ingest', argv, {
+      entity: { type: 'string' }, kind: { type: 'string' }, country: { type: 'string' }, date: { type: 'string' },
+      'published-at': { type: 'string' }, source: { type: 'string' }, force: { type: 'boolean' },
+      'no-wait': { type: 'boolean' }, json: { type: 'boolean' },
+    }, { min: 1, max: 1 });
+    if (values.help) return printHelp(ctx, this.help);
+    const publishedAt = values['published-at'] === undefined ? undefined : new Date(values['published-at']);
+    if (publishedAt && Number.isNaN(publishedAt.getTime())) throw new UsageError('--published-at must be an ISO 8601 time');
+    const feed = {
+      entity: oneOf('entity', values.entity, ENTITIES),
+      kind: oneOf('kind', values.kind, FEED_KINDS),
+      country: values.country?.toUpperCase(),
+      date: dateFlag('date', values.date),
+    };
+    const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'if-configured' });
+    const bar = progressBar(!values.json);
+    try {
+      const sink = batchSink(runtime);
+      runtime.defer(() => sink.close());
+      const ingestCtx = { config: ctx.config, db: runtime.db, sink, logger: ctx.logger, onProgress: bar.update };
+      const outcome = await ingestFeed(ingestCtx, {
+        input: positionals[0]!, feed, source: values.source, publishedAt, force: values.force,
+      });
+      let run = outcome.run;
+      if (outcome.status === 'queued' && !values['no-wait']) run = await waitForRun(ingestCtx, run.id);
+      bar.stop();
+      const status = outcome.status === 'queued' ? run.status : outcome.status;
+      const summary = summarise(run, status);
+      if (values.json) ctx.out.json(summary);
+      else ctx.out.line(describe(summary, outcome.status === 'rejected' ? outcome.reason : undefined));
+      return status === 'rejected' ? ExitCode.feedRejected : ExitCode.ok;
+    } finally {
+      bar.stop();
+      await runtime.close();
+    }
+  },
+};
+
+function summarise(run: Run, status: string) {
+  return {
+    runId: run.id,
+    status,
+    ...(status === 'duplicate' ? { duplicateOf: run.id, duplicateStatus: run.status } : {}),
+    file: run.fileName,
+    sha256: run.fileSha256,
+    entity: run.entity,
+    kind: run.kind,
+    country: run.country,
+    feedDate: run.feedDate,
+    rows: run.rows,
+    inserted: run.inserted,
+    updated: run.updated,
+    takenDown: run.takenDown,
+    unchanged: run.unchanged,
+    quarantined: run.quarantined,
+    batches: run.batchesTotal,
+    error: run.error,
+    seconds: run.appliedAt ? (Date.parse(run.appliedAt) - Date.parse(run.createdAt)) / 1000 : null,
+  };
+}
+
+function describe(s: ReturnType<typeof summarise>, reason?: string): string {
+  switch (s.status) {
+    case 'duplicate':
+      return `duplicate: ${s.file} has the same content as run ${s.duplicateOf} (${s.duplicateStatus}); nothing changed. Use --force to re-apply.`;
+    case 'rejected':
+      return `rejected: ${reason ?? s.error} (run ${s.runId}; nothing applied)`;
+    default:
+      return `run ${s.runId} ${s.status}: ${s.rows} rows, ${s.inserted} inserted, ${s.updated} updated, ${s.takenDown} taken down, ${s.unchanged} unchanged, ${s.quarantined} quarantined${s.seconds === null ? '' : ` in ${s.seconds.toFixed(1)} s`}${s.quarantined > 0 ? ` (see: feedline quarantine ${s.runId})` : ''}`;
+  }
+}

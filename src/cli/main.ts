@@ -1,0 +1,83 @@
+// The feedline executable: picks the subcommand, loads configuration once, and is the one
+// place that turns errors into exit codes (README "Exit codes").
+import { loadConfig } from '../config/load.js';
+import { ENV } from '../config/schema.js';
+import { ExitCode, FeedlineError, NotFoundError, UsageError, coerceError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { Command } from './command.js';
+import { getCommand } from './get.js';
+import { ingestCommand } from './ingest.js';
+import { migrateCommand } from './migrate.js';
+import { stdout } from './output.js';
+import { quarantineCommand, runsCommand } from './runs.js';
+import { workerCommand } from './worker.js';
+
+const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand];
+
+/** After a stop signal, the process gets this long to close before it is forced out. */
+const FORCED_EXIT_MS = 60_000;
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const envWidth = Math.max(...Object.keys(ENV).map((n) => n.length));
+  return `feedline: keeps the catalogue in step with the provider's feeds, within the licence window.
+
+Usage: feedline <command> [options]      feedline <command> --help
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Environment (all optional; see .env.example):
+${Object.entries(ENV).map(([name, [, fallback, help]]) => `  ${name.padEnd(envWidth)}  ${help}${fallback ? ` [${fallback}]` : ''}`).join('\n')}
+
+Exit codes: 0 ok, 1 unexpected error, 2 usage or configuration error, 3 feed rejected,
+4 not found, 5 PostgreSQL or Redis unreachable; status and sla add their own (see --help).`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    stdout.line(usage());
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  let logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+  try {
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    const config = loadConfig();
+    logger = createLogger({ level: config.logLevel });
+    const stopping = new Promise<string>((resolve) => {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          setTimeout(() => {
+            logger.error({ signal }, 'shutdown took too long; exiting');
+            process.exit(ExitCode.unexpected);
+          }, FORCED_EXIT_MS).unref();
+          resolve(signal);
+        });
+      }
+    });
+    return await command.run(rest, { config, logger, out: stdout, stopping });
+  } catch (thrown) {
+    const err = asFeedlineError(thrown);
+    if (err) {
+      process.stderr.write(`feedline ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const cause = coerceError(thrown);
+    logger.fatal({ err: cause }, 'unexpected error');
+    process.stderr.write(`feedline ${name}: unexpected error: ${cause.message}\n`);
+    return ExitCode.unexpected;
+  } finally {
+    logger.flush();
+  }
+}
+
+function asFeedlineError(thrown: unknown): FeedlineError | undefined {
+  if (thrown instanceof FeedlineError) return thrown;
+  const code = (thrown as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT') return new NotFoundError(`no such file: ${(thrown as NodeJS.ErrnoException).path ?? ''}`);
+  return undefined;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,60 @@
+// What a command runs on: config, logger, database (migrated), Redis when configured.
+// Resources register a closer as they open and close in reverse order.
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { migrate } from '../db/migrate.js';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { openRedis } from '../queue/redis.js';
+import { inlineSink, queueSink, type BatchSink } from '../queue/sink.js';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  redis: Redis | undefined;
+  /** Registers a resource to close, after everything opened later. */
+  defer(close: () => Promise<unknown> | unknown): void;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, logger: Logger, options: { redis: 'if-configured' | 'required' | 'never'; poolSize?: number }): Promise<Runtime> {
+  const closers: (() => Promise<unknown> | unknown)[] = [];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) {
+      try {
+        await closer();
+      } catch (err) {
+        logger.warn({ err }, 'error while closing');
+      }
+    }
+  };
+  try {
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home, poolSize: options.poolSize });
+    closers.push(() => db.close());
+    // Migrations run before anything else, one process at a time (src/db/migrate.ts).
+    await migrate(db);
+    let redis: Redis | undefined;
+    if (options.redis === 'required' && !config.redisUrl) {
+      throw new UsageError('REDIS_URL is not set: this command needs the queue');
+    }
+    if (options.redis !== 'never' && config.redisUrl) {
+      const connected = await openRedis(config.redisUrl, options.redis === 'required' ? 'worker' : 'producer');
+      redis = connected;
+      closers.push(() => connected.quit());
+    }
+    return { config, logger, db, redis, defer: (c) => closers.push(c), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** The queue when Redis is configured, otherwise the in-process apply. */
+export function batchSink(runtime: Runtime): BatchSink {
+  const { config } = runtime;
+  return runtime.redis
+    ? queueSink(runtime.redis, { prefix: config.queuePrefix, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches })
+    : inlineSink(runtime.db);
+}

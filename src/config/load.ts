@@ -1,0 +1,124 @@
+// Reads the environment once, validates every variable in one pass and reports all
+// problems together, each naming its variable. Values from `*_FILE` variables (container
+// secrets) are read here too. Nothing runs on import.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { ENTITIES, ENV, FEED_KINDS, type Config, type EnvName, type Entity, type FeedKind, type FeedSpec } from './schema.js';
+
+type Env = Record<string, string | undefined>;
+type Parsed = { [K in EnvName]: z.output<(typeof ENV)[K][0]> };
+
+const SECRET_FILE_VARS = ['FEEDLINE_OAUTH_CONSUMER_KEY', 'FEEDLINE_OAUTH_CONSUMER_SECRET', 'FEEDLINE_DASHBOARD_TOKEN', 'FEEDLINE_DASHBOARD_PASSWORD', 'DATABASE_URL', 'REDIS_URL'] as const;
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Record<EnvName, string>> = {}): Config {
+  const problems: string[] = [];
+  const raw: Env = { ...env, ...overrides };
+  for (const name of SECRET_FILE_VARS) {
+    const file = raw[`${name}_FILE`];
+    if (file && raw[name] === undefined) {
+      try {
+        raw[name] = readFileSync(file, 'utf8').trim();
+      } catch (err) {
+        problems.push(`${name}_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }
+  }
+
+  const parsed: Partial<Parsed> = {};
+  for (const [name, [schema, fallback]] of Object.entries(ENV) as [EnvName, (typeof ENV)[EnvName]][]) {
+    const value = raw[name] === '' && fallback !== '' ? undefined : raw[name];
+    const result = (schema as z.ZodType).safeParse(value ?? fallback);
+    if (result.success) (parsed as Record<string, unknown>)[name] = result.data;
+    else problems.push(`${name}: ${result.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  const p = parsed as Parsed;
+
+  const feeds: FeedSpec[] = [];
+  for (const pair of p.FEEDLINE_FEEDS ?? []) {
+    const [entity, kind] = pair.split('/');
+    if (!ENTITIES.includes(entity as Entity) || !FEED_KINDS.includes(kind as FeedKind)) {
+      problems.push(`FEEDLINE_FEEDS: "${pair}" is not entity/kind (entity: ${ENTITIES.join('|')}, kind: ${FEED_KINDS.join('|')})`);
+      continue;
+    }
+    for (const country of p.FEEDLINE_COUNTRIES ?? []) feeds.push({ entity: entity as Entity, kind: kind as FeedKind, country });
+  }
+  if (p.FEEDLINE_SLA_WARNING_HOURS !== undefined && p.FEEDLINE_SLA_HOURS !== undefined && p.FEEDLINE_SLA_WARNING_HOURS >= p.FEEDLINE_SLA_HOURS) {
+    problems.push('FEEDLINE_SLA_WARNING_HOURS: must be less than FEEDLINE_SLA_HOURS');
+  }
+  if ((p.FEEDLINE_DASHBOARD_USER === undefined) !== (p.FEEDLINE_DASHBOARD_PASSWORD === undefined)) {
+    problems.push('FEEDLINE_DASHBOARD_USER and FEEDLINE_DASHBOARD_PASSWORD: set both or neither');
+  }
+  if (problems.length > 0) {
+    throw new UsageError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+
+  return deepFreeze({
+    databaseUrl: p.DATABASE_URL,
+    redisUrl: p.REDIS_URL,
+    home: path.resolve(p.FEEDLINE_HOME),
+    logLevel: p.LOG_LEVEL,
+    source: p.FEEDLINE_SOURCE,
+    batchSize: p.FEEDLINE_BATCH_SIZE,
+    maxQueuedBatches: p.FEEDLINE_MAX_QUEUED_BATCHES,
+    workerConcurrency: p.FEEDLINE_WORKER_CONCURRENCY,
+    jobAttempts: p.FEEDLINE_JOB_ATTEMPTS,
+    queuePrefix: p.FEEDLINE_QUEUE_PREFIX,
+    maxInflatedBytes: p.FEEDLINE_MAX_INFLATED_BYTES,
+    maxFieldBytes: p.FEEDLINE_MAX_FIELD_BYTES,
+    publicationHour: p.FEEDLINE_PUBLICATION_HOUR,
+    sla: {
+      windowHours: p.FEEDLINE_SLA_HOURS,
+      warningHours: p.FEEDLINE_SLA_WARNING_HOURS,
+      sweepCron: p.FEEDLINE_SLA_SWEEP_CRON,
+      quarantineAlertShare: p.FEEDLINE_QUARANTINE_ALERT_SHARE,
+    },
+    webhooks: { urls: p.FEEDLINE_WEBHOOK_URLS, timeoutMs: p.FEEDLINE_WEBHOOK_TIMEOUT_MS },
+    provider: {
+      baseUrl: p.FEEDLINE_PROVIDER_BASE_URL,
+      consumerKey: p.FEEDLINE_OAUTH_CONSUMER_KEY,
+      consumerSecret: p.FEEDLINE_OAUTH_CONSUMER_SECRET,
+      feeds,
+      fullFeedDays: p.FEEDLINE_FULL_FEED_DAYS,
+      scheduleCron: p.FEEDLINE_SCHEDULE_CRON,
+      timezone: p.FEEDLINE_TIMEZONE,
+      giveUpHours: p.FEEDLINE_GIVE_UP_HOURS,
+      maxBacklogDays: p.FEEDLINE_MAX_BACKLOG_DAYS,
+      startDate: p.FEEDLINE_START_DATE,
+      fetchTimeoutMs: p.FEEDLINE_FETCH_TIMEOUT_MS,
+      fetchRetries: p.FEEDLINE_FETCH_RETRIES,
+      allowHttp: p.FEEDLINE_ALLOW_HTTP,
+      caFile: p.FEEDLINE_CA_FILE,
+      archiveRetentionDays: p.FEEDLINE_ARCHIVE_RETENTION_DAYS,
+      reconcileMaxShare: p.FEEDLINE_RECONCILE_MAX_SHARE,
+    },
+    ddexDropDir: p.FEEDLINE_DDEX_DROP_DIR,
+    http: {
+      host: p.FEEDLINE_HTTP_HOST,
+      port: p.FEEDLINE_HTTP_PORT,
+      token: p.FEEDLINE_DASHBOARD_TOKEN,
+      user: p.FEEDLINE_DASHBOARD_USER,
+      password: p.FEEDLINE_DASHBOARD_PASSWORD,
+      shutdownGraceMs: p.FEEDLINE_SHUTDOWN_GRACE_MS,
+    },
+  });
+}
+
+/** Where a URL points, without its credentials: for error messages and logs. */
+export function describeUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    return `${u.hostname}:${u.port || (u.protocol.startsWith('redis') ? '6379' : '5432')}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

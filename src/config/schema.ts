@@ -1,0 +1,119 @@
+// The validated shape of feedline's configuration. Everything that reads settings
+// takes a `Config`; nothing else reads process.env (src/config/load.ts does, once).
+import { z } from 'zod';
+
+export const ENTITIES = ['track', 'release', 'artist'] as const;
+export type Entity = (typeof ENTITIES)[number];
+export const FEED_KINDS = ['full', 'updates'] as const;
+export type FeedKind = (typeof FEED_KINDS)[number];
+
+const countryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as GB');
+const positiveInt = z.coerce.number().int().positive();
+const hours = z.coerce.number().positive();
+const boolFlag = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const url = z.string().url();
+
+/**
+ * Environment variables: name -> [schema, default, help]. The README and `feedline --help`
+ * print this table, so a setting is documented where it is defined.
+ */
+export const ENV = {
+  DATABASE_URL: [url.optional(), undefined, 'PostgreSQL URL. Unset: embedded PGlite in $FEEDLINE_HOME/pgdata.'],
+  REDIS_URL: [url.optional(), undefined, 'Redis URL for BullMQ. Unset: batches are applied in-process, no queue.'],
+  FEEDLINE_HOME: [z.string().min(1), './.feedline', 'Local data directory: embedded database, raw feed archive.'],
+  LOG_LEVEL: [z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level.'],
+  FEEDLINE_SOURCE: [z.string().regex(/^[A-Za-z0-9._-]+$/), '7digital', 'Name of the CSV provider; the default --source.'],
+  FEEDLINE_BATCH_SIZE: [positiveInt.max(100_000), '5000', 'Rows per batch (one BullMQ job, one transaction).'],
+  FEEDLINE_MAX_QUEUED_BATCHES: [positiveInt, '8', 'Backpressure: batches waiting in Redis before parsing pauses.'],
+  FEEDLINE_WORKER_CONCURRENCY: [positiveInt.max(64), '2', 'Batches one worker process applies at once.'],
+  FEEDLINE_JOB_ATTEMPTS: [positiveInt.max(100), '5', 'Attempts per batch before its rows are quarantined one by one.'],
+  FEEDLINE_QUEUE_PREFIX: [z.string().regex(/^[A-Za-z0-9_-]+$/), 'feedline', 'BullMQ key prefix in Redis.'],
+  FEEDLINE_MAX_INFLATED_BYTES: [positiveInt, String(20 * 1024 ** 3), 'A gzip feed inflating beyond this is rejected (gzip bomb guard).'],
+  FEEDLINE_MAX_FIELD_BYTES: [positiveInt, String(1024 * 1024), 'A CSV field longer than this quarantines its row.'],
+  FEEDLINE_PUBLICATION_HOUR: [z.coerce.number().int().min(0).max(23), '6', 'UTC hour the provider publishes a day\'s feed (SLA start).'],
+  FEEDLINE_SLA_HOURS: [hours, '24', 'Licence window from publication to live (FEEDS.md).'],
+  FEEDLINE_SLA_WARNING_HOURS: [hours, '20', 'Age at which a pending change raises a warning.'],
+  FEEDLINE_SLA_SWEEP_CRON: [z.string(), '* * * * *', 'How often the SLA sweep recomputes from PostgreSQL.'],
+  FEEDLINE_QUARANTINE_ALERT_SHARE: [z.coerce.number().min(0).max(1), '0.01', 'Quarantined share of a feed that raises an alert.'],
+  FEEDLINE_WEBHOOK_URLS: [list, '', 'Comma-separated URLs that receive alerts as JSON (Slack-compatible `text`).'],
+  FEEDLINE_WEBHOOK_TIMEOUT_MS: [positiveInt, '5000', 'Timeout of one webhook POST.'],
+  FEEDLINE_PROVIDER_BASE_URL: [url.optional(), undefined, 'Provider feeds API base, e.g. https://feeds.example.com/1.2.'],
+  FEEDLINE_OAUTH_CONSUMER_KEY: [z.string().optional(), undefined, 'OAuth 1.0a consumer key (or FEEDLINE_OAUTH_CONSUMER_KEY_FILE).'],
+  FEEDLINE_OAUTH_CONSUMER_SECRET: [z.string().optional(), undefined, 'OAuth 1.0a consumer secret (or FEEDLINE_OAUTH_CONSUMER_SECRET_FILE).'],
+  FEEDLINE_FEEDS: [list, 'track/updates,release/updates,track/full,release/full', 'Feeds pulled: entity/kind pairs.'],
+  FEEDLINE_COUNTRIES: [list.pipe(z.array(countryCode)), 'GB', 'Countries pulled for every feed.'],
+  FEEDLINE_FULL_FEED_DAYS: [z.string(), '* * 1', 'Days a full feed is published, as cron day fields (day-of-month month day-of-week): Mondays.'],
+  FEEDLINE_SCHEDULE_CRON: [z.string(), '*/10 * * * *', 'How often the scheduler looks for due feeds.'],
+  FEEDLINE_TIMEZONE: [z.string(), 'UTC', 'Time zone of the schedules.'],
+  FEEDLINE_GIVE_UP_HOURS: [hours, '6', 'Hours after publication a feed may be absent (404) before it counts as missing.'],
+  FEEDLINE_MAX_BACKLOG_DAYS: [positiveInt, '14', 'Missed days caught up automatically; beyond this, alert and wait.'],
+  FEEDLINE_START_DATE: [z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(), undefined, 'First feed date to pull when a feed has no cursor (default: today).'],
+  FEEDLINE_FETCH_TIMEOUT_MS: [positiveInt, '60000', 'Timeout for a feed download to start and between body chunks.'],
+  FEEDLINE_FETCH_RETRIES: [z.coerce.number().int().min(0), '5', 'Retries of a network error, 5xx or 429 within one fetch.'],
+  FEEDLINE_ALLOW_HTTP: [boolFlag, 'false', 'Allow plain http feed URLs (local testing only).'],
+  FEEDLINE_CA_FILE: [z.string().optional(), undefined, 'Extra CA certificate (PEM) trusted for the provider.'],
+  FEEDLINE_ARCHIVE_RETENTION_DAYS: [positiveInt, '90', 'Days raw feed files are kept in the archive.'],
+  FEEDLINE_RECONCILE_MAX_SHARE: [z.coerce.number().min(0).max(1), '0.02', 'A full feed may take down at most this share of live items unconfirmed.'],
+  FEEDLINE_DDEX_DROP_DIR: [z.string().optional(), undefined, 'Directory watched by `serve` for DDEX deliveries.'],
+  FEEDLINE_HTTP_HOST: [z.string(), '127.0.0.1', 'Address of the HTTP server (health, metrics, dashboards).'],
+  FEEDLINE_HTTP_PORT: [z.coerce.number().int().min(0).max(65535), '8080', 'Port of the HTTP server.'],
+  FEEDLINE_DASHBOARD_TOKEN: [z.string().min(16).optional(), undefined, 'Bearer token for the dashboards and /metrics.'],
+  FEEDLINE_DASHBOARD_USER: [z.string().optional(), undefined, 'Basic-auth user for the dashboards (with FEEDLINE_DASHBOARD_PASSWORD).'],
+  FEEDLINE_DASHBOARD_PASSWORD: [z.string().min(8).optional(), undefined, 'Basic-auth password for the dashboards.'],
+  FEEDLINE_SHUTDOWN_GRACE_MS: [positiveInt, '30000', 'On SIGTERM, how long in-flight work may take before it is returned to the queue.'],
+} as const satisfies Record<string, readonly [z.ZodType, string | undefined, string]>;
+
+export type EnvName = keyof typeof ENV;
+
+export interface FeedSpec {
+  entity: Entity;
+  kind: FeedKind;
+  country: string;
+}
+
+/** The resolved configuration: frozen, typed apart from the raw environment. */
+export interface Config {
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  home: string;
+  logLevel: string;
+  source: string;
+  batchSize: number;
+  maxQueuedBatches: number;
+  workerConcurrency: number;
+  jobAttempts: number;
+  queuePrefix: string;
+  maxInflatedBytes: number;
+  maxFieldBytes: number;
+  publicationHour: number;
+  sla: { windowHours: number; warningHours: number; sweepCron: string; quarantineAlertShare: number };
+  webhooks: { urls: string[]; timeoutMs: number };
+  provider: {
+    baseUrl: string | undefined;
+    consumerKey: string | undefined;
+    consumerSecret: string | undefined;
+    feeds: FeedSpec[];
+    fullFeedDays: string;
+    scheduleCron: string;
+    timezone: string;
+    giveUpHours: number;
+    maxBacklogDays: number;
+    startDate: string | undefined;
+    fetchTimeoutMs: number;
+    fetchRetries: number;
+    allowHttp: boolean;
+    caFile: string | undefined;
+    archiveRetentionDays: number;
+    reconcileMaxShare: number;
+  };
+  ddexDropDir: string | undefined;
+  http: {
+    host: string;
+    port: number;
+    token: string | undefined;
+    user: string | undefined;
+    password: string | undefined;
+    shutdownGraceMs: number;
+  };
+}

@@ -1,0 +1,137 @@
+// The version-guarded merge of a batch into a catalogue table (DESIGN.md invariants 2-4),
+// and reads of catalogue state. Built from the constant column lists in
+// src/parse/columns.ts; feed values only ever travel as the one JSON parameter.
+import { sql, type SQL } from 'drizzle-orm';
+import type { Entity } from '../config/schema.js';
+import { ENTITY_FIELDS, ENTITY_TABLE, PG_TYPE } from '../parse/columns.js';
+import type { ChangeRow } from '../parse/rows.js';
+import { query, type Orm } from './client.js';
+
+export interface MergeTarget {
+  runId: number;
+  entity: Entity;
+  source: string;
+  /** Used for rows that carry no country of their own. */
+  country: string;
+  /** Decimal text of the run's version base (src/apply/version.ts). */
+  versionBase: string;
+}
+
+export interface MergeCounts {
+  inserted: number;
+  updated: number;
+  takenDown: number;
+}
+
+/** Value columns of an entity's table: every feed column but the id, plus display_title. */
+function valueColumns(entity: Entity): { name: string; type: string }[] {
+  const columns = ENTITY_FIELDS[entity].filter((f) => f.column !== 'id').map((f) => ({ name: f.column, type: PG_TYPE[f.type] }));
+  if (ENTITY_TABLE[entity].titled) columns.push({ name: 'display_title', type: 'text' });
+  return columns;
+}
+
+/**
+ * One statement: dedupe the batch per key (last line wins), upsert where the stored
+ * version is older, write a takedown audit row per tombstone written, and count.
+ * Parameters: the rows as JSON, run id, entity, source, default country, version base.
+ */
+export function mergeStatement(target: MergeTarget, rows: readonly ChangeRow[]): SQL {
+  const table = sql.raw(ENTITY_TABLE[target.entity].table);
+  const columns = valueColumns(target.entity);
+  const recordType = sql.raw(['line integer', 'action text', 'id text', 'country text', 'reason text', 'raw jsonb', ...columns.map((c) => `${c.name} ${c.type}`)].join(', '));
+  const names = sql.raw(columns.map((c) => c.name).join(', '));
+  const incomingNames = sql.raw(columns.map((c) => `i.${c.name}`).join(', '));
+  const assignments = sql.raw(columns.map((c) => `${c.name} = excluded.${c.name}`).join(', '));
+  return sql`
+    with input as (
+      select t.*, coalesce(t.country, ${target.country}) as territory
+      from json_to_recordset(${JSON.stringify(rows)}::json) as t(${recordType})
+    ),
+    incoming as (
+      select distinct on (id, territory) * from input order by id, territory, line desc
+    ),
+    written as (
+      insert into ${table} as cur (source, country, id, status, takedown_reason, change_version, taken_down_at, updated_at, run_id, raw, ${names})
+      select ${target.source}, i.territory, i.id,
+        case when i.action = 'D' then 'taken_down' else 'live' end,
+        case when i.action = 'D' then coalesce(i.reason, 'feed_delete') end,
+        ${target.versionBase}::bigint + i.line,
+        case when i.action = 'D' then now() end,
+        now(), ${target.runId}, i.raw, ${incomingNames}
+      from incoming i
+      on conflict (source, country, id) do update set
+        status = excluded.status,
+        takedown_reason = excluded.takedown_reason,
+        change_version = excluded.change_version,
+        -- A tombstone keeps the moment it first went down; going live clears it.
+        taken_down_at = case when excluded.status = 'taken_down' then coalesce(cur.taken_down_at, excluded.taken_down_at) end,
+        updated_at = excluded.updated_at, run_id = excluded.run_id, raw = excluded.raw, ${assignments}
+      where cur.change_version < excluded.change_version
+      returning cur.id, cur.country, cur.status, cur.takedown_reason, cur.change_version, (cur.xmax = 0) as inserted
+    ),
+    audited as (
+      insert into takedown_audit (run_id, entity, source, country, item_id, line, reason, published_at, received_at)
+      select ${target.runId}, ${target.entity}, ${target.source}, w.country, w.id,
+        (w.change_version - ${target.versionBase}::bigint)::integer, w.takedown_reason, r.published_at, r.created_at
+      from written w join feed_runs r on r.id = ${target.runId}
+      where w.status = 'taken_down'
+      returning 1
+    )
+    select
+      count(*) filter (where inserted and status = 'live')::integer as inserted,
+      count(*) filter (where not inserted and status = 'live')::integer as updated,
+      count(*) filter (where status = 'taken_down')::integer as "takenDown"
+    from written`;
+}
+
+export async function mergeBatch(db: Pick<Orm, 'execute'>, target: MergeTarget, rows: readonly ChangeRow[]): Promise<MergeCounts> {
+  if (rows.length === 0) return { inserted: 0, updated: 0, takenDown: 0 };
+  const [counts] = await query<MergeCounts>(db, mergeStatement(target, rows));
+  return counts ?? { inserted: 0, updated: 0, takenDown: 0 };
+}
+
+export interface CatalogueItem {
+  entity: Entity;
+  source: string;
+  id: string;
+  country: string;
+  status: 'live' | 'taken_down';
+  title: string | null;
+  versionTitle: string | null;
+  explicit: boolean | null;
+  displayTitle: string | null;
+  takedownReason: string | null;
+  version: string;
+  takenDownAt: string | null;
+  updatedAt: string;
+  runId: number | null;
+  record: Record<string, unknown>;
+}
+
+/** An item's state in one country; DDEX items fall back to their worldwide (`WW`) row. */
+export async function getItem(db: Pick<Orm, 'execute'>, entity: Entity, source: string, id: string, country: string): Promise<CatalogueItem | undefined> {
+  const table = sql.raw(ENTITY_TABLE[entity].table);
+  const [row] = await query<Record<string, unknown>>(db, sql`
+    select to_jsonb(c) as record, c.change_version::text as version from ${table} c
+    where source = ${source} and id = ${id} and country in (${country}, 'WW')
+    order by (country = 'WW') limit 1`);
+  if (!row) return undefined;
+  const record = (typeof row.record === 'string' ? JSON.parse(row.record) : row.record) as Record<string, unknown>;
+  return {
+    entity,
+    source,
+    id,
+    country: record.country as string,
+    status: record.status as CatalogueItem['status'],
+    title: (record.title ?? record.name ?? null) as string | null,
+    versionTitle: (record.version_title ?? null) as string | null,
+    explicit: (record.explicit ?? null) as boolean | null,
+    displayTitle: (record.display_title ?? null) as string | null,
+    takedownReason: (record.takedown_reason ?? null) as string | null,
+    version: String(row.version),
+    takenDownAt: (record.taken_down_at ?? null) as string | null,
+    updatedAt: record.updated_at as string,
+    runId: record.run_id === null ? null : Number(record.run_id),
+    record,
+  };
+}

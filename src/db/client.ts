@@ -1,0 +1,143 @@
+// The database seam: one drizzle database over either postgres.js (DATABASE_URL set) or
+// embedded PGlite (the default). Everything else takes a `Database` and never asks which.
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, unlinkSync, constants } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type SQL } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import postgres from 'postgres';
+import { describeUrl } from '../config/load.js';
+import { UnreachableError, UsageError, isConnectionError } from '../errors.js';
+import * as schema from '../../schema/index.js';
+
+export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  orm: Orm;
+  kind: 'postgres' | 'pglite';
+  /** Where it lives, without credentials: for messages. */
+  where: string;
+  /** Runs `fn` holding a session-level advisory lock (migrations, one scheduler tick). */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl: string | undefined;
+  home: string;
+  /** Connections in the postgres.js pool. */
+  poolSize?: number;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 4) : openPglite(options.home);
+}
+
+/** Rows of a raw statement, whichever driver ran it. */
+export async function query<T>(db: Pick<Orm, 'execute'>, statement: SQL): Promise<T[]> {
+  const result = (await db.execute(statement)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const where = describeUrl(url);
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
+  try {
+    await client`select 1`;
+  } catch (err) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    if (isConnectionError(err) || (err as { code?: string }).code === '3D000') throw new UnreachableError('PostgreSQL', where, { cause: err });
+    throw err;
+  }
+  const orm = drizzlePostgres(client, { schema }) as unknown as Orm;
+  return {
+    orm,
+    kind: 'postgres',
+    where,
+    async withLock(key, fn) {
+      const reserved = await client.reserve();
+      try {
+        await reserved`select pg_advisory_lock(hashtext(${key}))`;
+        return await fn();
+      } finally {
+        await reserved`select pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
+        reserved.release();
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+/**
+ * PGlite is a single-process database: a second process opening the same directory
+ * would corrupt it, so a pid lock file guards it (a stale one, whose process is gone,
+ * is taken over).
+ */
+async function openPglite(home: string): Promise<Database> {
+  const dataDir = path.join(home, 'pgdata');
+  mkdirSync(home, { recursive: true });
+  const release = acquirePidLock(path.join(home, 'pgdata.lock'));
+  let pg: PGlite;
+  try {
+    pg = new PGlite(dataDir);
+    await pg.waitReady;
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const orm = drizzlePglite(pg, { schema }) as unknown as Orm;
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    orm,
+    kind: 'pglite',
+    where: dataDir,
+    // One process owns PGlite, so an in-process mutex is the advisory lock.
+    withLock(_key, fn) {
+      const run = tail.then(fn, fn);
+      tail = run.catch(() => {});
+      return run;
+    },
+    async close() {
+      await pg.close();
+      release();
+    },
+  };
+}
+
+function acquirePidLock(file: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try { unlinkSync(file); } catch { /* already gone */ }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new UsageError(`the embedded database in ${path.dirname(file)} is in use by process ${owner}; stop it, or set DATABASE_URL to share a PostgreSQL server`);
+      }
+      unlinkSync(file);
+    }
+  }
+  throw new UsageError(`cannot lock the embedded database at ${file}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export { sql };

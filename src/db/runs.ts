@@ -1,0 +1,195 @@
+// The run ledger: feed runs, their batches and quarantined rows. PostgreSQL keeps all of
+// it so that Redis can lose everything and a run still completes (DESIGN.md invariant 1).
+import { sql } from 'drizzle-orm';
+import type { Entity } from '../config/schema.js';
+import type { ParsedBatch } from '../parse/rows.js';
+import { query, type Orm } from './client.js';
+
+type Executor = Pick<Orm, 'execute'>;
+
+export type RunStatus = 'parsing' | 'applying' | 'applied' | 'rejected' | 'failed';
+
+export interface Run {
+  id: number;
+  source: string;
+  entity: Entity | 'ddex';
+  kind: 'full' | 'updates' | 'ddex';
+  country: string;
+  feedDate: string;
+  publishedAt: string;
+  fileName: string;
+  fileSha256: string;
+  fileBytes: number;
+  archivePath: string;
+  status: RunStatus;
+  forced: boolean;
+  versionBase: string;
+  batchSize: number;
+  rows: number;
+  inserted: number;
+  updated: number;
+  takenDown: number;
+  unchanged: number;
+  quarantined: number;
+  batchesTotal: number | null;
+  batchesApplied: number;
+  error: string | null;
+  meta: Record<string, unknown>;
+  heartbeatAt: string;
+  createdAt: string;
+  parsedAt: string | null;
+  appliedAt: string | null;
+}
+
+const RUN_COLUMNS = sql.raw(`id::integer as id, source, entity, kind, country, feed_date::text as "feedDate",
+  published_at as "publishedAt", file_name as "fileName", file_sha256 as "fileSha256", file_bytes::float8 as "fileBytes",
+  archive_path as "archivePath", status, forced, version_base::text as "versionBase", batch_size as "batchSize", rows,
+  inserted, updated, taken_down as "takenDown", unchanged, quarantined, batches_total as "batchesTotal",
+  batches_applied as "batchesApplied", error, meta, heartbeat_at as "heartbeatAt", created_at as "createdAt",
+  parsed_at as "parsedAt", applied_at as "appliedAt"`);
+
+export interface NewRun {
+  source: string;
+  entity: Run['entity'];
+  kind: Run['kind'];
+  country: string;
+  feedDate: string;
+  publishedAt: Date;
+  fileName: string;
+  fileSha256: string;
+  fileBytes: number;
+  archivePath: string;
+  forced: boolean;
+  versionBase: bigint;
+  batchSize: number;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * Registers a run, or finds the earlier run of the same content. The partial unique index
+ * `feed_runs_sha256_once` settles two operators ingesting one file at the same moment.
+ */
+export async function createRun(db: Executor, run: NewRun): Promise<{ run: Run; duplicateOf?: undefined } | { duplicateOf: Run; run?: undefined }> {
+  const [created] = await query<Run>(db, sql`
+    insert into feed_runs (source, entity, kind, country, feed_date, published_at, file_name, file_sha256, file_bytes,
+      archive_path, status, forced, version_base, batch_size, meta)
+    values (${run.source}, ${run.entity}, ${run.kind}, ${run.country}, ${run.feedDate}, ${run.publishedAt.toISOString()},
+      ${run.fileName}, ${run.fileSha256}, ${run.fileBytes}, ${run.archivePath}, 'parsing', ${run.forced},
+      ${run.versionBase.toString()}::bigint, ${run.batchSize}, ${JSON.stringify(run.meta ?? {})}::jsonb)
+    on conflict (file_sha256) where not forced and status <> 'rejected' do nothing
+    returning ${RUN_COLUMNS}`);
+  if (created) return { run: created };
+  const [earlier] = await query<Run>(db, sql`
+    select ${RUN_COLUMNS} from feed_runs where file_sha256 = ${run.fileSha256} and not forced and status <> 'rejected'`);
+  if (!earlier) return createRun(db, run);
+  return { duplicateOf: earlier };
+}
+
+export async function getRun(db: Executor, id: number): Promise<Run | undefined> {
+  const [run] = await query<Run>(db, sql`select ${RUN_COLUMNS} from feed_runs where id = ${id}`);
+  return run;
+}
+
+export async function listRuns(db: Executor, limit: number): Promise<Run[]> {
+  return query<Run>(db, sql`select ${RUN_COLUMNS} from feed_runs order by id desc limit ${limit}`);
+}
+
+/** Records a batch and its quarantined rows before it is queued; a second registration is a no-op. */
+export async function registerBatch(db: Orm, runId: number, batch: ParsedBatch): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      insert into feed_batches (run_id, seq, first_line, last_line, rows, inserts, updates, deletes, quarantined)
+      values (${runId}, ${batch.seq}, ${batch.firstLine}, ${batch.lastLine}, ${batch.rows.length},
+        ${batch.actions.I}, ${batch.actions.U}, ${batch.actions.D}, ${batch.quarantined.length})
+      on conflict do nothing`);
+    if (batch.quarantined.length > 0) {
+      await tx.execute(sql`
+        insert into quarantine (run_id, line, "column", field, raw, reason)
+        select ${runId}, q.line, q."column", q.field, q.raw, q.reason
+        from json_to_recordset(${JSON.stringify(batch.quarantined)}::json) as q(line integer, "column" integer, field text, raw text, reason text)
+        on conflict do nothing`);
+    }
+  });
+}
+
+export async function heartbeat(db: Executor, runId: number): Promise<void> {
+  await db.execute(sql`update feed_runs set heartbeat_at = now() where id = ${runId}`);
+}
+
+/** The file is fully parsed: the totals are known, and the run may already be complete. */
+export async function finishParsing(db: Orm, runId: number, totals: { rows: number; batches: number; meta?: Record<string, unknown> }): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      update feed_runs set status = 'applying', rows = ${totals.rows}, batches_total = ${totals.batches},
+        quarantined = (select count(*) from quarantine where run_id = ${runId}),
+        meta = meta || ${JSON.stringify(totals.meta ?? {})}::jsonb, parsed_at = now(), heartbeat_at = now()
+      where id = ${runId} and status = 'parsing'`);
+    await completeRunIfDone(tx, runId);
+  });
+}
+
+export async function rejectRun(db: Executor, runId: number, reason: string): Promise<void> {
+  await db.execute(sql`update feed_runs set status = 'rejected', error = ${reason}, heartbeat_at = now() where id = ${runId}`);
+}
+
+/** Locks a batch row for its apply transaction; undefined if it does not exist. */
+export async function lockBatch(db: Executor, runId: number, seq: number): Promise<{ status: string; rows: number; quarantined: number } | undefined> {
+  const [batch] = await query<{ status: string; rows: number; quarantined: number }>(db, sql`
+    select status, rows, quarantined from feed_batches where run_id = ${runId} and seq = ${seq} for update`);
+  return batch;
+}
+
+export interface BatchResult {
+  inserted: number;
+  updated: number;
+  takenDown: number;
+  unchanged: number;
+}
+
+/** Marks a batch applied and adds its counts to its run, completing the run when it was the last. */
+export async function recordBatchApplied(db: Executor, runId: number, seq: number, result: BatchResult): Promise<boolean> {
+  await db.execute(sql`
+    update feed_batches set status = 'applied', attempts = attempts + 1, applied_at = now(), error = null,
+      inserted = ${result.inserted}, updated = ${result.updated}, taken_down = ${result.takenDown}, unchanged = ${result.unchanged}
+    where run_id = ${runId} and seq = ${seq}`);
+  await db.execute(sql`
+    update feed_runs set batches_applied = batches_applied + 1, inserted = inserted + ${result.inserted},
+      updated = updated + ${result.updated}, taken_down = taken_down + ${result.takenDown}, unchanged = unchanged + ${result.unchanged}
+    where id = ${runId}`);
+  return completeRunIfDone(db, runId);
+}
+
+export async function recordBatchFailure(db: Executor, runId: number, seq: number, error: string, final: boolean): Promise<void> {
+  await db.execute(sql`
+    update feed_batches set attempts = attempts + 1, error = ${error}, status = case when ${final} then 'failed' else status end
+    where run_id = ${runId} and seq = ${seq} and status <> 'applied'`);
+}
+
+/** Completes a run whose file is parsed and whose every batch is applied. Returns whether it did. */
+async function completeRunIfDone(db: Executor, runId: number): Promise<boolean> {
+  const done = await query<{ id: number }>(db, sql`
+    update feed_runs set status = 'applied', applied_at = now()
+    where id = ${runId} and status = 'applying' and batches_applied = batches_total
+    returning id`);
+  return done.length > 0;
+}
+
+/** Batches of a run not yet applied: what recovery re-enqueues. */
+export async function unappliedBatchSeqs(db: Executor, runId: number): Promise<number[]> {
+  const rows = await query<{ seq: number }>(db, sql`
+    select seq from feed_batches where run_id = ${runId} and status <> 'applied' order by seq`);
+  return rows.map((r) => r.seq);
+}
+
+export interface QuarantineEntry {
+  line: number;
+  column: number | null;
+  field: string | null;
+  raw: string;
+  reason: string;
+}
+
+export async function listQuarantine(db: Executor, runId: number, limit = 1000): Promise<QuarantineEntry[]> {
+  return query<QuarantineEntry>(db, sql`
+    select line, "column", field, raw, reason from quarantine where run_id = ${runId} order by line, id limit ${limit}`);
+}

@@ -1,0 +1,46 @@
+// What a feed file is: entity, kind, country and date, from flags or from the
+// conventional name `{COUNTRY}_{entity}_{kind}_{YYYYMMDD}.csv.gz` (FEEDS.md).
+import path from 'node:path';
+import { ENTITIES, FEED_KINDS, type Entity, type FeedKind } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+
+export interface FeedIdentity {
+  entity: Entity;
+  kind: FeedKind;
+  country: string;
+  /** YYYY-MM-DD */
+  date: string;
+}
+
+const CONVENTIONAL = /^([A-Z]{2})_(track|release|artist)_(full|updates)_(\d{4})(\d{2})(\d{2})\.csv(\.gz)?$/;
+
+export function conventionalName(feed: FeedIdentity): string {
+  return `${feed.country}_${feed.entity}_${feed.kind}_${feed.date.replaceAll('-', '')}.csv.gz`;
+}
+
+export function identifyFeed(fileName: string, given: Partial<FeedIdentity>): FeedIdentity {
+  const match = CONVENTIONAL.exec(path.basename(fileName.split('?')[0] ?? fileName));
+  const inferred: Partial<FeedIdentity> = match
+    ? { country: match[1], entity: match[2] as Entity, kind: match[3] as FeedKind, date: `${match[4]}-${match[5]}-${match[6]}` }
+    : {};
+  const feed = { ...inferred, ...definedOnly(given) };
+  const missing = (['entity', 'kind', 'country', 'date'] as const).filter((k) => feed[k] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`cannot tell the feed's ${missing.join(', ')} from the name ${JSON.stringify(path.basename(fileName))}; pass ${missing.map((m) => `--${m}`).join(' ')} or use the name COUNTRY_entity_kind_YYYYMMDD.csv.gz`);
+  }
+  if (!ENTITIES.includes(feed.entity!)) throw new UsageError(`--entity must be one of ${ENTITIES.join(', ')}`);
+  if (!FEED_KINDS.includes(feed.kind!)) throw new UsageError(`--kind must be one of ${FEED_KINDS.join(', ')}`);
+  if (!/^[A-Z]{2}$/.test(feed.country!)) throw new UsageError(`--country must be an ISO 3166 alpha-2 code such as GB, not ${JSON.stringify(feed.country)}`);
+  if (!isCalendarDate(feed.date!)) throw new UsageError(`--date must be a date YYYY-MM-DD, not ${JSON.stringify(feed.date)}`);
+  return feed as FeedIdentity;
+}
+
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const parsed = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(value);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

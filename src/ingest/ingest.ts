@@ -1,0 +1,152 @@
+// One feed file from start to finish: archive it by content hash, register a run (or find
+// the earlier run of the same content), verify it is a whole feed, parse it into batches,
+// hand them to the sink, and wait until the run is applied.
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Config } from '../config/schema.js';
+import type { Database } from '../db/client.js';
+import { createRun, finishParsing, getRun, heartbeat, registerBatch, rejectRun, type Run } from '../db/runs.js';
+import { FeedRejectedError, UnreachableError, UsageError } from '../errors.js';
+import { archiveFile, archiveStream } from '../feeds/archive.js';
+import type { Logger } from '../log.js';
+import { parseCsvFeed } from '../parse/csv.js';
+import { verifyFeedFile } from '../parse/input.js';
+import type { BatchSink } from '../queue/sink.js';
+import { versionBase } from '../apply/version.js';
+import { identifyFeed, type FeedIdentity } from './feed-name.js';
+
+export interface IngestRequest {
+  /** A local path or an http(s) URL. */
+  input: string;
+  feed: Partial<FeedIdentity>;
+  source?: string;
+  /** When the provider published the feed; default: the feed date at the publication hour. */
+  publishedAt?: Date;
+  /** Re-apply content ingested before, through the version guard. */
+  force?: boolean;
+}
+
+export interface IngestContext {
+  config: Config;
+  db: Database;
+  sink: BatchSink;
+  logger: Logger;
+  /** Called as batches are parsed and applied. */
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface Progress {
+  runId: number;
+  rowsParsed: number;
+  batchesParsed: number;
+  batchesApplied: number;
+  batchesTotal: number | null;
+}
+
+export type IngestOutcome =
+  | { status: 'duplicate'; run: Run }
+  | { status: 'rejected'; run: Run; reason: string }
+  | { status: 'queued'; run: Run };
+
+/** Archives, registers, verifies and parses; the run may still be applying when this returns. */
+export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Promise<IngestOutcome> {
+  const { config, db } = ctx;
+  const feed = identifyFeed(request.input, request.feed);
+  const name = path.basename(request.input.split('?')[0] ?? request.input);
+  const archived = await archiveInput(config.home, request.input);
+  const publishedAt = request.publishedAt ?? defaultPublication(feed.date, config.publicationHour);
+  const registered = await createRun(db.orm, {
+    source: request.source ?? config.source,
+    ...feed,
+    feedDate: feed.date,
+    publishedAt,
+    fileName: name,
+    fileSha256: archived.sha256,
+    fileBytes: archived.bytes,
+    archivePath: archived.path,
+    forced: request.force ?? false,
+    versionBase: versionBase(new Date(`${feed.date}T00:00:00Z`), feed.kind),
+    batchSize: config.batchSize,
+  });
+  if (registered.duplicateOf) return { status: 'duplicate', run: registered.duplicateOf };
+  const run = registered.run;
+  const log = ctx.logger.child({ runId: run.id, feed: name });
+  log.info({ sha256: run.fileSha256, bytes: run.fileBytes, entity: feed.entity, kind: feed.kind, country: feed.country, date: feed.date }, 'run registered');
+  try {
+    await parseRun(ctx, run);
+  } catch (err) {
+    if (!(err instanceof FeedRejectedError)) throw err;
+    await rejectRun(db.orm, run.id, err.reason);
+    log.error({ reason: err.reason }, 'feed rejected');
+    return { status: 'rejected', run: (await getRun(db.orm, run.id))!, reason: err.message };
+  }
+  return { status: 'queued', run: (await getRun(db.orm, run.id))! };
+}
+
+/**
+ * Parses an archived run's file into its batches. Batches are cut at fixed row counts, so
+ * parsing the same file again yields the same batches: recovery re-runs this after Redis
+ * or the parsing process was lost, and registration skips batches already recorded.
+ */
+export async function parseRun(ctx: IngestContext, run: Run, onlySeqs?: ReadonlySet<number>): Promise<void> {
+  const { config, db, sink } = ctx;
+  if (run.entity === 'ddex' || run.kind === 'ddex') throw new UsageError(`run ${run.id} is a DDEX message, not a CSV feed`);
+  const options = { name: run.fileName, maxInflatedBytes: config.maxInflatedBytes };
+  await verifyFeedFile(run.archivePath, options);
+  const batches = parseCsvFeed({
+    ...options,
+    path: run.archivePath,
+    entity: run.entity,
+    kind: run.kind,
+    batchSize: run.batchSize,
+    maxFieldBytes: config.maxFieldBytes,
+  });
+  const target = { runId: run.id, entity: run.entity, source: run.source, country: run.country, versionBase: run.versionBase };
+  let rowsParsed = 0;
+  let count = 0;
+  for (;;) {
+    const next = await batches.next();
+    if (next.done) {
+      await sink.flush();
+      await finishParsing(db.orm, run.id, { rows: next.value.rows, batches: count, meta: { header: next.value.header.names } });
+      return;
+    }
+    const batch = next.value;
+    count++;
+    rowsParsed += batch.rows.length + batch.quarantined.length;
+    if (onlySeqs && !onlySeqs.has(batch.seq)) continue;
+    await registerBatch(db.orm, run.id, batch);
+    await sink.submit({ ...target, seq: batch.seq, rows: batch.rows });
+    if (count % 20 === 0) await heartbeat(db.orm, run.id);
+    ctx.onProgress?.({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: 0, batchesTotal: null });
+  }
+}
+
+/** Waits until a run is applied (or failed), reporting progress from the ledger. */
+export async function waitForRun(ctx: Pick<IngestContext, 'db' | 'onProgress'>, runId: number, pollMs = 200): Promise<Run> {
+  for (;;) {
+    const run = await getRun(ctx.db.orm, runId);
+    if (!run) throw new Error(`run ${runId} disappeared`);
+    ctx.onProgress?.({ runId, rowsParsed: run.rows, batchesParsed: run.batchesTotal ?? 0, batchesApplied: run.batchesApplied, batchesTotal: run.batchesTotal });
+    if (run.status === 'applied' || run.status === 'rejected' || run.status === 'failed') return run;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+export function defaultPublication(feedDate: string, publicationHour: number): Date {
+  return new Date(`${feedDate}T${String(publicationHour).padStart(2, '0')}:00:00Z`);
+}
+
+async function archiveInput(home: string, input: string): Promise<{ path: string; sha256: string; bytes: number }> {
+  if (!/^https?:\/\//i.test(input)) return archiveFile(home, input);
+  let response: Response;
+  try {
+    response = await fetch(input);
+  } catch (err) {
+    throw new UnreachableError('feed server', new URL(input).host, { cause: err });
+  }
+  if (!response.ok || !response.body) {
+    throw new UsageError(`${new URL(input).host}${new URL(input).pathname} answered HTTP ${response.status}`);
+  }
+  return archiveStream(home, Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>));
+}

@@ -1,0 +1,189 @@
+// Streams a provider CSV feed (FEEDS.md) into typed, versioned batches. Columns are
+// found by header name; unknown columns are kept in the raw record. A bad row is
+// quarantined with its line and reason and parsing goes on; a file that cannot be a feed
+// of this entity (wrong header, not CSV) is rejected before any batch is produced.
+import { parse, type Info } from 'csv-parse';
+import type { Entity, FeedKind } from '../config/schema.js';
+import { FeedRejectedError } from '../errors.js';
+import { displayTitle } from '../apply/display-title.js';
+import { MAX_LINE } from '../apply/version.js';
+import { ENTITY_FIELDS, ENTITY_TABLE, type FieldSpec, type FieldType } from './columns.js';
+import { openFeed } from './input.js';
+import type { Action, ChangeRow, ParsedBatch, QuarantinedRow } from './rows.js';
+
+export interface CsvFeedOptions {
+  /** The file as the operator named it, for messages. */
+  name: string;
+  path: string;
+  entity: Entity;
+  kind: FeedKind;
+  batchSize: number;
+  maxInflatedBytes: number;
+  maxFieldBytes: number;
+}
+
+export interface CsvHeader {
+  /** Header names as they appear in the file. */
+  names: string[];
+}
+
+const ACTIONS: ReadonlySet<string> = new Set(['I', 'U', 'D']);
+
+/** Yields batches in file order; the header is checked before the first one. */
+export async function* parseCsvFeed(options: CsvFeedOptions): AsyncGenerator<ParsedBatch, { header: CsvHeader; rows: number }> {
+  const input = await openFeed(options.path, { name: options.name, maxInflatedBytes: options.maxInflatedBytes });
+  const skipped: QuarantinedRow[] = [];
+  const parser = input.pipe(parse({
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    raw: true,
+    info: true,
+    max_record_size: options.maxFieldBytes,
+    skip_records_with_error: true,
+    on_skip: (err) => {
+      // Structural errors inside one record (a stray quote, an oversized field): that record
+      // alone is quarantined. `err.lines` is where the parser stood when it gave up.
+      const lines = (err as { lines?: number } | undefined)?.lines ?? 0;
+      skipped.push({ line: lines, raw: '', reason: err?.message ?? 'unparseable CSV record' });
+    },
+  }));
+  input.on('error', (err) => parser.destroy(err));
+
+  let reader: RowReader | undefined;
+  let batch = newBatch(0);
+  let rows = 0;
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string; info: Info }>) {
+      const { record, raw, info } = item;
+      const startLine = info.lines - countNewlines(raw.trimEnd());
+      if (!reader) {
+        reader = new RowReader(options, record);
+        continue;
+      }
+      if (skipped.length > 0) batch.quarantined.push(...skipped.splice(0));
+      rows++;
+      if (startLine > MAX_LINE) throw new FeedRejectedError(options.name, `more than ${MAX_LINE} lines; split the file`);
+      const result = reader.read(record, raw, startLine);
+      if (result.quarantined) batch.quarantined.push(result.quarantined);
+      else {
+        batch.rows.push(result.row);
+        batch.actions[result.row.action]++;
+      }
+      if (batch.firstLine === 0) batch.firstLine = startLine;
+      batch.lastLine = startLine;
+      if (batch.rows.length + batch.quarantined.length >= options.batchSize) {
+        yield batch;
+        batch = newBatch(batch.seq + 1);
+      }
+    }
+  } catch (err) {
+    if (err instanceof FeedRejectedError) throw err;
+    throw new FeedRejectedError(options.name, `not a readable CSV feed: ${(err as Error).message}`, { cause: err });
+  }
+  if (!reader) throw new FeedRejectedError(options.name, 'empty file: no header line');
+  rows += skipped.length;
+  batch.quarantined.push(...skipped);
+  if (batch.rows.length + batch.quarantined.length > 0) yield batch;
+  return { header: { names: reader.header }, rows };
+}
+
+function newBatch(seq: number): ParsedBatch {
+  return { seq, firstLine: 0, lastLine: 0, rows: [], quarantined: [], actions: { I: 0, U: 0, D: 0 } };
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Checks the header once, then types each record by it. */
+class RowReader {
+  readonly header: string[];
+  private readonly fields: { spec: FieldSpec; index: number }[];
+  private readonly actionIndex: number;
+  private readonly titled: boolean;
+  private readonly titleIndex: number;
+  private readonly versionIndex: number;
+  private readonly explicitIndex: number;
+
+  constructor(private readonly options: CsvFeedOptions, header: string[]) {
+    this.header = header.map((h) => h.trim());
+    const positions = new Map(this.header.map((h, i) => [h.toLowerCase(), i]));
+    const specs = ENTITY_FIELDS[options.entity];
+    const missing = specs.filter((s) => s.required && !positions.has(s.header.toLowerCase())).map((s) => s.header);
+    if (missing.length > 0) {
+      throw new FeedRejectedError(options.name, `line 1: header lacks required ${options.entity} column(s) ${missing.join(', ')}; is this a ${options.entity} feed? (header: ${this.header.slice(0, 8).join(',')}${this.header.length > 8 ? ',...' : ''})`);
+    }
+    this.actionIndex = positions.get('action') ?? -1;
+    if (options.kind === 'updates' && this.actionIndex !== 0) {
+      throw new FeedRejectedError(options.name, 'line 1: an updates feed must start with an `action` column');
+    }
+    if (options.kind === 'full' && this.actionIndex !== -1) {
+      throw new FeedRejectedError(options.name, 'line 1: a full feed has no `action` column; is this an updates feed?');
+    }
+    this.fields = specs.filter((s) => positions.has(s.header.toLowerCase())).map((spec) => ({ spec, index: positions.get(spec.header.toLowerCase())! }));
+    this.titled = ENTITY_TABLE[options.entity].titled;
+    this.titleIndex = positions.get('title') ?? -1;
+    this.versionIndex = positions.get('version') ?? -1;
+    this.explicitIndex = positions.get('explicitcontent') ?? -1;
+  }
+
+  read(record: string[], raw: string, line: number): { row: ChangeRow; quarantined?: never } | { quarantined: QuarantinedRow } {
+    const rawText = raw.replace(/\r?\n$/, '');
+    const reject = (reason: string, column?: number) => ({
+      quarantined: { line, raw: rawText, reason, ...(column !== undefined ? { column: column + 1, field: this.header[column] } : {}) },
+    });
+    if (record.length !== this.header.length) {
+      return reject(`has ${record.length} fields, the header has ${this.header.length}`);
+    }
+    if (rawText.includes('\uFFFD')) return reject('is not valid UTF-8');
+    let action: Action = 'I';
+    if (this.actionIndex === 0) {
+      const letter = record[0]!;
+      if (!ACTIONS.has(letter)) return reject(`unknown action ${JSON.stringify(letter.slice(0, 20))} (expected I, U or D)`, 0);
+      action = letter as Action;
+    }
+    const row: ChangeRow = { line, action, id: '', raw: record };
+    for (const { spec, index } of this.fields) {
+      const text = record[index]!;
+      const value = typeValue(spec.type, text);
+      if (value === INVALID) return reject(`${spec.header} ${JSON.stringify(text.slice(0, 40))} is not ${TYPE_NAMES[spec.type]}`, index);
+      if (spec.required && value === null) return reject(`${spec.header} is empty`, index);
+      row[spec.column] = value;
+    }
+    if (this.titled) {
+      row.display_title = displayTitle(record[this.titleIndex] ?? '', record[this.versionIndex], row.explicit === true);
+    }
+    return { row };
+  }
+}
+
+const INVALID = Symbol('invalid');
+const TYPE_NAMES: Record<FieldType, string> = {
+  id: 'a positive integer id', ref: 'a positive integer id', text: 'text', int: 'an integer', bool: 'true or false',
+  decimal: 'a decimal number', real: 'a number', timestamp: 'an ISO 8601 date', list: 'a list',
+};
+const POSITIVE_INT = /^[1-9][0-9]{0,18}$/;
+const INTEGER = /^-?[0-9]{1,9}$/;
+const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function typeValue(type: FieldType, text: string): string | number | boolean | string[] | null | typeof INVALID {
+  if (text === '') return null;
+  switch (type) {
+    case 'text': return text;
+    case 'id':
+    case 'ref': return POSITIVE_INT.test(text) ? text : INVALID;
+    case 'int': return INTEGER.test(text) ? Number(text) : INVALID;
+    case 'bool': return text === 'true' ? true : text === 'false' ? false : INVALID;
+    case 'decimal': return DECIMAL.test(text) ? text : INVALID;
+    case 'real': {
+      const n = Number(text);
+      return Number.isFinite(n) ? n : INVALID;
+    }
+    case 'timestamp': return ISO_DATE.test(text) && !Number.isNaN(Date.parse(text)) ? text : INVALID;
+    case 'list': return text.split(',').map((t) => t.trim()).filter(Boolean);
+  }
+}

@@ -1,0 +1,77 @@
+// Where parsed batches go: onto the BullMQ apply queue (REDIS_URL set), or straight into
+// the apply function in this process (the embedded default). Both apply the same way.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/client.js';
+import { applyBatch } from '../apply/batch.js';
+import { batchJobId, QUEUE, type BatchJob } from './jobs.js';
+
+export interface BatchSink {
+  /** Resolves when the batch is accepted; waiting here is the parser's backpressure. */
+  submit(job: BatchJob): Promise<void>;
+  /** Resolves when every submitted batch has been handed over (inline: applied). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface QueueSinkOptions {
+  prefix: string;
+  attempts: number;
+  /** Batches waiting in Redis before submit waits. */
+  maxQueued: number;
+}
+
+export function applyJobOptions(attempts: number) {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: 1000 },
+    // Redis is transport: the ledger in PostgreSQL keeps the history (DESIGN.md invariant 8).
+    removeOnComplete: true,
+    removeOnFail: { count: 1000 },
+  } as const;
+}
+
+export function createApplyQueue(redis: Redis, prefix: string): Queue<BatchJob> {
+  return new Queue<BatchJob>(QUEUE.apply, { connection: redis, prefix });
+}
+
+export function queueSink(redis: Redis, options: QueueSinkOptions): BatchSink {
+  const queue = createApplyQueue(redis, options.prefix);
+  const jobOptions = applyJobOptions(options.attempts);
+  const waitForRoom = async () => {
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
+      const queued = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (queued < options.maxQueued) return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  };
+  return {
+    async submit(job) {
+      await waitForRoom();
+      await queue.addBulk([{ name: 'batch', data: job, opts: { ...jobOptions, jobId: batchJobId(job.runId, job.seq) } }]);
+    },
+    async flush() {},
+    close: () => queue.close(),
+  };
+}
+
+/**
+ * Applies in this process, one batch in flight while the parser reads the next: parsing
+ * and the database overlap without a queue.
+ */
+export function inlineSink(db: Database): BatchSink {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  return {
+    async submit(job) {
+      await inFlight;
+      inFlight = applyBatch(db, job);
+    },
+    async flush() {
+      await inFlight;
+    },
+    async close() {
+      await inFlight.catch(() => {});
+    },
+  };
+}

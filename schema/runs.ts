@@ -46,8 +46,12 @@ export const feedRuns = pgTable('feed_runs', {
   parsedAt: timestamp('parsed_at', { withTimezone: true }),
   appliedAt: timestamp('applied_at', { withTimezone: true }),
 }, (t) => [
-  // The same content is applied once: a second ingest finds this row (DESIGN.md invariant 6).
-  uniqueIndex('feed_runs_sha256_once').on(t.fileSha256).where(sql`not ${t.forced} and ${t.status} <> 'rejected'`),
+  // The same file delivered twice is applied once: a second ingest finds this row (DESIGN.md
+  // invariant 6). Identity includes the feed, because identical bytes can be two feeds (two
+  // days with no changes are both a bare header).
+  uniqueIndex('feed_runs_content_once')
+    .on(t.fileSha256, t.source, t.entity, t.kind, t.country, t.feedDate)
+    .where(sql`not ${t.forced} and ${t.status} <> 'rejected'`),
   index('feed_runs_feed_idx').on(t.source, t.entity, t.kind, t.country, t.feedDate),
   index('feed_runs_status_idx').on(t.status),
 ]);

@@ -235,7 +235,7 @@ ALTER TABLE "scheduled_takedowns" ADD CONSTRAINT "scheduled_takedowns_run_id_fee
 CREATE INDEX "tracks_release_idx" ON "tracks" USING btree ("source","release_id");--> statement-breakpoint
 CREATE INDEX "tracks_isrc_idx" ON "tracks" USING btree ("isrc");--> statement-breakpoint
 CREATE INDEX "feed_batches_pending_idx" ON "feed_batches" USING btree ("status") WHERE "feed_batches"."status" <> 'applied';--> statement-breakpoint
-CREATE UNIQUE INDEX "feed_runs_sha256_once" ON "feed_runs" USING btree ("file_sha256") WHERE not "feed_runs"."forced" and "feed_runs"."status" <> 'rejected';--> statement-breakpoint
+CREATE UNIQUE INDEX "feed_runs_content_once" ON "feed_runs" USING btree ("file_sha256","source","entity","kind","country","feed_date") WHERE not "feed_runs"."forced" and "feed_runs"."status" <> 'rejected';--> statement-breakpoint
 CREATE INDEX "feed_runs_feed_idx" ON "feed_runs" USING btree ("source","entity","kind","country","feed_date");--> statement-breakpoint
 CREATE INDEX "feed_runs_status_idx" ON "feed_runs" USING btree ("status");--> statement-breakpoint
 CREATE UNIQUE INDEX "quarantine_run_line" ON "quarantine" USING btree ("run_id","line","reason");--> statement-breakpoint

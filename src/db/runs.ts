@@ -66,8 +66,8 @@ export interface NewRun {
 }
 
 /**
- * Registers a run, or finds the earlier run of the same content. The partial unique index
- * `feed_runs_sha256_once` settles two operators ingesting one file at the same moment.
+ * Registers a run, or finds the earlier run of the same file. The partial unique index
+ * `feed_runs_content_once` settles two operators ingesting one file at the same moment.
  */
 export async function createRun(db: Executor, run: NewRun): Promise<{ run: Run; duplicateOf?: undefined } | { duplicateOf: Run; run?: undefined }> {
   const [created] = await query<Run>(db, sql`
@@ -76,11 +76,13 @@ export async function createRun(db: Executor, run: NewRun): Promise<{ run: Run; 
     values (${run.source}, ${run.entity}, ${run.kind}, ${run.country}, ${run.feedDate}, ${run.publishedAt.toISOString()},
       ${run.fileName}, ${run.fileSha256}, ${run.fileBytes}, ${run.archivePath}, 'parsing', ${run.forced},
       ${run.versionBase.toString()}::bigint, ${run.batchSize}, ${JSON.stringify(run.meta ?? {})}::jsonb)
-    on conflict (file_sha256) where not forced and status <> 'rejected' do nothing
+    on conflict (file_sha256, source, entity, kind, country, feed_date) where not forced and status <> 'rejected' do nothing
     returning ${RUN_COLUMNS}`);
   if (created) return { run: created };
   const [earlier] = await query<Run>(db, sql`
-    select ${RUN_COLUMNS} from feed_runs where file_sha256 = ${run.fileSha256} and not forced and status <> 'rejected'`);
+    select ${RUN_COLUMNS} from feed_runs
+    where file_sha256 = ${run.fileSha256} and source = ${run.source} and entity = ${run.entity} and kind = ${run.kind}
+      and country = ${run.country} and feed_date = ${run.feedDate} and not forced and status <> 'rejected'`);
   if (!earlier) return createRun(db, run);
   return { duplicateOf: earlier };
 }

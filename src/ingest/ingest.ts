@@ -1,12 +1,13 @@
 // One feed file from start to finish: archive it by content hash, register a run (or find
 // the earlier run of the same content), verify it is a whole feed, parse it into batches,
 // hand them to the sink, and wait until the run is applied.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import { createRun, finishParsing, getRun, heartbeat, registerBatch, rejectRun, type Run } from '../db/runs.js';
-import { FeedRejectedError, UnreachableError, UsageError } from '../errors.js';
+import { FeedRejectedError, NotFoundError, UnreachableError, UsageError } from '../errors.js';
 import { archiveFile, archiveStream } from '../feeds/archive.js';
 import type { Logger } from '../log.js';
 import { parseCsvFeed } from '../parse/csv.js';
@@ -138,7 +139,11 @@ export function defaultPublication(feedDate: string, publicationHour: number): D
 }
 
 async function archiveInput(home: string, input: string): Promise<{ path: string; sha256: string; bytes: number }> {
-  if (!/^https?:\/\//i.test(input)) return archiveFile(home, input);
+  if (!/^https?:\/\//i.test(input)) {
+    const info = await stat(input).catch(() => undefined);
+    if (!info?.isFile()) throw new NotFoundError(`no such file: ${input}`);
+    return archiveFile(home, input);
+  }
   let response: Response;
   try {
     response = await fetch(input);

@@ -2,7 +2,7 @@
 // found by header name; unknown columns are kept in the raw record. A bad row is
 // quarantined with its line and reason and parsing goes on; a file that cannot be a feed
 // of this entity (wrong header, not CSV) is rejected before any batch is produced.
-import { parse, type Info } from 'csv-parse';
+import { parse } from 'csv-parse';
 import type { Entity, FeedKind } from '../config/schema.js';
 import { FeedRejectedError } from '../errors.js';
 import { displayTitle } from '../apply/display-title.js';
@@ -36,9 +36,7 @@ export async function* parseCsvFeed(options: CsvFeedOptions): AsyncGenerator<Par
   const parser = input.pipe(parse({
     bom: true,
     relax_column_count: true,
-    skip_empty_lines: true,
     raw: true,
-    info: true,
     max_record_size: options.maxFieldBytes,
     skip_records_with_error: true,
     on_skip: (err) => {
@@ -53,10 +51,17 @@ export async function* parseCsvFeed(options: CsvFeedOptions): AsyncGenerator<Par
   let reader: RowReader | undefined;
   let batch = newBatch(0);
   let rows = 0;
+  // Physical line numbers counted from the raw text: csv-parse's own count drifts on CRLF
+  // inside quoted fields, and the line is part of every row's version.
+  let nextLine = 1;
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string; info: Info }>) {
-      const { record, raw, info } = item;
-      const startLine = info.lines - countNewlines(raw.trimEnd());
+    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string }>) {
+      const { record } = item;
+      // csv-parse includes the record's line end in `raw` for some line endings, not others.
+      const raw = item.raw.replace(/\r?\n$|\r$/, '');
+      const startLine = nextLine;
+      nextLine += countNewlines(raw) + 1;
+      if (record.length === 1 && record[0] === '') continue;
       if (!reader) {
         reader = new RowReader(options, record);
         continue;
@@ -131,14 +136,13 @@ class RowReader {
   }
 
   read(record: string[], raw: string, line: number): { row: ChangeRow; quarantined?: never } | { quarantined: QuarantinedRow } {
-    const rawText = raw.replace(/\r?\n$/, '');
     const reject = (reason: string, column?: number) => ({
-      quarantined: { line, raw: rawText, reason, ...(column !== undefined ? { column: column + 1, field: this.header[column] } : {}) },
+      quarantined: { line, raw, reason, ...(column !== undefined ? { column: column + 1, field: this.header[column] } : {}) },
     });
     if (record.length !== this.header.length) {
       return reject(`has ${record.length} fields, the header has ${this.header.length}`);
     }
-    if (rawText.includes('\uFFFD')) return reject('is not valid UTF-8');
+    if (raw.includes('\uFFFD')) return reject('is not valid UTF-8');
     let action: Action = 'I';
     if (this.actionIndex === 0) {
       const letter = record[0]!;

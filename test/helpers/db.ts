@@ -1,0 +1,41 @@
+// Each test file gets its own PostgreSQL database, named from the file, dropped and created
+// fresh when the file starts, so files are isolated and may run in any order, again and
+// again. It is left in place after the run for inspection.
+import { createHash } from 'node:crypto';
+import postgres from 'postgres';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrate.js';
+
+/** The server the tests may create databases on (trust auth on this machine). */
+export const ADMIN_URL = process.env.FEEDLINE_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function testDatabaseName(testFile: string): string {
+  return `feedline_test_${createHash('sha256').update(testFile).digest('hex').slice(0, 12)}`;
+}
+
+export function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A fresh, migrated database for one test file; returns its URL. */
+export async function freshDatabase(testFile: string): Promise<string> {
+  const name = testDatabaseName(testFile);
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = databaseUrl(name);
+  const db = await openDatabase({ databaseUrl: url, home: '' });
+  await migrate(db);
+  await db.close();
+  return url;
+}
+
+export async function connect(url: string): Promise<Database> {
+  return openDatabase({ databaseUrl: url, home: '' });
+}

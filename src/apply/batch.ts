@@ -3,11 +3,13 @@
 // no-op, so a job that runs twice, on any worker, in any order, changes nothing more.
 import type { Database } from '../db/client.js';
 import { mergeBatch } from '../db/catalogue.js';
-import { lockBatch, recordBatchApplied } from '../db/runs.js';
+import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
+import { coerceError } from '../errors.js';
+import type { QuarantinedRow } from '../parse/rows.js';
 import type { BatchJob } from '../queue/jobs.js';
 
 export type BatchOutcome =
-  | { state: 'applied'; inserted: number; updated: number; takenDown: number; unchanged: number; runCompleted: boolean }
+  | { state: 'applied'; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number; runCompleted: boolean }
   | { state: 'already_applied' };
 
 export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutcome> {
@@ -18,7 +20,36 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
     const counts = await mergeBatch(tx, job, job.rows);
     // Rows that lost to a newer stored version, or to a later line in this batch.
     const unchanged = job.rows.length - counts.inserted - counts.updated - counts.takenDown;
-    const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { ...counts, unchanged });
-    return { state: 'applied', ...counts, unchanged, runCompleted };
+    const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { ...counts, unchanged, quarantined: 0 });
+    return { state: 'applied', ...counts, unchanged, quarantined: 0, runCompleted };
+  });
+}
+
+/**
+ * The last resort for a batch that failed every attempt (a row the validator let through
+ * but the database refuses): each row is merged on its own savepoint, a row that fails is
+ * quarantined with the database's reason, and the good rows still apply.
+ */
+export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<BatchOutcome> {
+  return db.orm.transaction(async (tx) => {
+    const batch = await lockBatch(tx, job.runId, job.seq);
+    if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
+    if (batch.status === 'applied') return { state: 'already_applied' };
+    const totals = { inserted: 0, updated: 0, takenDown: 0 };
+    const refused: QuarantinedRow[] = [];
+    for (const row of job.rows) {
+      try {
+        const counts = await tx.transaction((savepoint) => mergeBatch(savepoint, job, [row]));
+        totals.inserted += counts.inserted;
+        totals.updated += counts.updated;
+        totals.takenDown += counts.takenDown;
+      } catch (err) {
+        refused.push({ line: row.line, raw: JSON.stringify(row.raw), reason: `refused by the database: ${coerceError(err).message}` });
+      }
+    }
+    await addQuarantine(tx, job.runId, refused);
+    const unchanged = job.rows.length - refused.length - totals.inserted - totals.updated - totals.takenDown;
+    const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { ...totals, unchanged, quarantined: refused.length });
+    return { state: 'applied', ...totals, unchanged, quarantined: refused.length, runCompleted };
   });
 }

@@ -10,9 +10,10 @@ import { ingestCommand } from './ingest.js';
 import { migrateCommand } from './migrate.js';
 import { stdout } from './output.js';
 import { quarantineCommand, runsCommand } from './runs.js';
+import { recoverCommand } from './recover.js';
 import { workerCommand } from './worker.js';
 
-const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand];
+const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand];
 
 /** After a stop signal, the process gets this long to close before it is forced out. */
 const FORCED_EXIT_MS = 60_000;

@@ -1,16 +1,25 @@
+import type { Logger } from '../log.js';
+import { recoverRuns } from '../ingest/recover.js';
+import { createApplyQueue, queueSink } from '../queue/sink.js';
 import { startApplyWorker } from '../queue/worker.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
-import { openRuntime } from './runtime.js';
+import { openRuntime, type Runtime } from './runtime.js';
+
+/** How often a worker process looks for work the ledger has and the queue lost. */
+export const RECOVERY_INTERVAL_MS = 15_000;
 
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'Run apply workers: take batches from the queue and apply them',
   help: `Usage: feedline worker [--concurrency N]
 
-Needs DATABASE_URL and REDIS_URL. Run as many processes as you like. On SIGTERM or SIGINT
-it stops taking batches, finishes the ones in hand and exits 0.
+Needs DATABASE_URL and REDIS_URL. Run as many processes as you like. Every ${RECOVERY_INTERVAL_MS / 1000} s one of
+them (whichever holds the lock) re-enqueues batches that PostgreSQL says are unfinished but
+the queue no longer has (Redis lost or flushed), from the raw archive in FEEDLINE_HOME, and
+resumes runs whose parser died. On SIGTERM or SIGINT it stops taking batches, finishes the
+ones in hand and exits 0.
 
 Options:
   --concurrency N   batches applied at once by this process (default FEEDLINE_WORKER_CONCURRENCY)`,
@@ -18,12 +27,14 @@ Options:
     const { values } = parseCommand('worker', argv, { concurrency: { type: 'string' } }, { min: 0, max: 0 });
     if (values.help) return printHelp(ctx, this.help);
     const concurrency = Number(values.concurrency ?? ctx.config.workerConcurrency);
-    const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'required', poolSize: concurrency + 1 });
+    const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'required', poolSize: concurrency + 2 });
     try {
       const worker = startApplyWorker(runtime.db, runtime.redis!, ctx.logger, { prefix: ctx.config.queuePrefix, concurrency });
       ctx.logger.info({ concurrency, database: runtime.db.where }, 'worker started');
+      const stopRecovery = startRecoveryLoop(runtime, ctx.logger);
       const signal = await ctx.stopping;
       ctx.logger.info({ signal }, 'worker stopping: finishing batches in hand');
+      await stopRecovery();
       await worker.close();
       return 0;
     } finally {
@@ -31,3 +42,24 @@ Options:
     }
   },
 };
+
+/** Periodic recovery, one process at a time; returns a function that stops it. */
+export function startRecoveryLoop(runtime: Runtime, logger: Logger): () => Promise<void> {
+  const { config, db, redis } = runtime;
+  const queue = createApplyQueue(redis!, config.queuePrefix);
+  const sink = queueSink(redis!, { prefix: config.queuePrefix, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches });
+  const log = logger.child({ component: 'recovery' });
+  let current: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    current = db.tryWithLock('feedline.recover', () => recoverRuns({ config, db, sink, logger }, queue))
+      .catch((err: unknown) => log.warn({ err }, 'recovery pass failed; will try again'));
+  };
+  tick();
+  const timer = setInterval(tick, RECOVERY_INTERVAL_MS);
+  return async () => {
+    clearInterval(timer);
+    await current;
+    await sink.close();
+    await queue.close();
+  };
+}

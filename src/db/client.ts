@@ -21,6 +21,8 @@ export interface Database {
   where: string;
   /** Runs `fn` holding a session-level advisory lock (migrations, one scheduler tick). */
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` only if no other session holds the lock; undefined when one does. */
+  tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,20 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
         reserved.release();
       }
     },
+    async tryWithLock(key, fn) {
+      const reserved = await client.reserve();
+      try {
+        const [row] = await reserved<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtext(${key})) as locked`;
+        if (!row?.locked) return undefined;
+        try {
+          return await fn();
+        } finally {
+          await reserved`select pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
+        }
+      } finally {
+        reserved.release();
+      }
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -93,6 +109,7 @@ async function openPglite(home: string): Promise<Database> {
   }
   const orm = drizzlePglite(pg, { schema }) as unknown as Orm;
   let tail: Promise<unknown> = Promise.resolve();
+  const held = new Set<string>();
   return {
     orm,
     kind: 'pglite',
@@ -102,6 +119,15 @@ async function openPglite(home: string): Promise<Database> {
       const run = tail.then(fn, fn);
       tail = run.catch(() => {});
       return run;
+    },
+    async tryWithLock(key, fn) {
+      if (held.has(key)) return undefined;
+      held.add(key);
+      try {
+        return await fn();
+      } finally {
+        held.delete(key);
+      }
     },
     async close() {
       await pg.close();

@@ -2,7 +2,7 @@
 // it so that Redis can lose everything and a run still completes (DESIGN.md invariant 1).
 import { sql } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
-import type { ParsedBatch } from '../parse/rows.js';
+import type { ParsedBatch, QuarantinedRow } from '../parse/rows.js';
 import { query, type Orm } from './client.js';
 
 type Executor = Pick<Orm, 'execute'>;
@@ -104,14 +104,17 @@ export async function registerBatch(db: Orm, runId: number, batch: ParsedBatch):
       values (${runId}, ${batch.seq}, ${batch.firstLine}, ${batch.lastLine}, ${batch.rows.length},
         ${batch.actions.I}, ${batch.actions.U}, ${batch.actions.D}, ${batch.quarantined.length})
       on conflict do nothing`);
-    if (batch.quarantined.length > 0) {
-      await tx.execute(sql`
-        insert into quarantine (run_id, line, "column", field, raw, reason)
-        select ${runId}, q.line, q."column", q.field, q.raw, q.reason
-        from json_to_recordset(${JSON.stringify(batch.quarantined)}::json) as q(line integer, "column" integer, field text, raw text, reason text)
-        on conflict do nothing`);
-    }
+    await addQuarantine(tx, runId, batch.quarantined);
   });
+}
+
+export async function addQuarantine(db: Executor, runId: number, rows: readonly QuarantinedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(sql`
+    insert into quarantine (run_id, line, "column", field, raw, reason)
+    select ${runId}, q.line, q."column", q.field, q.raw, q.reason
+    from json_to_recordset(${JSON.stringify(rows)}::json) as q(line integer, "column" integer, field text, raw text, reason text)
+    on conflict do nothing`);
 }
 
 export async function heartbeat(db: Executor, runId: number): Promise<void> {
@@ -146,17 +149,21 @@ export interface BatchResult {
   updated: number;
   takenDown: number;
   unchanged: number;
+  /** Rows the database refused when the batch was applied row by row. */
+  quarantined: number;
 }
 
 /** Marks a batch applied and adds its counts to its run, completing the run when it was the last. */
 export async function recordBatchApplied(db: Executor, runId: number, seq: number, result: BatchResult): Promise<boolean> {
   await db.execute(sql`
     update feed_batches set status = 'applied', attempts = attempts + 1, applied_at = now(), error = null,
-      inserted = ${result.inserted}, updated = ${result.updated}, taken_down = ${result.takenDown}, unchanged = ${result.unchanged}
+      inserted = ${result.inserted}, updated = ${result.updated}, taken_down = ${result.takenDown}, unchanged = ${result.unchanged},
+      quarantined = quarantined + ${result.quarantined}
     where run_id = ${runId} and seq = ${seq}`);
   await db.execute(sql`
     update feed_runs set batches_applied = batches_applied + 1, inserted = inserted + ${result.inserted},
-      updated = updated + ${result.updated}, taken_down = taken_down + ${result.takenDown}, unchanged = unchanged + ${result.unchanged}
+      updated = updated + ${result.updated}, taken_down = taken_down + ${result.takenDown}, unchanged = unchanged + ${result.unchanged},
+      quarantined = quarantined + ${result.quarantined}
     where id = ${runId}`);
   return completeRunIfDone(db, runId);
 }
@@ -194,4 +201,30 @@ export interface QuarantineEntry {
 export async function listQuarantine(db: Executor, runId: number, limit = 1000): Promise<QuarantineEntry[]> {
   return query<QuarantineEntry>(db, sql`
     select line, "column", field, raw, reason from quarantine where run_id = ${runId} order by line, id limit ${limit}`);
+}
+
+/**
+ * Runs whose work may have been lost: every run still applying (its jobs may be gone with
+ * Redis), and runs still parsing whose parser has shown no sign of life for `staleSeconds`.
+ */
+export async function runsToRecover(db: Executor, staleSeconds: number): Promise<Run[]> {
+  return query<Run>(db, sql`
+    select ${RUN_COLUMNS} from feed_runs
+    where kind <> 'ddex' and (status = 'applying'
+      or (status = 'parsing' and heartbeat_at < now() - make_interval(secs => ${staleSeconds})))
+    order by id`);
+}
+
+/** Takes over a stale parsing run; false when another process got there first or it is alive. */
+export async function claimStaleRun(db: Executor, runId: number, staleSeconds: number): Promise<boolean> {
+  const claimed = await query<{ id: number }>(db, sql`
+    update feed_runs set heartbeat_at = now()
+    where id = ${runId} and status = 'parsing' and heartbeat_at < now() - make_interval(secs => ${staleSeconds})
+    returning id`);
+  return claimed.length > 0;
+}
+
+export async function appliedBatchSeqs(db: Executor, runId: number): Promise<Set<number>> {
+  const rows = await query<{ seq: number }>(db, sql`select seq from feed_batches where run_id = ${runId} and status = 'applied'`);
+  return new Set(rows.map((r) => r.seq));
 }

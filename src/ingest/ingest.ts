@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
-import { createRun, finishParsing, getRun, heartbeat, registerBatch, rejectRun, type Run } from '../db/runs.js';
+import { appliedBatchSeqs, claimStaleRun, createRun, finishParsing, getRun, heartbeat, registerBatch, rejectRun, type Run } from '../db/runs.js';
 import { FeedRejectedError, NotFoundError, UnreachableError, UsageError } from '../errors.js';
 import { archiveFile, archiveStream } from '../feeds/archive.js';
 import type { Logger } from '../log.js';
@@ -15,6 +15,9 @@ import { verifyFeedFile } from '../parse/input.js';
 import type { BatchSink } from '../queue/sink.js';
 import { versionBase } from '../apply/version.js';
 import { identifyFeed, type FeedIdentity } from './feed-name.js';
+
+/** A parser that has not beaten for this long is taken to be dead (it beats every 20 batches). */
+export const STALE_PARSE_SECONDS = 60;
 
 export interface IngestRequest {
   /** A local path or an http(s) URL. */
@@ -69,7 +72,17 @@ export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Pr
     versionBase: versionBase(new Date(`${feed.date}T00:00:00Z`), feed.kind),
     batchSize: config.batchSize,
   });
-  if (registered.duplicateOf) return { status: 'duplicate', run: registered.duplicateOf };
+  if (registered.duplicateOf) {
+    const earlier = registered.duplicateOf;
+    // The same file again while its first run's parser is dead (killed half-way): take the
+    // run over and finish it, skipping what was applied, rather than call it a duplicate.
+    if (earlier.status !== 'parsing' || !(await claimStaleRun(db.orm, earlier.id, STALE_PARSE_SECONDS))) {
+      return { status: 'duplicate', run: earlier };
+    }
+    ctx.logger.warn({ runId: earlier.id }, 'resuming a run whose parser stopped');
+    await parseRun(ctx, earlier, { skip: await appliedBatchSeqs(db.orm, earlier.id) });
+    return { status: 'queued', run: (await getRun(db.orm, earlier.id))! };
+  }
   const run = registered.run;
   const log = ctx.logger.child({ runId: run.id, feed: name });
   log.info({ sha256: run.fileSha256, bytes: run.fileBytes, entity: feed.entity, kind: feed.kind, country: feed.country, date: feed.date }, 'run registered');
@@ -84,12 +97,20 @@ export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Pr
   return { status: 'queued', run: (await getRun(db.orm, run.id))! };
 }
 
+/** Which batches a parse hands to the sink; the rest are only counted. */
+export interface ParseSelection {
+  /** Hand over only these batches (recovery of batches lost with Redis). */
+  only?: ReadonlySet<number>;
+  /** Skip these batches (already applied: a resumed parse). */
+  skip?: ReadonlySet<number>;
+}
+
 /**
  * Parses an archived run's file into its batches. Batches are cut at fixed row counts, so
  * parsing the same file again yields the same batches: recovery re-runs this after Redis
  * or the parsing process was lost, and registration skips batches already recorded.
  */
-export async function parseRun(ctx: IngestContext, run: Run, onlySeqs?: ReadonlySet<number>): Promise<void> {
+export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSelection = {}): Promise<void> {
   const { config, db, sink } = ctx;
   if (run.entity === 'ddex' || run.kind === 'ddex') throw new UsageError(`run ${run.id} is a DDEX message, not a CSV feed`);
   const options = { name: run.fileName, maxInflatedBytes: config.maxInflatedBytes };
@@ -115,10 +136,10 @@ export async function parseRun(ctx: IngestContext, run: Run, onlySeqs?: Readonly
     const batch = next.value;
     count++;
     rowsParsed += batch.rows.length + batch.quarantined.length;
-    if (onlySeqs && !onlySeqs.has(batch.seq)) continue;
+    if (count % 20 === 0) await heartbeat(db.orm, run.id);
+    if ((selection.only && !selection.only.has(batch.seq)) || selection.skip?.has(batch.seq)) continue;
     await registerBatch(db.orm, run.id, batch);
     await sink.submit({ ...target, seq: batch.seq, rows: batch.rows });
-    if (count % 20 === 0) await heartbeat(db.orm, run.id);
     ctx.onProgress?.({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: 0, batchesTotal: null });
   }
 }

@@ -3,14 +3,17 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/client.js';
-import { applyBatch } from '../apply/batch.js';
+import { applyBatch, applyBatchRowByRow, type BatchOutcome } from '../apply/batch.js';
 import { recordBatchFailure } from '../db/runs.js';
+import { isConnectionError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { QUEUE, type BatchJob } from './jobs.js';
 
 export interface ApplyWorkerOptions {
   prefix: string;
   concurrency: number;
+  /** Told when a batch had to be applied row by row (for alerting). */
+  onPoisonBatch?: (job: BatchJob, quarantined: number) => void;
 }
 
 export function startApplyWorker(db: Database, redis: Redis, logger: Logger, options: ApplyWorkerOptions): Worker<BatchJob> {
@@ -18,7 +21,17 @@ export function startApplyWorker(db: Database, redis: Redis, logger: Logger, opt
   const worker = new Worker<BatchJob>(QUEUE.apply, async (job: Job<BatchJob>) => {
     const { runId, seq } = job.data;
     const started = performance.now();
-    const outcome = await applyBatch(db, job.data);
+    let outcome: BatchOutcome;
+    try {
+      outcome = await applyBatch(db, job.data);
+    } catch (err) {
+      // Out of attempts, and not because the database was away: some row is refused.
+      // Apply the rest row by row rather than hold the whole run back.
+      if (isConnectionError(err) || job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
+      log.error({ runId, seq, err }, 'batch failed every attempt; applying it row by row');
+      outcome = await applyBatchRowByRow(db, job.data);
+      if (outcome.state === 'applied') options.onPoisonBatch?.(job.data, outcome.quarantined);
+    }
     const ms = Math.round(performance.now() - started);
     if (outcome.state === 'applied') {
       log.debug({ runId, seq, ms, inserted: outcome.inserted, updated: outcome.updated, takenDown: outcome.takenDown }, 'batch applied');

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
 import type { ParsedBatch, QuarantinedRow } from '../parse/rows.js';
 import { query, type Orm } from './client.js';
+import { advanceCursor } from './cursors.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -174,12 +175,17 @@ export async function recordBatchFailure(db: Executor, runId: number, seq: numbe
     where run_id = ${runId} and seq = ${seq} and status <> 'applied'`);
 }
 
-/** Completes a run whose file is parsed and whose every batch is applied. Returns whether it did. */
+/**
+ * Completes a run whose file is parsed and whose every batch is applied. Returns whether it did.
+ * The feed's cursor moves in the same transaction: the scheduler never skips a date whose
+ * run is not applied, and never re-fetches one that is (issue 3).
+ */
 async function completeRunIfDone(db: Executor, runId: number): Promise<boolean> {
   const done = await query<{ id: number }>(db, sql`
     update feed_runs set status = 'applied', applied_at = now()
     where id = ${runId} and status = 'applying' and batches_applied = batches_total
     returning id`);
+  if (done.length > 0) await advanceCursor(db, runId);
   return done.length > 0;
 }
 

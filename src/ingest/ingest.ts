@@ -28,6 +28,8 @@ export interface IngestRequest {
   publishedAt?: Date;
   /** Re-apply content ingested before, through the version guard. */
   force?: boolean;
+  /** The name recorded for the run; default: the input's base name (the scheduler passes the conventional name). */
+  fileName?: string;
 }
 
 export interface IngestContext {
@@ -56,7 +58,7 @@ export type IngestOutcome =
 export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Promise<IngestOutcome> {
   const { config, db } = ctx;
   const feed = identifyFeed(request.input, request.feed);
-  const name = path.basename(request.input.split('?')[0] ?? request.input);
+  const name = request.fileName ?? path.basename(request.input.split('?')[0] ?? request.input);
   const archived = await archiveInput(config.home, request.input);
   const publishedAt = request.publishedAt ?? defaultPublication(feed.date, config.publicationHour);
   const registered = await createRun(db.orm, {

@@ -17,11 +17,11 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
     const batch = await lockBatch(tx, job.runId, job.seq);
     if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };
-    const counts = await mergeBatch(tx, job, job.rows);
-    // Rows that lost to a newer stored version, or to a later line in this batch.
-    const unchanged = job.rows.length - counts.inserted - counts.updated - counts.takenDown;
-    const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { ...counts, unchanged, quarantined: 0 });
-    return { state: 'applied', ...counts, unchanged, quarantined: 0, runCompleted };
+    const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.rows);
+    // Rows that lost to a newer version written by another run.
+    const unchanged = job.rows.length - inserted - updated - takenDown;
+    const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { inserted, updated, takenDown, unchanged, quarantined: 0 });
+    return { state: 'applied', inserted, updated, takenDown, unchanged, quarantined: 0, runCompleted };
   });
 }
 

@@ -17,10 +17,12 @@ export interface MergeTarget {
   versionBase: string;
 }
 
+/** Rows that took effect, by action (I, U, D), and catalogue rows written. */
 export interface MergeCounts {
   inserted: number;
   updated: number;
   takenDown: number;
+  written: number;
 }
 
 /** Value columns of an entity's table: every feed column but the id, plus display_title. */
@@ -31,8 +33,15 @@ function valueColumns(entity: Entity): { name: string; type: string }[] {
 }
 
 /**
- * One statement: dedupe the batch per key (last line wins), upsert where the stored
- * version is older, write a takedown audit row per tombstone written, and count.
+ * One statement: upsert the last row of each key in the batch where the stored version is
+ * older, write a takedown audit row per takedown that took effect, and count.
+ *
+ * A row "takes effect" when, in file order, it would have been applied: its key's stored
+ * version is older than the batch's newest row for that key, or was written by this same
+ * run (a later line of the run got there first). Rows that lose to another, newer run are
+ * `unchanged`. Counting this way makes a run's counts and audit rows the same whatever
+ * order its batches are applied in, by however many workers.
+ *
  * Parameters: the rows as JSON, run id, entity, source, default country, version base.
  */
 export function mergeStatement(target: MergeTarget, rows: readonly ChangeRow[]): SQL {
@@ -44,18 +53,24 @@ export function mergeStatement(target: MergeTarget, rows: readonly ChangeRow[]):
   const assignments = sql.raw(columns.map((c) => `${c.name} = excluded.${c.name}`).join(', '));
   return sql`
     with input as (
-      select t.*, coalesce(t.country, ${target.country}) as territory
+      select t.*, coalesce(t.country, ${target.country}) as territory, ${target.versionBase}::bigint + t.line as version
       from json_to_recordset(${JSON.stringify(rows)}::json) as t(${recordType})
     ),
     incoming as (
       select distinct on (id, territory) * from input order by id, territory, line desc
+    ),
+    effective as (
+      select i.id, i.territory
+      from incoming i
+      left join ${table} cur on cur.source = ${target.source} and cur.country = i.territory and cur.id = i.id
+      where cur.id is null or cur.change_version < i.version or cur.run_id = ${target.runId}
     ),
     written as (
       insert into ${table} as cur (source, country, id, status, takedown_reason, change_version, taken_down_at, updated_at, run_id, raw, ${names})
       select ${target.source}, i.territory, i.id,
         case when i.action = 'D' then 'taken_down' else 'live' end,
         case when i.action = 'D' then coalesce(i.reason, 'feed_delete') end,
-        ${target.versionBase}::bigint + i.line,
+        i.version,
         case when i.action = 'D' then now() end,
         now(), ${target.runId}, i.raw, ${incomingNames}
       from incoming i
@@ -67,27 +82,31 @@ export function mergeStatement(target: MergeTarget, rows: readonly ChangeRow[]):
         taken_down_at = case when excluded.status = 'taken_down' then coalesce(cur.taken_down_at, excluded.taken_down_at) end,
         updated_at = excluded.updated_at, run_id = excluded.run_id, raw = excluded.raw, ${assignments}
       where cur.change_version < excluded.change_version
-      returning cur.id, cur.country, cur.status, cur.takedown_reason, cur.change_version, (cur.xmax = 0) as inserted
+      returning 1
+    ),
+    took_effect as (
+      select r.* from input r join effective e on e.id = r.id and e.territory = r.territory
     ),
     audited as (
       insert into takedown_audit (run_id, entity, source, country, item_id, line, reason, published_at, received_at)
-      select ${target.runId}, ${target.entity}, ${target.source}, w.country, w.id,
-        (w.change_version - ${target.versionBase}::bigint)::integer, w.takedown_reason, r.published_at, r.created_at
-      from written w join feed_runs r on r.id = ${target.runId}
-      where w.status = 'taken_down'
+      select ${target.runId}, ${target.entity}, ${target.source}, d.territory, d.id, d.line,
+        coalesce(d.reason, 'feed_delete'), r.published_at, r.created_at
+      from took_effect d join feed_runs r on r.id = ${target.runId}
+      where d.action = 'D'
       returning 1
     )
     select
-      count(*) filter (where inserted and status = 'live')::integer as inserted,
-      count(*) filter (where not inserted and status = 'live')::integer as updated,
-      count(*) filter (where status = 'taken_down')::integer as "takenDown"
-    from written`;
+      count(*) filter (where action = 'I')::integer as inserted,
+      count(*) filter (where action = 'U')::integer as updated,
+      count(*) filter (where action = 'D')::integer as "takenDown",
+      (select count(*) from written)::integer as written
+    from took_effect`;
 }
 
 export async function mergeBatch(db: Pick<Orm, 'execute'>, target: MergeTarget, rows: readonly ChangeRow[]): Promise<MergeCounts> {
-  if (rows.length === 0) return { inserted: 0, updated: 0, takenDown: 0 };
+  if (rows.length === 0) return { inserted: 0, updated: 0, takenDown: 0, written: 0 };
   const [counts] = await query<MergeCounts>(db, mergeStatement(target, rows));
-  return counts ?? { inserted: 0, updated: 0, takenDown: 0 };
+  return counts ?? { inserted: 0, updated: 0, takenDown: 0, written: 0 };
 }
 
 export interface CatalogueItem {

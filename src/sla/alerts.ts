@@ -182,3 +182,17 @@ async function deliver(url: string, notice: AlertNotice, options: { timeoutMs: n
     await new Promise((resolve) => setTimeout(resolve, options.retryDelays[attempt - 1]));
   }
 }
+
+/**
+ * Subjects, built in one place so that every part raising an alert about the same thing
+ * (the sweep, the timers, the scheduler) deduplicates against the same row.
+ */
+export const alertSubject = {
+  runSla: (runId: number) => `sla-run-${runId}`,
+  rejected: (runId: number) => `rejected-run-${runId}`,
+  batchFailed: (runId: number) => `batch-failed-run-${runId}`,
+  quarantine: (runId: number) => `quarantine-run-${runId}`,
+  /** The same subject src/feeds/pull.ts raises when it gives up on a feed. */
+  missing: (feed: { entity: string; kind: string; country: string; feedDate: string }) =>
+    `feed-missing-${feed.entity}-${feed.kind}-${feed.country}-${feed.feedDate}`,
+} as const;

@@ -1,0 +1,159 @@
+// The SLA clock on a short window with an injected clock: a run applied in time raises
+// nothing; a run stuck behind a worker that isn't running raises exactly one warning, one
+// breach and one resolved; missing feeds, rejected files, failed batches and quarantine alert.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { query, type Database } from '../../src/db/client.js';
+import { ingestFeed, waitForRun } from '../../src/ingest/ingest.js';
+import { openRedis } from '../../src/queue/redis.js';
+import { queueSink } from '../../src/queue/sink.js';
+import { startApplyWorker } from '../../src/queue/worker.js';
+import { createAlerter, type WebhookAlerter } from '../../src/sla/alerts.js';
+import type { SlaContext } from '../../src/sla/check.js';
+import { sweepOnce } from '../../src/sla/sweep.js';
+import { connect, freshDatabase } from '../helpers/db.js';
+import { tempDir, trackRecord, updatesFeed, writeFeed } from '../helpers/feeds.js';
+import { ingest, silentLogger, testConfig } from '../helpers/pipeline.js';
+import { clearPrefix, REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
+
+const FILE = 'test/sla/sweep.test.ts';
+const prefix = testPrefix(FILE);
+// A one-hour window with the warning at 40 minutes; the clock is moved by hand.
+const config = testConfig({ FEEDLINE_SLA_HOURS: '1', FEEDLINE_SLA_WARNING_HOURS: '0.6667', FEEDLINE_QUEUE_PREFIX: prefix });
+const sla = config.sla;
+let db: Database;
+let redis: Redis;
+let hook: WebhookReceiver;
+let alerter: WebhookAlerter;
+let clock = new Date();
+const dir = tempDir();
+
+function ctx(): SlaContext {
+  return { db, alerter, sla, logger: silentLogger, now: () => clock };
+}
+const sweep = () => sweepOnce(ctx(), { quarantineAlertShare: 0.1 });
+const minutes = (base: Date, m: number) => new Date(base.getTime() + m * 60_000);
+
+async function events(subject: string): Promise<string[]> {
+  const rows = await query<{ state: string }>(db.orm, sql`select state from alert_events where subject = ${subject} order by id`);
+  return rows.map((r) => r.state);
+}
+
+beforeAll(async () => {
+  db = await connect(await freshDatabase(FILE));
+  await clearPrefix(prefix);
+  redis = await openRedis(REDIS_URL, 'worker');
+  hook = await startWebhookReceiver();
+  alerter = createAlerter({ db, logger: silentLogger, webhooks: { urls: [hook.url], timeoutMs: 2000 }, retryDelaysMs: [50, 100] });
+});
+afterAll(async () => {
+  await alerter?.idle();
+  await hook?.close();
+  redis?.disconnect();
+  await clearPrefix(prefix);
+  await db?.close();
+});
+
+describe('SLA sweep', () => {
+  it('raises nothing for a run applied in time, even long after its deadline', async () => {
+    const published = new Date(Date.now() - 5 * 60_000);
+    const file = updatesFeed(dir, 'GB_track_updates_20261101.csv.gz', [trackRecord(1, {}, 'I'), trackRecord(2, {}, 'D')]);
+    const outcome = await ingest(db, config, { input: file, publishedAt: published });
+    expect(outcome.status).toBe('applied');
+    clock = minutes(published, 10);
+    expect((await sweep()).snapshot.runs).toHaveLength(0);
+    clock = minutes(published, 600);
+    await sweep();
+    expect(await events(`sla-run-${outcome.run.id}`)).toEqual([]);
+  });
+
+  it('a stuck run raises one warning, one breach, then one resolved when a worker applies it', async () => {
+    const published = new Date();
+    const sink = queueSink(redis, { prefix, attempts: 2, maxQueued: 100 });
+    const file = updatesFeed(dir, 'US_track_updates_20261102.csv.gz', [trackRecord(10, {}, 'I'), trackRecord(11, {}, 'U'), trackRecord(12, {}, 'D')]);
+    const c = { config, db, sink, logger: silentLogger };
+    const outcome = await ingestFeed(c, { input: file, feed: {}, publishedAt: published });
+    expect(outcome.status).toBe('queued');
+    const runId = outcome.run.id;
+    const subject = `sla-run-${runId}`;
+
+    clock = minutes(published, 10);
+    let { snapshot } = await sweep();
+    expect(snapshot.runs.map((r) => r.id)).toEqual([runId]);
+    expect(snapshot.pending).toEqual(expect.arrayContaining([
+      { entity: 'track', country: 'US', action: 'insert', changes: 1 },
+      { entity: 'track', country: 'US', action: 'delete', changes: 1 },
+    ]));
+    expect(snapshot.oldestPendingAgeSeconds).toBe(600);
+    expect(snapshot.nearestDeadlineSeconds).toBe(3000);
+    expect(await events(subject)).toEqual([]);
+
+    hook.failNext(1); // the receiver fails once; the warning still arrives
+    for (const m of [41, 42, 45]) {
+      clock = minutes(published, m);
+      await sweep();
+    }
+    expect(await events(subject)).toEqual(['warning']);
+    for (const m of [60, 61, 90]) {
+      clock = minutes(published, m);
+      snapshot = (await sweep()).snapshot;
+    }
+    expect(snapshot.breaching).toBe(1);
+    expect(await events(subject)).toEqual(['warning', 'breach']);
+
+    const worker = startApplyWorker(db, redis, silentLogger, { prefix, concurrency: 1 });
+    try {
+      expect((await waitForRun(c, runId, 50)).status).toBe('applied');
+    } finally {
+      await worker.close();
+      await sink.close();
+    }
+    clock = minutes(published, 95);
+    await sweep();
+    await sweep();
+    expect(await events(subject)).toEqual(['warning', 'breach', 'resolved']);
+    await alerter.idle();
+    expect(hook.failed).toBeGreaterThanOrEqual(1);
+    expect(hook.received.filter((b) => b.subject === subject).map((b) => b.state)).toEqual(['warning', 'breach', 'resolved']);
+  });
+
+  it('alerts on a feed due but missing, and resolves it when it arrives', async () => {
+    await db.orm.execute(sql`insert into feed_fetches (source, entity, kind, country, feed_date, status, attempts, last_http_status, last_error)
+      values ('7digital', 'track', 'updates', 'DE', '2026-11-03', 'missing', 12, 404, 'not published 6 h after its publication time')`);
+    await sweep();
+    await sweep();
+    const subject = 'feed-missing-track-updates-DE-2026-11-03';
+    expect(await events(subject)).toEqual(['breach']);
+    await db.orm.execute(sql`update feed_fetches set status = 'fetched' where country = 'DE'`);
+    await sweep();
+    expect(await events(subject)).toEqual(['breach', 'resolved']);
+    await alerter.idle();
+    expect(hook.received.filter((b) => b.subject === subject).map((b) => b.state)).toEqual(['breach', 'resolved']);
+  });
+
+  it('alerts on a rejected file and on quarantine above its share', async () => {
+    const bad = writeFeed(dir, 'FR_track_updates_20261104.csv.gz', 'nonsense,header', ['1,2']);
+    const rejected = await ingest(db, config, { input: bad });
+    expect(rejected.status).toBe('rejected');
+    const noisy = updatesFeed(dir, 'FR_track_updates_20261105.csv.gz', [trackRecord(20, {}, 'I'), 'U,not-a-number,x', trackRecord(21, {}, 'I')]);
+    const quarantined = await ingest(db, config, { input: noisy });
+    expect(quarantined.status).toBe('applied');
+    await sweep();
+    await sweep();
+    expect(await events(`rejected-run-${rejected.run.id}`)).toEqual(['breach']);
+    expect(await events(`quarantine-run-${quarantined.run.id}`)).toEqual(['warning']);
+    // The next day's clean feed clears the quarantine warning, not the lost day.
+    const clean = updatesFeed(dir, 'FR_track_updates_20261106.csv.gz', [trackRecord(22, {}, 'I')]);
+    expect((await ingest(db, config, { input: clean })).status).toBe('applied');
+    await sweep();
+    expect(await events(`quarantine-run-${quarantined.run.id}`)).toEqual(['warning', 'resolved']);
+    expect(await events(`rejected-run-${rejected.run.id}`)).toEqual(['breach']);
+    // The rejected day delivered again, whole: resolved.
+    const redelivered = updatesFeed(dir, 'FR_track_updates_20261104.csv.gz', [trackRecord(23, {}, 'I')]);
+    expect((await ingest(db, config, { input: redelivered })).status).toBe('applied');
+    await sweep();
+    expect(await events(`rejected-run-${rejected.run.id}`)).toEqual(['breach', 'resolved']);
+  });
+});

@@ -12,8 +12,13 @@ import { stdout } from './output.js';
 import { quarantineCommand, runsCommand } from './runs.js';
 import { recoverCommand } from './recover.js';
 import { workerCommand } from './worker.js';
+import { serveCommand } from './serve.js';
+import { statusCommand } from './status.js';
+import { fetchCommand } from './fetch.js';
+import { replayCommand } from './replay.js';
+import { reconcileCommand } from './reconcile.js';
 
-const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand];
+const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand];
 
 /** After a stop signal, the process gets this long to close before it is forced out. */
 const FORCED_EXIT_MS = 60_000;

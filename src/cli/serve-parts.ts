@@ -1,0 +1,29 @@
+// What `feedline serve` runs besides its own parts, registered here so that each concern
+// adds itself without editing serve.ts: HTTP routers for the api role (metrics, dashboard,
+// queue board) and background services for the scheduler role (the SLA sweep).
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { Database } from '../db/client.js';
+import type { MountedRouter } from '../http/server.js';
+import type { Logger } from '../log.js';
+import type { Alerter } from '../sla/alerts.js';
+
+export interface ServeDeps {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  /** Undefined without REDIS_URL. */
+  redis: Redis | undefined;
+  alerter: Alerter;
+}
+
+export interface BackgroundService {
+  /** Stop taking work; finish what is in hand within `graceMs`. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Routers mounted by the api role, in order, after /healthz and /readyz. */
+export const ROUTERS: ((deps: ServeDeps) => MountedRouter | Promise<MountedRouter>)[] = [];
+
+/** Services started by the scheduler role, stopped in reverse order on SIGTERM. */
+export const SCHEDULER_SERVICES: ((deps: ServeDeps) => BackgroundService | Promise<BackgroundService>)[] = [];

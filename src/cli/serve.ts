@@ -1,0 +1,182 @@
+import cron from 'node-cron';
+import { reconcileRun } from '../apply/reconcile.js';
+import { unreconciledRuns } from '../db/reconcile.js';
+import { UsageError, coerceError } from '../errors.js';
+import { pruneArchive } from '../feeds/archive.js';
+import { parseDayFields } from '../feeds/due.js';
+import { createScheduler } from '../feeds/scheduler.js';
+import { checkReadiness } from '../http/health.js';
+import { startHttpServer } from '../http/server.js';
+import { recoverRuns } from '../ingest/recover.js';
+import type { Logger } from '../log.js';
+import { createApplyQueue } from '../queue/sink.js';
+import { startApplyWorker } from '../queue/worker.js';
+import { createAlerter } from '../sla/alerts.js';
+import { oneOf, parseCommand } from './args.js';
+import type { Command } from './command.js';
+import { printHelp } from './output.js';
+import { batchSink, openRuntime, type Runtime } from './runtime.js';
+import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from './serve-parts.js';
+import { sql } from 'drizzle-orm';
+import { query } from '../db/client.js';
+
+const ROLES = ['all', 'scheduler', 'worker', 'api'] as const;
+type Role = (typeof ROLES)[number];
+
+// Recovery (runs whose parser died, batches lost with Redis), reconciliation a crash left
+// undone, and archive retention: cheap queries, often enough that a restart heals in
+// well under a minute after the stale-parser threshold.
+const MAINTENANCE_INTERVAL_MS = 30_000;
+const PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
+const RECONCILE_LOOKBACK_DAYS = 7;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Run unattended: schedule and fetch due feeds, apply batches, serve health and dashboards',
+  help: `Usage: feedline serve [--role all|scheduler|worker|api]
+
+Roles (default all):
+  scheduler  on FEEDLINE_SCHEDULE_CRON, enqueue one fetch job per feed for its oldest due date
+             (catching up missed days in date order, up to FEEDLINE_MAX_BACKLOG_DAYS), fetch and
+             ingest them, reconcile full feeds; every 30 s resume runs left unfinished and
+             re-enqueue batches lost with Redis. Needs the FEEDLINE_PROVIDER_* and OAuth settings.
+  worker     apply batches from the queue (needs REDIS_URL; like \`feedline worker\`).
+  api        HTTP on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT: /healthz (alive), /readyz (PostgreSQL,
+             Redis and migrations; 503 when not ready), plus metrics and dashboards.
+  all        all three in one process. Without REDIS_URL batches are applied in-process.
+
+Any number of scheduler, worker and api processes may run against one PostgreSQL and Redis:
+fetch and batch jobs have deterministic ids, so each feed is fetched once. Migrations run at
+start, one process at a time.
+
+On SIGTERM or SIGINT: stop ticking and taking jobs, let jobs in hand finish within
+FEEDLINE_SHUTDOWN_GRACE_MS (then leave them to the ledger: they are resumed on the next start),
+close connections, exit 0.`,
+  async run(argv, ctx) {
+    const { values } = parseCommand('serve', argv, { role: { type: 'string' } }, { min: 0, max: 0 });
+    if (values.help) return printHelp(ctx, this.help);
+    const role: Role = oneOf('role', values.role, ROLES) ?? 'all';
+    const { config, logger } = ctx;
+    const runs = { scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker', api: role === 'all' || role === 'api' };
+    if (role === 'worker' && !config.redisUrl) throw new UsageError('serve --role worker needs REDIS_URL (without Redis, --role all applies batches in-process)');
+    if (runs.scheduler) validateScheduling(config);
+
+    const runtime = await openRuntime(config, logger, { redis: config.redisUrl ? 'required' : 'never', poolSize: config.workerConcurrency + 4 });
+    const log = logger.child({ component: 'serve', role });
+    const stops: { name: string; stop: (graceMs: number) => Promise<void> }[] = [];
+    try {
+      const alerter = createAlerter({ db: runtime.db, logger, webhooks: config.webhooks });
+      const deps: ServeDeps = { config, logger, db: runtime.db, redis: runtime.redis, alerter };
+
+      if (runs.worker && runtime.redis) {
+        const worker = startApplyWorker(runtime.db, runtime.redis, logger, { prefix: config.queuePrefix, concurrency: config.workerConcurrency });
+        stops.push({ name: 'apply worker', stop: (grace) => closeWithin(worker.close(), grace, () => worker.close(true)) });
+      }
+      if (runs.scheduler) {
+        const sink = batchSink(runtime);
+        runtime.defer(() => sink.close());
+        const scheduler = createScheduler({ config, db: runtime.db, sink, logger, alerter }, { redis: runtime.redis, prefix: config.queuePrefix });
+        const maintenance = startMaintenance(runtime, sink, alerter, log);
+        stops.push({ name: 'maintenance', stop: () => maintenance.stop() });
+        scheduler.start();
+        stops.push({ name: 'scheduler', stop: (grace) => scheduler.stop(grace) });
+        for (const factory of SCHEDULER_SERVICES) {
+          const service: BackgroundService = await factory(deps);
+          stops.push({ name: 'service', stop: (grace) => service.stop(grace) });
+        }
+      }
+      if (runs.api) {
+        const routers = await Promise.all(ROUTERS.map((factory) => factory(deps)));
+        const server = await startHttpServer({
+          host: config.http.host,
+          port: config.http.port,
+          logger,
+          readiness: () => checkReadiness({ db: runtime.db, redis: runtime.redis }),
+          routers,
+        });
+        stops.unshift({ name: 'http', stop: () => server.close() });
+      }
+      log.info({ database: runtime.db.where, redis: Boolean(runtime.redis), feeds: config.provider.feeds.length }, 'serving');
+
+      const signal = await ctx.stopping;
+      log.info({ signal, graceMs: config.http.shutdownGraceMs }, 'stopping: finishing work in hand');
+      // Newest first: the scheduler stops feeding work before the apply worker stops taking it,
+      // so a fetch job in hand can see its run applied.
+      for (const part of stops.splice(0).reverse()) {
+        try {
+          await part.stop(config.http.shutdownGraceMs);
+        } catch (err) {
+          log.warn({ err: coerceError(err), part: part.name }, 'error while stopping');
+        }
+      }
+      await Promise.race([alerter.idle(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      log.info('stopped');
+      return 0;
+    } finally {
+      for (const part of stops.reverse()) await part.stop(0).catch(() => undefined);
+      await runtime.close();
+    }
+  },
+};
+
+function validateScheduling(config: Runtime['config']): void {
+  const problems: string[] = [];
+  if (!config.provider.baseUrl) problems.push('FEEDLINE_PROVIDER_BASE_URL is not set');
+  if (!config.provider.consumerKey || !config.provider.consumerSecret) problems.push('FEEDLINE_OAUTH_CONSUMER_KEY and FEEDLINE_OAUTH_CONSUMER_SECRET (or their _FILE variants) must both be set');
+  if (!cron.validate(config.provider.scheduleCron)) problems.push(`FEEDLINE_SCHEDULE_CRON: ${JSON.stringify(config.provider.scheduleCron)} is not a cron expression`);
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: config.provider.timezone });
+  } catch {
+    problems.push(`FEEDLINE_TIMEZONE: ${JSON.stringify(config.provider.timezone)} is not a time zone`);
+  }
+  try {
+    parseDayFields(config.provider.fullFeedDays);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (config.provider.feeds.length === 0) problems.push('FEEDLINE_FEEDS / FEEDLINE_COUNTRIES: no feeds configured');
+  if (problems.length > 0) throw new UsageError(`serve --role scheduler cannot start:\n  ${problems.join('\n  ')}`);
+}
+
+/** Waits for `closing` up to `graceMs`, then forces. */
+async function closeWithin(closing: Promise<unknown>, graceMs: number, force: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), graceMs); });
+  const outcome = await Promise.race([closing.then(() => 'closed' as const), expired]);
+  clearTimeout(timer);
+  if (outcome === 'expired') await force();
+}
+
+function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, alerter: ServeDeps['alerter'], log: Logger): { stop(): Promise<void> } {
+  const { config, db } = runtime;
+  const queue = runtime.redis ? createApplyQueue(runtime.redis, config.queuePrefix) : undefined;
+  let lastPrune = 0;
+  let running: Promise<void> | undefined;
+  const once = async () => {
+    const ctx = { config, db, sink, logger: runtime.logger };
+    const report = await recoverRuns(ctx, queue);
+    if (report.resumed.length > 0 || report.requeued.length > 0) log.warn({ report }, 'recovered unfinished runs');
+    for (const runId of await unreconciledRuns(db.orm, config.source, RECONCILE_LOOKBACK_DAYS)) {
+      await reconcileRun({ db, logger: runtime.logger, alerter, maxShare: config.provider.reconcileMaxShare }, runId);
+    }
+    if (Date.now() - lastPrune > PRUNE_INTERVAL_MS) {
+      lastPrune = Date.now();
+      // Files of runs not yet applied are still needed to finish them.
+      const rows = await query<{ sha: string }>(db.orm, sql`select distinct file_sha256 as sha from feed_runs where status in ('parsing', 'applying')`);
+      const deleted = await pruneArchive(config.home, config.provider.archiveRetentionDays, new Set(rows.map((r) => r.sha)));
+      if (deleted.length > 0) log.info({ deleted: deleted.length }, 'archive pruned');
+    }
+  };
+  const tick = () => {
+    running ??= once().catch((err: unknown) => log.error({ err: coerceError(err) }, 'maintenance failed')).finally(() => { running = undefined; });
+  };
+  tick();
+  const timer = setInterval(tick, MAINTENANCE_INTERVAL_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await queue?.close();
+    },
+  };
+}

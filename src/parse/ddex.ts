@@ -736,11 +736,11 @@ function dateTime(text: string): Date | undefined {
 }
 
 /**
- * A ValidityPeriod bound as an instant. Dates carry no time zone and are read as UTC days
- * (one policy for every territory; see the availability rules). A StartDate starts at the
- * first instant of its day; an EndDate is the last day of the deal, so the deal ends at the
- * first instant of the next day, when a deal starting the next day takes over without a gap.
- * Date-times are instants already: EndDateTime is the moment the deal stops.
+ * A ValidityPeriod bound as an instant. Dates carry no time zone and are read as UTC days,
+ * one policy for every territory (a DE deal ends at midnight UTC, not Berlin's). A StartDate
+ * starts at the first instant of its day; an EndDate is the deal's last day, so the deal ends
+ * at the first instant of the next day, when a deal starting that day takes over without a
+ * gap. Date-times are instants already: EndDateTime is the moment the deal stops.
  */
 function dealInstant(text: string, edge: 'start' | 'end'): Date | undefined {
   const day = DATE_ONLY.exec(text);

@@ -1,0 +1,204 @@
+// The SLA page at `/`: server-rendered HTML, no front-end build. Every configured feed with
+// its state, pending changes, oldest pending age and a countdown to its nearest deadline;
+// open alerts, recent breaches and recent takedowns. It reloads itself every 30 seconds and
+// a few lines of script tick the countdowns in between. Everything shown is escaped: item
+// ids, titles and error messages come from feeds.
+import type { Config, FeedSpec } from '../config/schema.js';
+import type { Database } from '../db/client.js';
+import { feedProgress, openAlerts, recentAlertEvents, takedownsApplied, type FeedProgress } from '../db/sla.js';
+import { formatDuration, slaSnapshot, type PendingRunSla } from '../sla/deadlines.js';
+
+export const DASHBOARD_REFRESH_SECONDS = 30;
+
+export interface DashboardDeps {
+  db: Database;
+  sla: Config['sla'];
+  source: string;
+  feeds: readonly FeedSpec[];
+  now?: () => Date;
+}
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+interface FeedRow {
+  key: string;
+  label: string;
+  lastApplied: string;
+  lagDays: number | null;
+  runs: PendingRunSla[];
+  pendingChanges: number;
+  oldestAgeSeconds: number | null;
+  deadline: Date | null;
+  state: 'ok' | 'warning' | 'breach' | 'missing' | 'idle';
+  alerts: number;
+}
+
+const feedKey = (f: { entity: string; kind: string; country: string }) => `${f.country} ${f.entity} ${f.kind}`;
+
+export async function renderDashboard(deps: DashboardDeps): Promise<string> {
+  const now = (deps.now ?? (() => new Date()))();
+  const { db } = deps;
+  const weekAgo = new Date(now.getTime() - 7 * 86_400_000);
+  const [snapshot, progress, alerts, breaches, takedowns] = await Promise.all([
+    slaSnapshot(db, deps.sla, now),
+    feedProgress(db.orm),
+    openAlerts(db.orm),
+    recentAlertEvents(db.orm, { state: 'breach', limit: 15 }),
+    takedownsApplied(db.orm, { from: weekAgo, to: new Date(now.getTime() + 86_400_000) }, 25),
+  ]);
+
+  // Configured feeds first, in configuration order; then any other feed that has runs.
+  const rows = new Map<string, FeedRow>();
+  const progressByKey = new Map<string, FeedProgress>(progress.map((p) => [feedKey(p), p]));
+  const today = Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+  const add = (f: { entity: string; kind: string; country: string }) => {
+    const key = feedKey(f);
+    if (rows.has(key)) return;
+    const p = progressByKey.get(key);
+    rows.set(key, {
+      key, label: key, lastApplied: p?.lastAppliedDate ?? '—',
+      lagDays: p?.lastAppliedDate ? Math.round((today - Date.parse(`${p.lastAppliedDate}T00:00:00Z`)) / 86_400_000) : null,
+      runs: [], pendingChanges: 0, oldestAgeSeconds: null, deadline: null, state: p ? 'ok' : 'idle', alerts: 0,
+    });
+  };
+  deps.feeds.forEach(add);
+  progress.forEach(add);
+  snapshot.runs.forEach(add);
+  for (const run of snapshot.runs) {
+    const row = rows.get(feedKey(run))!;
+    row.runs.push(run);
+    row.pendingChanges += run.pendingChanges;
+    row.oldestAgeSeconds = Math.max(row.oldestAgeSeconds ?? 0, run.ageSeconds);
+    if (!row.deadline || run.deadline < row.deadline) row.deadline = run.deadline;
+    if (run.state === 'breach' || (run.state === 'warning' && row.state !== 'breach')) row.state = run.state;
+  }
+  for (const alert of alerts) {
+    const d = alert.details as { entity?: string; kind?: string; country?: string; feed?: string };
+    const key = d.entity && d.kind && d.country ? feedKey({ entity: d.entity, kind: d.kind, country: d.country }) : d.feed?.split(' ').slice(0, 3).join(' ');
+    const row = key ? rows.get(key) : undefined;
+    if (!row) continue;
+    row.alerts++;
+    if (alert.kind === 'missing' && row.state !== 'breach') row.state = 'missing';
+  }
+
+  const overall = snapshot.breaching > 0 ? 'breach' : alerts.some((a) => a.state === 'breach') ? 'breach' : snapshot.warning > 0 || alerts.length > 0 ? 'warning' : 'ok';
+  const headline = snapshot.breaching > 0
+    ? `${snapshot.breaching} run(s) past the ${deps.sla.windowHours} h deadline`
+    : snapshot.runs.length > 0
+      ? `${snapshot.runs.length} run(s) pending; nearest deadline in ${formatDuration(snapshot.nearestDeadlineSeconds ?? 0)}`
+      : 'Nothing pending: every feed received is applied';
+
+  const countdown = (deadline: Date | null) => deadline
+    ? `<span class="countdown" data-deadline="${deadline.getTime()}">${escapeHtml(formatDuration((deadline.getTime() - now.getTime()) / 1000))}</span>`
+    : '—';
+  const feedRows = [...rows.values()].map((r) => `
+      <tr class="state-${r.state}">
+        <td>${escapeHtml(r.label)}</td>
+        <td><span class="badge ${r.state}">${escapeHtml(r.state)}</span></td>
+        <td>${escapeHtml(r.lastApplied)}${r.lagDays === null ? '' : ` <small>(${r.lagDays} d)</small>`}</td>
+        <td class="num">${r.runs.length}</td>
+        <td class="num">${r.pendingChanges}</td>
+        <td class="num">${r.oldestAgeSeconds === null ? '—' : escapeHtml(formatDuration(r.oldestAgeSeconds))}</td>
+        <td class="num">${countdown(r.deadline)}</td>
+        <td class="num">${r.alerts}</td>
+      </tr>`).join('');
+  const runRows = snapshot.runs.map((r) => `
+      <tr class="state-${r.state}">
+        <td class="num">${r.id}</td><td>${escapeHtml(feedKey(r))} ${escapeHtml(r.feedDate)}</td><td>${escapeHtml(r.status)}</td>
+        <td class="num">${r.batchesApplied}/${r.batchesTotal ?? '?'}</td>
+        <td class="num">${r.pendingInserts}/${r.pendingUpdates}/${r.pendingDeletes}</td>
+        <td>${escapeHtml(r.publishedAt.toISOString())}</td><td class="num">${countdown(r.deadline)}</td>
+        <td><span class="badge ${r.state}">${escapeHtml(r.state)}</span></td>
+      </tr>`).join('');
+  const alertRows = alerts.map((a) => `
+      <tr class="state-${a.state}">
+        <td><span class="badge ${a.state}">${escapeHtml(a.state)}</span></td><td>${escapeHtml(a.kind)}</td>
+        <td>${escapeHtml(a.message)}</td><td>${escapeHtml(a.openedAt.toISOString())}</td>
+      </tr>`).join('');
+  const breachRows = breaches.map((b) => `
+      <tr><td>${escapeHtml(b.createdAt.toISOString())}</td><td>${escapeHtml(b.kind)}</td><td>${escapeHtml(b.message)}</td></tr>`).join('');
+  const takedownRows = takedowns.map((t) => {
+    const latency = t.publishedAt ? (t.appliedAt.getTime() - t.publishedAt.getTime()) / 1000 : null;
+    const within = latency === null ? '—' : latency <= deps.sla.windowHours * 3600 ? 'yes' : '<strong>no</strong>';
+    return `
+      <tr><td>${escapeHtml(t.entity)} ${escapeHtml(t.itemId)}</td><td>${escapeHtml(t.country)}</td><td>${escapeHtml(t.feed ?? t.reason)}</td>
+        <td>${escapeHtml(t.appliedAt.toISOString())}</td><td class="num">${latency === null ? '—' : escapeHtml(formatDuration(latency))}</td><td>${within}</td></tr>`;
+  }).join('');
+  const empty = (cols: number, text: string) => `<tr><td colspan="${cols}" class="empty">${escapeHtml(text)}</td></tr>`;
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="${DASHBOARD_REFRESH_SECONDS}">
+<title>${overall === 'ok' ? '' : overall === 'breach' ? '[BREACH] ' : '[warning] '}feedline SLA</title>
+<style>
+  :root { --ok: #1a7f37; --warning: #9a6700; --breach: #cf222e; --missing: #8250df; --muted: #57606a; }
+  body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; padding: 1.2rem 2rem 3rem; max-width: 1400px; color: #1f2328; }
+  header { display: flex; align-items: baseline; gap: 1.2rem; flex-wrap: wrap; border-bottom: 4px solid var(--${overall === 'ok' ? 'ok' : overall}); padding-bottom: .6rem; }
+  h1 { font-size: 1.5rem; margin: 0; } h2 { font-size: 1.1rem; margin: 1.8rem 0 .5rem; }
+  .headline { font-size: 1.15rem; font-weight: 600; color: var(--${overall === 'ok' ? 'ok' : overall}); }
+  .meta { color: var(--muted); margin-left: auto; font-size: .9rem; } .meta a { color: inherit; }
+  table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }
+  th { background: #f6f8fa; font-weight: 600; font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.empty { color: var(--muted); font-style: italic; }
+  .badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-size: .8rem; font-weight: 600; color: #fff; background: var(--muted); }
+  .badge.ok { background: var(--ok); } .badge.warning { background: var(--warning); } .badge.breach { background: var(--breach); } .badge.missing { background: var(--missing); }
+  tr.state-breach td { background: #ffebe9; } tr.state-warning td { background: #fff8c5; } tr.state-missing td { background: #fbefff; }
+  small { color: var(--muted); }
+</style>
+</head>
+<body>
+<header>
+  <h1>feedline SLA</h1>
+  <span class="headline" id="headline">${escapeHtml(headline)}</span>
+  <span class="meta">window ${deps.sla.windowHours} h, warning at ${deps.sla.warningHours} h · as of ${escapeHtml(now.toISOString().replace('T', ' ').slice(0, 19))} UTC · refreshes every ${DASHBOARD_REFRESH_SECONDS} s · <a href="admin/queues">queues</a> · <a href="metrics">metrics</a></span>
+</header>
+
+<h2>Feeds</h2>
+<table id="feeds">
+  <thead><tr><th>Feed</th><th>State</th><th>Last applied</th><th class="num">Pending runs</th><th class="num">Pending changes</th><th class="num">Oldest pending</th><th class="num">Deadline in</th><th class="num">Alerts</th></tr></thead>
+  <tbody>${feedRows || empty(8, 'No feeds configured or received yet')}</tbody>
+</table>
+
+<h2>Pending runs</h2>
+<table id="pending">
+  <thead><tr><th class="num">Run</th><th>Feed</th><th>Status</th><th class="num">Batches</th><th class="num">I/U/D pending</th><th>Published</th><th class="num">Deadline in</th><th>SLA</th></tr></thead>
+  <tbody>${runRows || empty(8, 'Nothing pending')}</tbody>
+</table>
+
+<h2>Open alerts</h2>
+<table id="alerts">
+  <thead><tr><th>State</th><th>Kind</th><th>Message</th><th>Since</th></tr></thead>
+  <tbody>${alertRows || empty(4, 'No open alerts')}</tbody>
+</table>
+
+<h2>Recent breaches</h2>
+<table id="breaches">
+  <thead><tr><th>When</th><th>Kind</th><th>Message</th></tr></thead>
+  <tbody>${breachRows || empty(3, 'No breaches recorded')}</tbody>
+</table>
+
+<h2>Recent takedowns (7 days)</h2>
+<table id="takedowns">
+  <thead><tr><th>Item</th><th>Country</th><th>Feed</th><th>Applied</th><th class="num">Latency</th><th>Within window</th></tr></thead>
+  <tbody>${takedownRows || empty(6, 'No takedowns in the last 7 days')}</tbody>
+</table>
+<script>
+  // Tick the countdowns between reloads.
+  (function () {
+    function fmt(s) { var neg = s < 0; s = Math.round(Math.abs(s)); var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), x = s % 60;
+      return (neg ? '-' : '') + (h ? h + 'h' + String(m).padStart(2, '0') + 'm' : m ? m + 'm' + String(x).padStart(2, '0') + 's' : x + 's'); }
+    var skew = ${now.getTime()} - Date.now();
+    setInterval(function () {
+      document.querySelectorAll('.countdown').forEach(function (el) { el.textContent = fmt((Number(el.dataset.deadline) - (Date.now() + skew)) / 1000); });
+    }, 1000);
+  })();
+</script>
+</body>
+</html>
+`;
+}

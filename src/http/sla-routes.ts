@@ -1,0 +1,78 @@
+// The operator's HTTP surface for the SLA: the SLA page at `/`, Prometheus metrics at
+// `/metrics`, and bull-board at `/admin/queues`, all behind one authentication check
+// (src/http/auth.ts). Built as one express Router for `feedline serve --role api` to mount.
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { Queue } from 'bullmq';
+import express, { type Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../log.js';
+import { QUEUE } from '../queue/jobs.js';
+import { SLA_QUEUE } from '../sla/timers.js';
+import { assertSafeToServe, requireAuth } from './auth.js';
+import { renderDashboard } from './dashboard.js';
+import { createMetricsRegistry } from './metrics.js';
+
+/** Every BullMQ queue feedline runs; `fetch` is src/feeds/scheduler.ts's FETCH_QUEUE. */
+export const QUEUE_NAMES = [QUEUE.apply, 'fetch', SLA_QUEUE] as const;
+
+export const BULL_BOARD_PATH = '/admin/queues';
+
+export interface SlaRoutesDeps {
+  config: Config;
+  db: Database;
+  redis: Redis | undefined;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface SlaRoutes {
+  router: Router;
+  close(): Promise<void>;
+}
+
+/**
+ * Throws (a UsageError, exit 2) when the configured address is reachable from outside and
+ * no credentials are configured: the server must not start like that.
+ */
+export function createSlaRoutes(deps: SlaRoutesDeps, options: { mountPath?: string } = {}): SlaRoutes {
+  const { config, db } = deps;
+  assertSafeToServe(config.http);
+  const log = deps.logger.child({ component: 'dashboard' });
+  const queues = deps.redis ? QUEUE_NAMES.map((name) => new Queue(name, { connection: deps.redis!, prefix: config.queuePrefix })) : [];
+  const registry = createMetricsRegistry({ db, sla: config.sla, queues, now: deps.now });
+
+  const router = express.Router();
+  router.use(requireAuth(config.http));
+  router.get('/', async (_req, res) => {
+    const html = await renderDashboard({ db, sla: config.sla, source: config.source, feeds: config.provider.feeds, now: deps.now });
+    res.type('html').setHeader('Cache-Control', 'no-store');
+    res.send(html);
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  if (queues.length > 0) {
+    const board = new ExpressAdapter();
+    board.setBasePath(`${(options.mountPath ?? '').replace(/\/$/, '')}${BULL_BOARD_PATH}`);
+    // @bull-board/express 9.10.1 carries its own copy of @bull-board/api 9.10.1 beside our
+    // 9.10.2; the adapter contract is the same, only the private fields' declarations differ.
+    type ServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
+    createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: board as unknown as ServerAdapter, options: { uiConfig: { boardTitle: 'feedline queues' } } });
+    router.use(BULL_BOARD_PATH, board.getRouter() as express.Router);
+  } else {
+    router.get(BULL_BOARD_PATH, (_req, res) => {
+      res.status(404).type('text/plain').send('no queues: REDIS_URL is not set, batches are applied in-process\n');
+    });
+  }
+  log.debug({ queues: queues.map((q) => q.name) }, 'sla routes ready');
+  return {
+    router,
+    close: async () => {
+      await Promise.all(queues.map((q) => q.close()));
+    },
+  };
+}

@@ -55,6 +55,6 @@ export async function openRuntime(config: Config, logger: Logger, options: { red
 export function batchSink(runtime: Runtime): BatchSink {
   const { config } = runtime;
   return runtime.redis
-    ? queueSink(runtime.redis, { prefix: config.queuePrefix, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches })
+    ? queueSink(runtime.redis, { prefix: config.queuePrefix, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches, sla: config.sla })
     : inlineSink(runtime.db);
 }

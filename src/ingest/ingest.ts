@@ -88,6 +88,9 @@ export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Pr
   const run = registered.run;
   const log = ctx.logger.child({ runId: run.id, feed: name });
   log.info({ sha256: run.fileSha256, bytes: run.fileBytes, entity: feed.entity, kind: feed.kind, country: feed.country, date: feed.date }, 'run registered');
+  // The SLA clock is already running (it starts at publication): arm its timers now. A
+  // failure here must not lose the feed; the SLA sweep arms them from the ledger anyway.
+  await ctx.sink.runRegistered?.(run).catch((err: unknown) => log.warn({ err }, 'could not arm the SLA timers; the sweep will'));
   try {
     await parseRun(ctx, run);
   } catch (err) {

@@ -4,6 +4,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/client.js';
 import { applyBatch } from '../apply/batch.js';
+import type { Config } from '../config/schema.js';
+import { createSlaQueue, scheduleRunTimers, type TimedRun } from '../sla/timers.js';
 import { batchJobId, QUEUE, type BatchJob } from './jobs.js';
 
 export interface BatchSink {
@@ -11,6 +13,11 @@ export interface BatchSink {
   submit(job: BatchJob): Promise<void>;
   /** Resolves when every submitted batch has been handed over (inline: applied). */
   flush(): Promise<void>;
+  /**
+   * A run was just registered: the queue sink arms its SLA timers (src/sla/timers.ts).
+   * Best effort: the SLA sweep re-arms or replaces them from PostgreSQL.
+   */
+  runRegistered?(run: TimedRun): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -19,6 +26,8 @@ export interface QueueSinkOptions {
   attempts: number;
   /** Batches waiting in Redis before submit waits. */
   maxQueued: number;
+  /** The SLA window, to arm each registered run's timers; without it, no timers. */
+  sla?: Config['sla'];
 }
 
 export function applyJobOptions(attempts: number) {
@@ -46,13 +55,20 @@ export function queueSink(redis: Redis, options: QueueSinkOptions): BatchSink {
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   };
+  const slaQueue = options.sla && createSlaQueue(redis, options.prefix);
   return {
+    async runRegistered(run) {
+      if (slaQueue && options.sla) await scheduleRunTimers(slaQueue, run, options.sla, new Date(), { includePast: true });
+    },
     async submit(job) {
       await waitForRoom();
       await queue.addBulk([{ name: 'batch', data: job, opts: { ...jobOptions, jobId: batchJobId(job.runId, job.seq) } }]);
     },
     async flush() {},
-    close: () => queue.close(),
+    close: async () => {
+      await queue.close();
+      await slaQueue?.close();
+    },
   };
 }
 

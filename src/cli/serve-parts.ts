@@ -6,7 +6,9 @@ import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import type { MountedRouter } from '../http/server.js';
 import type { Logger } from '../log.js';
+import { createSlaRoutes } from '../http/sla-routes.js';
 import type { Alerter } from '../sla/alerts.js';
+import { startSlaService } from '../sla/service.js';
 
 export interface ServeDeps {
   config: Config;
@@ -23,7 +25,14 @@ export interface BackgroundService {
 }
 
 /** Routers mounted by the api role, in order, after /healthz and /readyz. */
-export const ROUTERS: ((deps: ServeDeps) => MountedRouter | Promise<MountedRouter>)[] = [];
+export const ROUTERS: ((deps: ServeDeps) => MountedRouter | Promise<MountedRouter>)[] = [
+  // The SLA page at /, /metrics and bull-board at /admin/queues, behind dashboard auth;
+  // refuses (exit 2) a non-loopback FEEDLINE_HTTP_HOST without credentials.
+  (deps) => ({ path: '/', router: createSlaRoutes(deps).router }),
+];
 
 /** Services started by the scheduler role, stopped in reverse order on SIGTERM. */
-export const SCHEDULER_SERVICES: ((deps: ServeDeps) => BackgroundService | Promise<BackgroundService>)[] = [];
+export const SCHEDULER_SERVICES: ((deps: ServeDeps) => BackgroundService | Promise<BackgroundService>)[] = [
+  // The SLA sweep (FEEDLINE_SLA_SWEEP_CRON) and the worker running the delayed SLA timers.
+  (deps) => startSlaService(deps),
+];

@@ -10,6 +10,8 @@ import { ingestCommand } from './ingest.js';
 import { migrateCommand } from './migrate.js';
 import { stdout } from './output.js';
 import { quarantineCommand, runsCommand } from './runs.js';
+import { reportCommand } from './report.js';
+import { slaCommand } from './sla.js';
 import { recoverCommand } from './recover.js';
 import { workerCommand } from './worker.js';
 import { serveCommand } from './serve.js';
@@ -18,7 +20,7 @@ import { fetchCommand } from './fetch.js';
 import { replayCommand } from './replay.js';
 import { reconcileCommand } from './reconcile.js';
 
-const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand];
+const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand];
 
 /** After a stop signal, the process gets this long to close before it is forced out. */
 const FORCED_EXIT_MS = 60_000;

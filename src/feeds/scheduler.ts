@@ -137,8 +137,11 @@ export function createScheduler(deps: PullDeps, options: SchedulerOptions): Sche
     idle: () => queue.idle(),
     async stop(graceMs) {
       stopped = true;
-      await task?.stop();
-      await task?.destroy();
+      try {
+        await task?.destroy();
+      } catch (err) {
+        log.warn({ err }, 'could not stop the cron task');
+      }
       await ticking?.catch(() => undefined);
       const timer = setTimeout(() => aborter.abort(), graceMs);
       try {

@@ -43,25 +43,26 @@ export interface SourcePosition {
  * (everywhere but these), never both. Codes are upper-case ISO 3166-1 alpha-2 or 'Worldwide'.
  */
 export interface DealTerritories {
-  kind: 'included' | 'excluded';
-  codes: string[];
+  readonly kind: 'included' | 'excluded';
+  readonly codes: readonly string[];
 }
 
 /**
  * One deal for one validity period: a Deal with several ValidityPeriods is read as several
- * DdexDeals with the same terms, so every deal has one window.
+ * DdexDeals with the same terms, so every deal has one window. Read-only: identical deals are
+ * one shared object, across releases too.
  */
 export interface DdexDeal {
   /** UseType values as sent (OnDemandStream, PermanentDownload, ...); UserDefined stays 'UserDefined'. */
-  useTypes: string[];
-  commercialModelTypes: string[];
-  territories: DealTerritories;
+  readonly useTypes: readonly string[];
+  readonly commercialModelTypes: readonly string[];
+  readonly territories: DealTerritories;
   /** First instant the deal applies; absent: it always has. */
-  validFrom?: Date;
+  readonly validFrom?: Date;
   /** First instant the deal no longer applies; absent: open-ended. See dealInstant in ddex.ts. */
-  validUntil?: Date;
+  readonly validUntil?: Date;
   /** ERN 3 DealTerms/TakeDown (or AllDealsCancelled) is true: its territories are taken down. */
-  takeDown: boolean;
+  readonly takeDown: boolean;
 }
 
 /** A SoundRecording the release references; keyed by ISRC. */

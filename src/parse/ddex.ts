@@ -56,7 +56,7 @@ const ONE_TERRITORY_RANK = 1;
 const ISRC_SHAPE = /^[A-Z]{2}[A-Z0-9]{3}\d{7}$/;
 const ICPN_SHAPE = /^\d{12,14}$/;
 const ISO_DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$/;
+const DATE_ONLY = /^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
 const DAY_MS = 86_400_000;
 /** http://ddex.net/xml/ern/382, http://ddex.net/xml/ern/43 */
@@ -114,7 +114,7 @@ class IdsDraft {
 
   result(): DdexReleaseIds | undefined {
     if (!this.grid && !this.icpn && this.proprietaryIds.length === 0) return undefined;
-    return { ...(this.grid ? { grid: this.grid } : {}), ...(this.icpn ? { icpn: this.icpn } : {}), proprietaryIds: this.proprietaryIds };
+    return { ...(this.grid ? { grid: this.grid } : {}), ...(this.icpn ? { icpn: this.icpn } : {}), proprietaryIds: this.proprietaryIds.slice() };
   }
 }
 
@@ -149,13 +149,21 @@ class ReleaseDraft extends ItemDraft {
 
 type TrackFacts = Omit<DdexTrack, 'trackReleaseDeals'>;
 
+/** A track-level release: only which recordings its deals license. */
+interface TrackReleaseFacts {
+  reference: string;
+  recordings: TrackFacts[];
+  position: SourcePosition;
+}
+
 /** A release reduced to what the DealList needs to complete it. */
 interface ReleaseFacts {
   reference: string | undefined;
-  trackLevel: boolean;
-  resourceReferences: string[];
+  /** Its sound recordings, in order; references to other resources are dropped. */
+  recordings: TrackFacts[];
   ids: DdexReleaseIds | undefined;
-  rejectedIds: string[];
+  /** Why no identifier was usable, when none was. */
+  idsProblem: string | undefined;
   title: string | undefined;
   version: string | undefined;
   displayArtist: string | undefined;
@@ -166,9 +174,9 @@ interface ReleaseFacts {
 }
 
 interface TrackReleaseDeals {
-  byResource: Map<string, DdexDeal[]>;
+  byRecording: Map<TrackFacts, DdexDeal[]>;
   /** Why a recording's track-level deals cannot be evaluated. */
-  invalid: Map<string, string>;
+  invalid: Map<TrackFacts, string>;
   problems: DdexEvent[];
 }
 
@@ -201,14 +209,23 @@ class ErnReader {
 
   private readonly partyNames = new Map<string, string>();
   private party: { reference?: string; name?: string } | undefined;
+  /** Recordings by ResourceReference, until the ReleaseList has linked them to releases. */
   private readonly recordings = new Map<string, TrackFacts>();
+  /** One instance of each artist, label, version and date: they repeat across a catalogue. */
+  private readonly sharedText = new Map<string, string>();
   private recording: RecordingDraft | undefined;
-  private releases: (ReleaseFacts | undefined)[] = [];
+  private readonly releases: (ReleaseFacts | undefined)[] = [];
+  private readonly trackReleases: TrackReleaseFacts[] = [];
   private release: ReleaseDraft | undefined;
   /** Rank of the ERN 3 *DetailsByTerritory block being read. */
   private blockRank = ONE_TERRITORY_RANK;
   private title: { draft: ItemDraft; element: number; rank: number; title?: string; version?: string } | undefined;
   private readonly dealsByRelease = new Map<string, DdexDeal[]>();
+  /**
+   * Each distinct deal, kept once: a catalogue message repeats the same terms for thousands
+   * of releases. So a DdexDeal may be shared by many releases and must not be mutated.
+   */
+  private readonly dealsByTerms = new Map<string, DdexDeal>();
   private readonly invalidDealByRelease = new Map<string, string>();
   private releaseDeal: { references: string[]; deals: DdexDeal[]; invalid: string | undefined } | undefined;
   private deal: DealDraft | undefined;
@@ -268,22 +285,18 @@ class ErnReader {
     for (let i = 0; i < this.releases.length; i++) {
       const facts = this.releases[i];
       this.releases[i] = undefined;
-      if (facts && !facts.trackLevel) yield this.releaseEvent(facts, trackReleaseDeals);
+      if (facts) yield this.releaseEvent(facts, trackReleaseDeals);
     }
   }
 
   private releaseEvent(facts: ReleaseFacts, trackDeals: TrackReleaseDeals): DdexEvent {
     if (!facts.ids) {
-      return this.problem('missing_release_id', `release ${facts.reference ?? '(no ReleaseReference)'} has no usable GRid, ICPN or namespaced ProprietaryId${rejectionNote(facts.rejectedIds)}`, facts.position);
+      return this.problem('missing_release_id', `release ${facts.reference ?? '(no ReleaseReference)'} has no usable GRid, ICPN or namespaced ProprietaryId${facts.idsProblem ?? ''}`, facts.position);
     }
     const invalidDeal = (facts.reference !== undefined ? this.invalidDealByRelease.get(facts.reference) : undefined)
-      ?? facts.resourceReferences.map((ref) => trackDeals.invalid.get(ref)).find((reason) => reason !== undefined);
+      ?? facts.recordings.map((recording) => trackDeals.invalid.get(recording)).find((reason) => reason !== undefined);
     if (invalidDeal) return this.problem('invalid_deal', `release ${facts.reference ?? ''}: ${invalidDeal}`, facts.position);
-    const tracks: DdexTrack[] = [];
-    for (const ref of facts.resourceReferences) {
-      const recording = this.recordings.get(ref);
-      if (recording) tracks.push({ ...recording, trackReleaseDeals: trackDeals.byResource.get(ref) ?? [] });
-    }
+    const tracks = facts.recordings.map((recording): DdexTrack => ({ ...recording, trackReleaseDeals: trackDeals.byRecording.get(recording) ?? [] }));
     return {
       type: 'release',
       release: {
@@ -299,26 +312,25 @@ class ErnReader {
 
   /** Deals of track-level releases, by the recording they license. */
   private trackReleaseDeals(): TrackReleaseDeals {
-    const onMainReleases = new Set<string>();
-    for (const facts of this.releases) if (facts && !facts.trackLevel) facts.resourceReferences.forEach((ref) => onMainReleases.add(ref));
-    const byResource = new Map<string, DdexDeal[]>();
-    const invalid = new Map<string, string>();
+    const onMainReleases = new Set<TrackFacts>();
+    for (const facts of this.releases) facts?.recordings.forEach((recording) => onMainReleases.add(recording));
+    const byRecording = new Map<TrackFacts, DdexDeal[]>();
+    const invalid = new Map<TrackFacts, string>();
     const problems: DdexEvent[] = [];
-    for (const facts of this.releases) {
-      if (!facts?.trackLevel || facts.reference === undefined) continue;
-      const recordings = facts.resourceReferences.filter((ref) => this.recordings.has(ref));
-      if (recordings.some((ref) => !onMainReleases.has(ref))) {
-        problems.push(this.problem('orphan_track_release', `track release ${facts.reference} licenses recordings ${recordings.join(', ')} that no main release of this message contains; its deals are not applied`, facts.position));
+    for (const facts of this.trackReleases) {
+      const orphans = facts.recordings.filter((recording) => !onMainReleases.has(recording));
+      if (orphans.length > 0) {
+        problems.push(this.problem('orphan_track_release', `track release ${facts.reference} licenses ${orphans.map((r) => r.isrc).join(', ')}, on no main release of this message; its deals are not applied`, facts.position));
         continue;
       }
       const deals = this.dealsByRelease.get(facts.reference) ?? [];
       const invalidDeal = this.invalidDealByRelease.get(facts.reference);
-      for (const ref of recordings) {
-        byResource.set(ref, [...(byResource.get(ref) ?? []), ...deals]);
-        if (invalidDeal) invalid.set(ref, `track release ${facts.reference}: ${invalidDeal}`);
+      for (const recording of facts.recordings) {
+        byRecording.set(recording, (byRecording.get(recording) ?? []).concat(deals));
+        if (invalidDeal) invalid.set(recording, `track release ${facts.reference}: ${invalidDeal}`);
       }
     }
-    return { byResource, invalid, problems };
+    return { byRecording, invalid, problems };
   }
 
   private onOpen(tag: QualifiedTag): void {
@@ -400,7 +412,7 @@ class ErnReader {
   private onClose(): void {
     if (this.stopped) return;
     const local = this.parent(0);
-    const text = this.capturing ? this.text.replace(/\s+/g, ' ').trim() : '';
+    const text = this.capturing ? detached(this.text.replace(/\s+/g, ' ').trim()) : '';
     this.capturing = false;
     this.readElement(local, text);
     this.stack.pop();
@@ -502,6 +514,10 @@ class ErnReader {
         if (this.purge) this.purges.push(this.purge);
         this.purge = undefined;
         return;
+      case 'ReleaseList':
+        // Releases now hold their recordings; unreferenced ones and the references can go.
+        this.recordings.clear();
+        return;
     }
     if (!release) return;
     switch (local) {
@@ -528,7 +544,7 @@ class ErnReader {
         return;
       case 'Release':
       case 'TrackRelease':
-        if (parent === 'ReleaseList') this.releases.push(this.releaseFacts(release));
+        if (parent === 'ReleaseList') this.keepRelease(release);
         this.release = undefined;
         return;
     }
@@ -595,33 +611,50 @@ class ErnReader {
     const isrc = draft.isrc?.replace(/[\s-]/g, '').toUpperCase();
     if (!isrc || !ISRC_SHAPE.test(isrc) || !draft.reference) {
       const why = !draft.isrc ? 'has no ISRC' : !isrc || !ISRC_SHAPE.test(isrc) ? `ISRC ${JSON.stringify(draft.isrc)} is not an ISRC` : 'has no ResourceReference';
-      this.problems.push(this.problem('invalid_track', `sound recording ${draft.reference ?? ''} ${why}; left out of its releases`, draft.position));
+      this.problems.push(this.problem('invalid_track', `sound recording ${draft.reference ?? '(no ResourceReference)'} ${why}; left out of its releases`, draft.position));
       return;
     }
     const duration = draft.duration ? durationSeconds(draft.duration) : undefined;
     this.recordings.set(draft.reference, {
       isrc,
-      ...definedOnly({ title: draft.title.value?.title, version: draft.title.value?.version, displayArtist: this.displayArtist(draft), durationSeconds: duration }),
+      ...definedOnly({ title: draft.title.value?.title, version: this.shared(draft.title.value?.version), displayArtist: this.shared(this.displayArtist(draft)), durationSeconds: duration }),
       explicit: draft.parentalWarning.value === 'Explicit',
     });
   }
 
-  private releaseFacts(draft: ReleaseDraft): ReleaseFacts {
+  /**
+   * Keeps what the DealList needs to complete a release. Arrays kept are copied by slice or
+   * concat, which size them exactly; one grown by push (or spread) reserves 17 slots.
+   */
+  private keepRelease(draft: ReleaseDraft): void {
+    const recordings = draft.resourceReferences.map((ref) => this.recordings.get(ref)).filter((r) => r !== undefined).slice();
+    if (draft.trackLevel) {
+      if (draft.reference !== undefined) this.trackReleases.push({ reference: draft.reference, recordings, position: draft.position });
+      return;
+    }
+    const ids = draft.ids.result();
     const labelReference = draft.labelReference.value;
-    return {
+    this.releases.push({
       reference: draft.reference,
-      trackLevel: draft.trackLevel,
-      resourceReferences: draft.resourceReferences,
-      ids: draft.ids.result(),
-      rejectedIds: draft.ids.rejected,
+      recordings,
+      ids,
+      idsProblem: ids ? undefined : rejectionNote(draft.ids.rejected),
       title: draft.title.value?.title,
-      version: draft.title.value?.version,
-      displayArtist: this.displayArtist(draft),
-      label: draft.label.value ?? (labelReference !== undefined ? this.partyNames.get(labelReference) : undefined),
+      version: this.shared(draft.title.value?.version),
+      displayArtist: this.shared(this.displayArtist(draft)),
+      label: this.shared(draft.label.value ?? (labelReference !== undefined ? this.partyNames.get(labelReference) : undefined)),
       explicit: draft.parentalWarning.value === 'Explicit',
-      releaseDate: draft.releaseDate.value,
+      releaseDate: this.shared(draft.releaseDate.value),
       position: draft.position,
-    };
+    });
+  }
+
+  private shared(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
+    const kept = this.sharedText.get(text);
+    if (kept !== undefined) return kept;
+    this.sharedText.set(text, text);
+    return text;
   }
 
   private displayArtist(draft: ItemDraft): string | undefined {
@@ -641,14 +674,18 @@ class ErnReader {
     const territories = draft.included.length > 0 ? { kind: 'included' as const, codes: draft.included } : { kind: 'excluded' as const, codes: draft.excluded };
     const periods = draft.periods.length > 0 ? draft.periods : [{}];
     for (const period of periods) {
-      releaseDeal.deals.push({ useTypes: draft.useTypes, commercialModelTypes: draft.commercialModelTypes, territories, ...period, takeDown: draft.takeDown });
+      const deal: DdexDeal = { useTypes: draft.useTypes, commercialModelTypes: draft.commercialModelTypes, territories, ...period, takeDown: draft.takeDown };
+      const key = JSON.stringify(deal);
+      const shared = this.dealsByTerms.get(key) ?? structuredClone(deal);
+      this.dealsByTerms.set(key, shared);
+      releaseDeal.deals.push(shared);
     }
   }
 
   private finishReleaseDeal(releaseDeal: { references: string[]; deals: DdexDeal[]; invalid: string | undefined }): void {
     for (const ref of releaseDeal.references) {
       if (releaseDeal.invalid) this.invalidDealByRelease.set(ref, releaseDeal.invalid);
-      this.dealsByRelease.set(ref, [...(this.dealsByRelease.get(ref) ?? []), ...releaseDeal.deals]);
+      this.dealsByRelease.set(ref, (this.dealsByRelease.get(ref) ?? []).concat(releaseDeal.deals));
     }
     this.releaseDeal = undefined;
   }
@@ -702,6 +739,15 @@ function attribute(attributes: Record<string, QualifiedAttribute>, local: string
   return undefined;
 }
 
+/**
+ * A copy of the text that holds nothing else. sax hands out slices of the input chunk, and V8
+ * keeps a whole chunk alive for as long as any slice of it is kept: storing those slices
+ * would hold the entire document in memory.
+ */
+function detached(text: string): string {
+  return (` ${text}`).slice(1);
+}
+
 function territoryCode(text: string): string {
   return text === 'Worldwide' ? text : text.toUpperCase();
 }
@@ -730,9 +776,15 @@ function durationSeconds(text: string): number | undefined {
 /** xs:dateTime; one without a zone is read as UTC. */
 function dateTime(text: string): Date | undefined {
   const m = DATE_TIME.exec(text);
-  if (!m) return undefined;
+  if (!m || !isCalendarDay(text.slice(0, 10))) return undefined;
   const ms = Date.parse(m[1] ? text : `${text}Z`);
   return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/** Date.parse rolls 2026-02-30 over to March; a deal date that does not exist is an error. */
+function isCalendarDay(yyyyMmDd: string): boolean {
+  const day = new Date(`${yyyyMmDd}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(yyyyMmDd);
 }
 
 /**
@@ -745,9 +797,8 @@ function dateTime(text: string): Date | undefined {
 function dealInstant(text: string, edge: 'start' | 'end'): Date | undefined {
   const day = DATE_ONLY.exec(text);
   if (!day) return dateTime(text);
-  const [, year, month, date, zone] = day;
-  const start = Date.parse(`${year}-${month}-${date}T00:00:00${zone ?? 'Z'}`);
-  const utcDay = new Date(Date.UTC(Number(year), Number(month) - 1, Number(date)));
-  if (Number.isNaN(start) || utcDay.getUTCDate() !== Number(date) || utcDay.getUTCMonth() !== Number(month) - 1) return undefined;
+  const [, yyyyMmDd, zone] = day;
+  if (!yyyyMmDd || !isCalendarDay(yyyyMmDd)) return undefined;
+  const start = Date.parse(`${yyyyMmDd}T00:00:00${zone ?? 'Z'}`);
   return new Date(edge === 'start' ? start : start + DAY_MS);
 }

@@ -1,6 +1,8 @@
 // /metrics reports what PostgreSQL holds, and every SLA route is behind authentication.
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import express from 'express';
@@ -12,6 +14,7 @@ import { createSlaRoutes, type SlaRoutes } from '../../src/http/sla-routes.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
 import { openRedis } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
+import { ROOT } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { tempDir, trackRecord, updatesFeed } from '../helpers/feeds.js';
 import { ingest, silentLogger, testConfig } from '../helpers/pipeline.js';
@@ -127,6 +130,18 @@ describe('/metrics', () => {
     expect(m.get('feedline_queue_jobs{queue="sla",state="delayed"}')).toBe(0);
     expect(m.has('feedline_process_resident_memory_bytes')).toBe(true);
     expect(m.has('feedline_nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+});
+
+describe('ops/ (Grafana dashboard, Prometheus rules)', () => {
+  it('only use metrics that /metrics serves', async () => {
+    const served = new Set([...(await scrape()).keys()].map((k) => k.replace(/\{.*$/, '')));
+    const used = new Set<string>();
+    for (const file of ['ops/grafana/feedline.json', 'ops/prometheus/alerts.yml']) {
+      for (const [name] of readFileSync(path.join(ROOT, file), 'utf8').matchAll(/feedline_[a-z0-9_]+/g)) used.add(name);
+    }
+    expect(used.size).toBeGreaterThan(10);
+    expect([...used].filter((name) => !served.has(name))).toEqual([]);
   });
 });
 

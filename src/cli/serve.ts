@@ -41,8 +41,10 @@ Roles (default all):
              ingest them, reconcile full feeds; every 30 s resume runs left unfinished and
              re-enqueue batches lost with Redis. Needs the FEEDLINE_PROVIDER_* and OAuth settings.
   worker     apply batches from the queue (needs REDIS_URL; like \`feedline worker\`).
-  api        HTTP on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT: /healthz (alive), /readyz (PostgreSQL,
-             Redis and migrations; 503 when not ready), plus metrics and dashboards.
+  api        the SLA page, /metrics and the queue board on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT.
+
+Every role serves /healthz (alive) and /readyz (PostgreSQL, Redis and migrations; 503 when not
+ready) on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT: give processes on one host different ports.
   all        all three in one process. Without REDIS_URL batches are applied in-process.
 
 Any number of scheduler, worker and api processes may run against one PostgreSQL and Redis:
@@ -85,8 +87,10 @@ close connections, exit 0.`,
           stops.push({ name: 'service', stop: (grace) => service.stop(grace) });
         }
       }
-      if (runs.api) {
-        const routers = await Promise.all(ROUTERS.map((factory) => factory(deps)));
+      // Every role answers /healthz and /readyz (the image's HEALTHCHECK); only the api role
+      // mounts the dashboards and /metrics.
+      {
+        const routers = runs.api ? await Promise.all(ROUTERS.map((factory) => factory(deps))) : [];
         const server = await startHttpServer({
           host: config.http.host,
           port: config.http.port,

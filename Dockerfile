@@ -1,0 +1,44 @@
+# feedline production image: `feedline serve` (role from the command, see docker-compose.yml).
+# Multi-stage: the build stage compiles TypeScript with every dependency; the runtime stage
+# has production dependencies only, the compiled dist/, the migrations, and runs as a
+# non-root user. No Docker engine runs on our machines: every RUN and CMD here is also run
+# directly by `scripts/check-image.sh`, which mirrors the stages in temporary directories.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY bin ./bin
+COPY schema ./schema
+COPY src ./src
+COPY workers ./workers
+# `npm ci` runs the `prepare` script: tsc -p tsconfig.build.json -> dist/.
+RUN npm ci --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    FEEDLINE_HOME=/var/lib/feedline \
+    FEEDLINE_HTTP_HOST=0.0.0.0 \
+    FEEDLINE_HTTP_PORT=8080
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only; --ignore-scripts skips `prepare` (dist/ comes from the build stage).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+# Applied at start by whichever process gets the advisory lock first.
+COPY schema/migrations ./schema/migrations
+RUN groupadd --system --gid 10001 feedline \
+ && useradd --system --uid 10001 --gid feedline --home-dir /var/lib/feedline --shell /usr/sbin/nologin feedline \
+ && mkdir -p /var/lib/feedline \
+ && chown feedline:feedline /var/lib/feedline
+USER feedline
+# The raw feed archive (FEEDLINE_HOME): share it between the scheduler and the workers.
+VOLUME ["/var/lib/feedline"]
+EXPOSE 8080
+# Every serve role answers /healthz on FEEDLINE_HTTP_PORT.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.FEEDLINE_HTTP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM reaches node directly (exec form, no shell): it stops within FEEDLINE_SHUTDOWN_GRACE_MS.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "bin/feedline.js"]
+CMD ["serve"]

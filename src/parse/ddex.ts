@@ -145,7 +145,8 @@ class ReleaseDraft extends ItemDraft {
   readonly labelReference = new Best<string>();
   readonly releaseDate = new Best<string>();
   readonly resourceReferences: string[] = [];
-  constructor(position: SourcePosition, public trackLevel: boolean) {
+  /** ERN 3 IsMainRelease="true": a main release whatever its ReleaseType says. */
+  constructor(position: SourcePosition, public trackLevel: boolean, readonly declaredMain: boolean) {
     super(position);
   }
 }
@@ -354,7 +355,9 @@ class ErnReader {
         break;
       case 'Release':
       case 'TrackRelease':
-        if (parent === 'ReleaseList') this.release = new ReleaseDraft(this.position(), tag.local === 'TrackRelease');
+        if (parent === 'ReleaseList') {
+          this.release = new ReleaseDraft(this.position(), tag.local === 'TrackRelease', attribute(tag.attributes, 'IsMainRelease') === 'true');
+        }
         break;
       case 'ReleaseDetailsByTerritory':
       case 'SoundRecordingDetailsByTerritory':
@@ -528,7 +531,7 @@ class ErnReader {
         if (ITEM_ELEMENTS.has(parent)) release.reference = text;
         return;
       case 'ReleaseType':
-        if (parent === 'Release' && TRACK_RELEASE_TYPES.has(text)) release.trackLevel = true;
+        if (parent === 'Release' && TRACK_RELEASE_TYPES.has(text) && !release.declaredMain) release.trackLevel = true;
         return;
       case 'ReleaseResourceReference':
         addOnce(release.resourceReferences, text);

@@ -183,6 +183,16 @@ describe('readDdexMessage: ERN 3.8.2', () => {
       },
     ]);
   });
+
+  it('reads a release marked IsMainRelease as a main release, whatever its ReleaseType', async () => {
+    const resources = '<SoundRecording><SoundRecordingId><ISRC>GBNWR2609902</ISRC></SoundRecordingId><ResourceReference>A1</ResourceReference></SoundRecording>';
+    const release = `<Release IsMainRelease="true"><ReleaseId><ICPN>5012345678979</ICPN></ReleaseId><ReleaseReference>R0</ReleaseReference>
+      <ReleaseResourceReferenceList><ReleaseResourceReference>A1</ReleaseResourceReference></ReleaseResourceReferenceList>
+      <ReleaseType>TrackRelease</ReleaseType></Release>`;
+    const { releases, problems } = await readText(ern382(release, streamDeal('<TerritoryCode>Worldwide</TerritoryCode>'), resources));
+    expect(problems).toEqual([]);
+    expect(only(releases).tracks.map((t) => t.isrc)).toEqual(['GBNWR2609902']);
+  });
 });
 
 describe('readDdexMessage: ERN 4.3', () => {

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { recoverRuns } from '../ingest/recover.js';
+import { alertSubject, createAlerter } from '../sla/alerts.js';
 import { createApplyQueue, queueSink } from '../queue/sink.js';
 import { startApplyWorker } from '../queue/worker.js';
 import { parseCommand } from './args.js';
@@ -7,15 +8,13 @@ import type { Command } from './command.js';
 import { printHelp } from './output.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
-/** How often a worker process looks for work the ledger has and the queue lost. */
-export const RECOVERY_INTERVAL_MS = 15_000;
-
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'Run apply workers: take batches from the queue and apply them',
   help: `Usage: feedline worker [--concurrency N]
 
-Needs DATABASE_URL and REDIS_URL. Run as many processes as you like. Every ${RECOVERY_INTERVAL_MS / 1000} s one of
+Needs DATABASE_URL and REDIS_URL. Run as many processes as you like. Every
+FEEDLINE_RECOVERY_INTERVAL_MS (15 s) one of
 them (whichever holds the lock) re-enqueues batches that PostgreSQL says are unfinished but
 the queue no longer has (Redis lost or flushed), from the raw archive in FEEDLINE_HOME, and
 resumes runs whose parser died. On SIGTERM or SIGINT it stops taking batches, finishes the
@@ -29,13 +28,28 @@ Options:
     const concurrency = Number(values.concurrency ?? ctx.config.workerConcurrency);
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'required', poolSize: concurrency + 2 });
     try {
-      const worker = startApplyWorker(runtime.db, runtime.redis!, ctx.logger, { prefix: ctx.config.queuePrefix, concurrency });
+      const alerter = createAlerter({ db: runtime.db, logger: ctx.logger, webhooks: ctx.config.webhooks });
+      const worker = startApplyWorker(runtime.db, runtime.redis!, ctx.logger, {
+        prefix: ctx.config.queuePrefix,
+        concurrency,
+        lockDurationMs: ctx.config.jobLockMs,
+        onPoisonBatch: (job, quarantined) => {
+          alerter.raise({
+            subject: alertSubject.batchFailed(job.runId),
+            kind: 'batch_failed',
+            state: 'breach',
+            message: `run ${job.runId} batch ${job.seq} failed every attempt; applied row by row, ${quarantined} row(s) quarantined (feedline quarantine ${job.runId})`,
+            details: { runId: job.runId, seq: job.seq, quarantined },
+          }).catch((err: unknown) => ctx.logger.warn({ err }, 'could not raise the batch alert'));
+        },
+      });
       ctx.logger.info({ concurrency, database: runtime.db.where }, 'worker started');
       const stopRecovery = startRecoveryLoop(runtime, ctx.logger);
       const signal = await ctx.stopping;
       ctx.logger.info({ signal }, 'worker stopping: finishing batches in hand');
       await stopRecovery();
       await worker.close();
+      await alerter.idle();
       return 0;
     } finally {
       await runtime.close();
@@ -55,7 +69,7 @@ export function startRecoveryLoop(runtime: Runtime, logger: Logger): () => Promi
       .catch((err: unknown) => log.warn({ err }, 'recovery pass failed; will try again'));
   };
   tick();
-  const timer = setInterval(tick, RECOVERY_INTERVAL_MS);
+  const timer = setInterval(tick, config.recoveryIntervalMs);
   return async () => {
     clearInterval(timer);
     await current;

@@ -28,6 +28,9 @@ export const ENV = {
   FEEDLINE_MAX_QUEUED_BATCHES: [positiveInt, '8', 'Backpressure: batches waiting in Redis before parsing pauses.'],
   FEEDLINE_WORKER_CONCURRENCY: [positiveInt.max(64), '2', 'Batches one worker process applies at once.'],
   FEEDLINE_JOB_ATTEMPTS: [positiveInt.max(100), '5', 'Attempts per batch before its rows are quarantined one by one.'],
+  FEEDLINE_JOB_LOCK_MS: [positiveInt, '30000', 'A batch whose worker stops renewing its lock this long (killed) is handed to another.'],
+  FEEDLINE_RECOVERY_INTERVAL_MS: [positiveInt, '15000', 'How often workers re-enqueue work the ledger has and the queue lost.'],
+  FEEDLINE_STALE_PARSE_SECONDS: [positiveInt, '60', 'A run whose parser shows no sign of life this long is resumed by another process.'],
   FEEDLINE_QUEUE_PREFIX: [z.string().regex(/^[A-Za-z0-9_-]+$/), 'feedline', 'BullMQ key prefix in Redis.'],
   FEEDLINE_MAX_INFLATED_BYTES: [positiveInt, String(20 * 1024 ** 3), 'A gzip feed inflating beyond this is rejected (gzip bomb guard).'],
   FEEDLINE_MAX_FIELD_BYTES: [positiveInt, String(1024 * 1024), 'A CSV field longer than this quarantines its row.'],
@@ -83,6 +86,9 @@ export interface Config {
   maxQueuedBatches: number;
   workerConcurrency: number;
   jobAttempts: number;
+  jobLockMs: number;
+  recoveryIntervalMs: number;
+  staleParseSeconds: number;
   queuePrefix: string;
   maxInflatedBytes: number;
   maxFieldBytes: number;

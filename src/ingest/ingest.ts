@@ -16,9 +16,6 @@ import type { BatchSink } from '../queue/sink.js';
 import { versionBase } from '../apply/version.js';
 import { identifyFeed, type FeedIdentity } from './feed-name.js';
 
-/** A parser that has not beaten for this long is taken to be dead (it beats every 20 batches). */
-export const STALE_PARSE_SECONDS = 60;
-
 export interface IngestRequest {
   /** A local path or an http(s) URL. */
   input: string;
@@ -78,7 +75,7 @@ export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Pr
     const earlier = registered.duplicateOf;
     // The same file again while its first run's parser is dead (killed half-way): take the
     // run over and finish it, skipping what was applied, rather than call it a duplicate.
-    if (earlier.status !== 'parsing' || !(await claimStaleRun(db.orm, earlier.id, STALE_PARSE_SECONDS))) {
+    if (earlier.status !== 'parsing' || !(await claimStaleRun(db.orm, earlier.id, config.staleParseSeconds))) {
       return { status: 'duplicate', run: earlier };
     }
     ctx.logger.warn({ runId: earlier.id }, 'resuming a run whose parser stopped');
@@ -141,7 +138,8 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     const batch = next.value;
     count++;
     rowsParsed += batch.rows.length + batch.quarantined.length;
-    if (count % 20 === 0) await heartbeat(db.orm, run.id);
+    // The heartbeat tells recovery this parser is alive (FEEDLINE_STALE_PARSE_SECONDS).
+    if (count % 10 === 0) await heartbeat(db.orm, run.id);
     if ((selection.only && !selection.only.has(batch.seq)) || selection.skip?.has(batch.seq)) continue;
     await registerBatch(db.orm, run.id, batch);
     await sink.submit({ ...target, seq: batch.seq, rows: batch.rows });

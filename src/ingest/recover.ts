@@ -6,14 +6,14 @@
 import type { Queue } from 'bullmq';
 import { appliedBatchSeqs, claimStaleRun, runsToRecover, unappliedBatchSeqs, type Run } from '../db/runs.js';
 import { batchJobId, type BatchJob } from '../queue/jobs.js';
-import { parseRun, STALE_PARSE_SECONDS, type IngestContext } from './ingest.js';
+import { parseRun, type IngestContext } from './ingest.js';
 
 export interface RecoveryReport {
   resumed: number[];
   requeued: { runId: number; seqs: number[] }[];
 }
 
-export async function recoverRuns(ctx: IngestContext, queue: Queue<BatchJob> | undefined, staleSeconds = STALE_PARSE_SECONDS): Promise<RecoveryReport> {
+export async function recoverRuns(ctx: IngestContext, queue: Queue<BatchJob> | undefined, staleSeconds = ctx.config.staleParseSeconds): Promise<RecoveryReport> {
   const report: RecoveryReport = { resumed: [], requeued: [] };
   for (const run of await runsToRecover(ctx.db.orm, staleSeconds)) {
     const log = ctx.logger.child({ component: 'recovery', runId: run.id });

@@ -3,7 +3,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/client.js';
-import { applyBatch } from '../apply/batch.js';
+import { applyBatch, applyBatchRowByRow } from '../apply/batch.js';
+import { isConnectionError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import { createSlaQueue, scheduleRunTimers, type TimedRun } from '../sla/timers.js';
 import { batchJobId, QUEUE, type BatchJob } from './jobs.js';
@@ -74,14 +75,19 @@ export function queueSink(redis: Redis, options: QueueSinkOptions): BatchSink {
 
 /**
  * Applies in this process, one batch in flight while the parser reads the next: parsing
- * and the database overlap without a queue.
+ * and the database overlap without a queue. A batch the database refuses is applied row by
+ * row at once, as a worker does after its last attempt.
  */
 export function inlineSink(db: Database): BatchSink {
   let inFlight: Promise<unknown> = Promise.resolve();
+  const apply = (job: BatchJob) => applyBatch(db, job).catch((err: unknown) => {
+    if (isConnectionError(err)) throw err;
+    return applyBatchRowByRow(db, job);
+  });
   return {
     async submit(job) {
       await inFlight;
-      inFlight = applyBatch(db, job);
+      inFlight = apply(job);
     },
     async flush() {
       await inFlight;

@@ -12,6 +12,8 @@ import { QUEUE, type BatchJob } from './jobs.js';
 export interface ApplyWorkerOptions {
   prefix: string;
   concurrency: number;
+  /** How long a job's lock lasts without renewal: a killed worker's batch waits this long (default 30 s). */
+  lockDurationMs?: number;
   /** Told when a batch had to be applied row by row (for alerting). */
   onPoisonBatch?: (job: BatchJob, quarantined: number) => void;
 }
@@ -42,6 +44,9 @@ export function startApplyWorker(db: Database, redis: Redis, logger: Logger, opt
     connection: redis,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    // Check for stalled jobs (their worker died) as often as a lock can expire.
+    stalledInterval: options.lockDurationMs ?? 30_000,
   });
   worker.on('failed', (job, err) => {
     if (!job) return;

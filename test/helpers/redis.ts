@@ -8,8 +8,8 @@ export function testPrefix(testFile: string): string {
   return `fltest-${createHash('sha256').update(testFile).digest('hex').slice(0, 10)}`;
 }
 
-export async function clearPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+export async function clearPrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true });
   await redis.connect();
   try {
     let cursor = '0';

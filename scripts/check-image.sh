@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work=$(mktemp -d /tmp/feedline-image-XXXXXX)
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/feedline_image_check}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 psql "${DATABASE_URL%/*}/postgres" -qc "drop database if exists feedline_image_check with (force)" -c "create database feedline_image_check" >/dev/null
@@ -27,7 +27,10 @@ cp package.json package-lock.json "$work/app/"
 cp -r "$work/build/dist" "$work/app/dist"
 cp -r bin "$work/app/bin"
 cp -r schema/migrations "$work/app/schema/migrations"
-test ! -d "$work/app/node_modules/typescript" || { echo "dev dependency in the runtime image"; exit 1; }
+# (typescript itself may appear: it is an optional peer of a production dependency, valibot.)
+for dev in vitest tsx drizzle-kit playwright-core; do
+  test ! -d "$work/app/node_modules/$dev" || { echo "dev dependency $dev in the runtime image"; exit 1; }
+done
 echo "runtime node_modules: $(du -sh "$work/app/node_modules" | cut -f1)"
 
 echo "== CMD: node bin/feedline.js serve --role worker, then the HEALTHCHECK, then SIGTERM"

@@ -88,13 +88,13 @@ export async function runSla(db: Executor, runId: number): Promise<RunSla | unde
  */
 export async function runsAppliedLateUnalerted(db: Executor, since: Date, deadlineSeconds: number, subjectPrefix: string): Promise<RunSla[]> {
   const rows = await query<RunSla>(db, sql`
-    select id::integer as id, status, file_name as "fileName", country, entity, kind, feed_date::text as "feedDate",
-      published_at as "publishedAt", created_at as "createdAt", applied_at as "appliedAt"
-    from feed_runs
-    where status = 'applied' and applied_at >= ${since.toISOString()}::timestamptz
-      and applied_at > published_at + make_interval(secs => ${deadlineSeconds})
-      and not exists (select 1 from alert_events e where e.subject = ${subjectPrefix} || id::text)
-    order by id`);
+    select r.id::integer as id, r.status, r.file_name as "fileName", r.country, r.entity, r.kind, r.feed_date::text as "feedDate",
+      r.published_at as "publishedAt", r.created_at as "createdAt", r.applied_at as "appliedAt"
+    from feed_runs r
+    where r.status = 'applied' and r.applied_at >= ${since.toISOString()}::timestamptz
+      and r.applied_at > r.published_at + make_interval(secs => ${deadlineSeconds})
+      and not exists (select 1 from alert_events e where e.subject = ${subjectPrefix} || r.id::text)
+    order by r.id`);
   return rows.map((r) => ({ ...r, publishedAt: new Date(r.publishedAt), createdAt: new Date(r.createdAt), appliedAt: r.appliedAt && new Date(r.appliedAt) }));
 }
 

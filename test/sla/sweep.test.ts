@@ -119,6 +119,19 @@ describe('SLA sweep', () => {
     expect(hook.received.filter((b) => b.subject === subject).map((b) => b.state)).toEqual(['warning', 'breach', 'resolved']);
   });
 
+  it('records a breach for a run applied late between two sweeps, once', async () => {
+    clock = new Date();
+    const late = updatesFeed(dir, 'NL_track_updates_20261102.csv.gz', [trackRecord(30, {}, 'D')]);
+    const outcome = await ingest(db, config, { input: late, publishedAt: new Date(Date.now() - 2 * 3_600_000) });
+    expect(outcome.status).toBe('applied');
+    const subject = `sla-run-${outcome.run.id}`;
+    await sweep();
+    await sweep();
+    expect(await events(subject)).toEqual(['breach', 'resolved']);
+    await alerter.idle();
+    expect(hook.received.filter((b) => b.subject === subject).map((b) => b.state)).toEqual(['breach', 'resolved']);
+  });
+
   it('alerts on a feed due but missing, and resolves it when it arrives', async () => {
     await db.orm.execute(sql`insert into feed_fetches (source, entity, kind, country, feed_date, status, attempts, last_http_status, last_error)
       values ('7digital', 'track', 'updates', 'DE', '2026-11-03', 'missing', 12, 404, 'not published 6 h after its publication time')`);

@@ -1,3 +1,4 @@
 export * from './catalogue.js';
 export * from './runs.js';
 export * from './operations.js';
+export * from './ddex.js';

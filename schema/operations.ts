@@ -69,8 +69,13 @@ export const scheduledTakedowns = pgTable('scheduled_takedowns', {
   /** The version of the message that scheduled it: a newer message supersedes it. */
   changeVersion: bigint('change_version', { mode: 'bigint' }).notNull(),
   reason: text('reason').notNull(),
+  /** `taken_down` (a deal ends) or `live` (a deal starts): the item's status from `dueAt`. */
+  targetStatus: text('target_status').notNull().default('taken_down'),
   runId: bigint('run_id', { mode: 'number' }).references(() => feedRuns.id),
   /** `pending` | `applied` | `superseded`. */
   status: text('status').notNull().default('pending'),
   appliedAt: timestamp('applied_at', { withTimezone: true }),
-}, (t) => [index('scheduled_takedowns_due_idx').on(t.dueAt).where(sql`${t.status} = 'pending'`)]);
+}, (t) => [
+  index('scheduled_takedowns_due_idx').on(t.dueAt).where(sql`${t.status} = 'pending'`),
+  index('scheduled_takedowns_item_idx').on(t.source, t.entity, t.itemId).where(sql`${t.status} = 'pending'`),
+]);

@@ -15,6 +15,7 @@ import { verifyFeedFile } from '../parse/input.js';
 import type { BatchSink } from '../queue/sink.js';
 import { versionBase } from '../apply/version.js';
 import { identifyFeed, type FeedIdentity } from './feed-name.js';
+import { ingestDdexMessage, isXmlFile } from './ddex.js';
 
 export interface IngestRequest {
   /** A local path or an http(s) URL. */
@@ -36,6 +37,8 @@ export interface IngestContext {
   logger: Logger;
   /** Called as batches are parsed and applied. */
   onProgress?: (progress: Progress) => void;
+  /** The clock DDEX deal windows are judged by; default: the database's (tests inject one). */
+  now?: () => Date;
 }
 
 export interface Progress {
@@ -54,6 +57,10 @@ export type IngestOutcome =
 /** Archives, registers, verifies and parses; the run may still be applying when this returns. */
 export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Promise<IngestOutcome> {
   const { config, db } = ctx;
+  // A DDEX message is told by its content (XML after gunzip), whatever its name (issue 5).
+  if (!/^https?:\/\//i.test(request.input) && (await isXmlFile(request.input, { name: request.input, maxInflatedBytes: config.maxInflatedBytes }))) {
+    return ingestDdexMessage(ctx, request);
+  }
   const feed = identifyFeed(request.input, request.feed);
   const name = request.fileName ?? path.basename(request.input.split('?')[0] ?? request.input);
   const archived = await archiveInput(config.home, request.input);

@@ -1,0 +1,261 @@
+// Applies one DDEX message to the catalogue (FEEDS.md "Label XML feeds", issue 5), release by
+// release as the parser yields them. Each release is the whole current truth about itself:
+// every territory row it has (WW default plus countries) is rewritten from its deals, under
+// the version guard (message time, then the release's line), so an older message never undoes
+// a newer one. Its tracks are live where ANY release of the sender licenses them.
+//
+// The caller runs this inside one transaction and supplies the clock (database time, or a
+// test's): a fatal problem throws FeedRejectedError and nothing of the message is applied.
+import type { Orm } from '../db/client.js';
+import {
+  clearLinks, linksOfTracks, registerReleaseKeys, replaceLinks, replaceSchedules, resolveRelease, storedTerritories,
+  writeTerritories, type ItemSchedule, type ReleaseKey, type TerritoryRow, type WriteCounts, type WriteTarget,
+} from '../db/ddex.js';
+import { addQuarantine } from '../db/runs.js';
+import { FeedRejectedError } from '../errors.js';
+import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../parse/ddex-model.js';
+import { availability, trackDeals, WORLDWIDE, type Availability, type ScheduledChange } from './ddex-availability.js';
+import { combinedAvailability } from './ddex-combined.js';
+import { displayTitle } from './display-title.js';
+
+type Executor = Pick<Orm, 'execute'>;
+
+export interface DdexRunTarget {
+  runId: number;
+  /** The run's file name, for quarantine records. */
+  file: string;
+  header: DdexMessageHeader;
+  /** Decimal text: versionBase(header.createdAt, 'ddex'). */
+  versionBase: string;
+}
+
+export interface DdexTotals extends WriteCounts {
+  /** Catalogue rows (item x territory) the message states. */
+  rows: number;
+  releases: number;
+  purges: number;
+  /** Releases and purges refused by the version guard (a newer message got there first). */
+  stale: number;
+  quarantined: number;
+  scheduled: number;
+}
+
+/** Why a purge took an item down (issue 5 names the shape in the audit). */
+export const PURGED = 'purged';
+/** The reason stored on a scheduled change that makes an item live (a deal starts). */
+const DEAL_STARTED = 'deal_started';
+
+/** Applies the events after the header; throws FeedRejectedError on a fatal problem. */
+export async function applyDdexEvents(db: Executor, target: DdexRunTarget, events: AsyncIterable<DdexEvent>, now: Date): Promise<DdexTotals> {
+  const totals: DdexTotals = { rows: 0, inserted: 0, updated: 0, takenDown: 0, unchanged: 0, releases: 0, purges: 0, stale: 0, quarantined: 0, scheduled: 0 };
+  for await (const event of events) {
+    if (event.type === 'release') await applyRelease(db, target, event.release, now, totals);
+    else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
+    else if (event.type === 'problem') {
+      const { problem } = event;
+      if (problem.fatal) throw new FeedRejectedError(target.file, `${problem.reason} at line ${problem.line}, column ${problem.column}: ${problem.detail}`);
+      await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason }]);
+      totals.quarantined++;
+    }
+  }
+  return totals;
+}
+
+/** Every key of a release, for lookup and for the alias table. */
+export function releaseKeys(ids: DdexReleaseIds): ReleaseKey[] {
+  return [
+    ...(ids.grid ? [{ kind: 'grid' as const, key: ids.grid }] : []),
+    ...(ids.icpn ? [{ kind: 'icpn' as const, key: ids.icpn }] : []),
+    ...ids.proprietaryIds.map((p) => ({ kind: 'proprietary' as const, key: `${p.namespace}:${p.value}` })),
+  ];
+}
+
+/** The id a release is first stored under: GRid, else ICPN, else its first `namespace:value`. */
+export function primaryReleaseId(ids: DdexReleaseIds): string {
+  const key = releaseKeys(ids)[0];
+  if (!key) throw new Error('a release without identifiers reached apply; the parser quarantines those');
+  return key.key;
+}
+
+async function identify(db: Executor, source: string, ids: DdexReleaseIds): Promise<string> {
+  const keys = releaseKeys(ids);
+  const id = (await resolveRelease(db, source, keys)) ?? primaryReleaseId(ids);
+  await registerReleaseKeys(db, source, id, keys);
+  return id;
+}
+
+function versionOf(target: DdexRunTarget, line: number): string {
+  return (BigInt(target.versionBase) + BigInt(line)).toString();
+}
+
+function add(totals: DdexTotals, counts: WriteCounts): void {
+  totals.inserted += counts.inserted;
+  totals.updated += counts.updated;
+  totals.takenDown += counts.takenDown;
+  totals.unchanged += counts.unchanged;
+  totals.rows += counts.inserted + counts.updated + counts.takenDown + counts.unchanged;
+}
+
+async function applyRelease(db: Executor, target: DdexRunTarget, release: DdexRelease, now: Date, totals: DdexTotals): Promise<void> {
+  const source = target.header.senderPartyId;
+  const id = await identify(db, source, release.ids);
+  const version = versionOf(target, release.position.line);
+  const stored = await storedTerritories(db, 'release', source, [id]);
+  const result = availability(release.deals, now, stored.map((s) => s.country));
+  totals.releases++;
+  if (isStale(stored, version)) {
+    totals.stale++;
+    add(totals, { inserted: 0, updated: 0, takenDown: 0, unchanged: result.territories.size + release.tracks.length });
+    return;
+  }
+  const metadata = releaseColumns(target, release);
+  const rows: TerritoryRow[] = [...result.territories].map(([country, state]) => ({
+    id, country, status: state.status, reason: state.status === 'live' ? null : state.reason, ...metadata,
+  }));
+  const write: WriteTarget = { runId: target.runId, entity: 'release', source, version, line: release.position.line, guard: 'newer', mode: 'replace' };
+  add(totals, await writeTerritories(db, write, rows));
+  totals.scheduled += await replaceSchedules(db, 'release', source, target.runId, [{ id, version, changes: scheduleRows(result.scheduled) }]);
+
+  const links = release.tracks.map((track) => ({ isrc: track.isrc, deals: trackDeals(release, track) }));
+  const dropped = await replaceLinks(db, source, id, version, links);
+  const metadataByIsrc = new Map(release.tracks.map((track, index) => [track.isrc, trackColumns(target, id, track, index)]));
+  await applyTracks(db, target, { source, releaseId: id, version, line: release.position.line, now }, [...metadataByIsrc.keys(), ...dropped], metadataByIsrc, undefined, totals);
+}
+
+async function applyPurge(db: Executor, target: DdexRunTarget, purge: DdexPurgedRelease, now: Date, totals: DdexTotals): Promise<void> {
+  const source = target.header.senderPartyId;
+  const id = await identify(db, source, purge.ids);
+  const version = versionOf(target, purge.position.line);
+  const stored = await storedTerritories(db, 'release', source, [id]);
+  totals.purges++;
+  if (isStale(stored, version)) {
+    totals.stale++;
+    add(totals, { inserted: 0, updated: 0, takenDown: 0, unchanged: stored.length });
+    return;
+  }
+  // A purge of a release never seen still leaves a tombstone, so an older delivery arriving
+  // late cannot make it live (DESIGN.md invariant 3).
+  const countries = stored.length > 0 ? stored.map((s) => s.country) : [WORLDWIDE];
+  const rows: TerritoryRow[] = countries.map((country) => ({ id, country, status: 'taken_down', reason: PURGED, raw: { purged: purge.ids, messageId: target.header.messageId } }));
+  const write: WriteTarget = { runId: target.runId, entity: 'release', source, version, line: purge.position.line, guard: 'newer', mode: stored.length > 0 ? 'status' : 'replace' };
+  add(totals, await writeTerritories(db, write, rows));
+  await replaceSchedules(db, 'release', source, target.runId, [{ id, version, changes: [] }]);
+  const isrcs = await clearLinks(db, source, id, version);
+  await applyTracks(db, target, { source, releaseId: id, version, line: purge.position.line, now }, isrcs, new Map(), PURGED, totals);
+}
+
+/** The release's stored state is at least as new as this message: nothing of it applies. */
+function isStale(stored: readonly { country: string; version: string }[], version: string): boolean {
+  const ww = stored.find((s) => s.country === WORLDWIDE) ?? stored[0];
+  return ww !== undefined && BigInt(ww.version) >= BigInt(version);
+}
+
+interface TrackScope {
+  source: string;
+  /** The release being applied: its reason is shown where no release licenses the track. */
+  releaseId: string;
+  version: string;
+  line: number;
+  now: Date;
+}
+
+/**
+ * Recomputes each track from every link it has, at the newest link's version. Metadata is
+ * written only by the message that holds the newest link; otherwise only the status moves.
+ * `downReason` replaces the reason where the track is not live (a purge says `purged`).
+ */
+async function applyTracks(db: Executor, target: DdexRunTarget, scope: TrackScope, isrcs: readonly string[], metadataByIsrc: ReadonlyMap<string, Record<string, unknown>>, downReason: string | undefined, totals: DdexTotals): Promise<void> {
+  const unique = [...new Set(isrcs)];
+  if (unique.length === 0) return;
+  const links = await linksOfTracks(db, scope.source, unique);
+  const stored = await storedTerritories(db, 'track', scope.source, unique);
+  const groups = new Map<string, { target: WriteTarget; rows: TerritoryRow[] }>();
+  const schedules: ItemSchedule[] = [];
+  for (const isrc of unique) {
+    const own = links.filter((l) => l.isrc === isrc).sort((a, b) => Number(b.releaseId === scope.releaseId) - Number(a.releaseId === scope.releaseId));
+    const version = own.reduce((max, l) => (BigInt(l.version) > BigInt(max) ? l.version : max), scope.version);
+    const known = stored.filter((s) => s.id === isrc).map((s) => s.country);
+    const result: Availability = combinedAvailability(own.map((l) => l.deals), scope.now, known);
+    const metadata = version === scope.version ? metadataByIsrc.get(isrc) : undefined;
+    const key = `${version}/${metadata ? 'replace' : 'status'}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { target: { runId: target.runId, entity: 'track', source: scope.source, version, line: scope.line, guard: 'same-or-newer', mode: metadata ? 'replace' : 'status' }, rows: [] };
+      groups.set(key, group);
+    }
+    for (const [country, state] of result.territories) {
+      const reason = state.status === 'live' ? null : (downReason ?? state.reason);
+      group.rows.push({ id: isrc, country, status: state.status, reason, ...(metadata ?? {}) });
+    }
+    schedules.push({ id: isrc, version, changes: scheduleRows(result.scheduled) });
+  }
+  for (const group of groups.values()) add(totals, await writeTerritories(db, group.target, group.rows));
+  totals.scheduled += await replaceSchedules(db, 'track', scope.source, target.runId, schedules);
+}
+
+function scheduleRows(changes: readonly ScheduledChange[]) {
+  return changes.map((c) => ({
+    country: c.territory,
+    dueAt: c.dueAt,
+    targetStatus: c.status,
+    reason: c.status === 'live' ? DEAL_STARTED : c.reason,
+  }));
+}
+
+function releaseColumns(target: DdexRunTarget, release: DdexRelease): Record<string, unknown> {
+  const date = release.releaseDate && /^\d{4}-\d{2}-\d{2}$/.test(release.releaseDate) ? `${release.releaseDate}T00:00:00Z` : null;
+  const year = release.releaseDate && /^\d{4}/.test(release.releaseDate) ? Number(release.releaseDate.slice(0, 4)) : null;
+  const durations = release.tracks.map((t) => t.durationSeconds);
+  return {
+    title: release.title ?? null,
+    version_title: release.version ?? null,
+    artist_appears_as: release.displayArtist ?? null,
+    barcode: release.ids.icpn ?? null,
+    type: null,
+    year,
+    explicit: release.explicit,
+    track_count: release.tracks.length,
+    duration_seconds: durations.every((d) => d !== undefined) && durations.length > 0 ? durations.reduce((a, b) => a! + b!, 0) : null,
+    release_date: date,
+    label_name: release.label ?? null,
+    display_title: release.title ? displayTitle(release.title, release.version, release.explicit) : null,
+    raw: {
+      messageId: target.header.messageId,
+      ids: release.ids,
+      title: release.title,
+      version: release.version,
+      displayArtist: release.displayArtist,
+      label: release.label,
+      releaseDate: release.releaseDate,
+      explicit: release.explicit,
+      tracks: release.tracks.map((t) => t.isrc),
+      // Every deal is recorded, streaming or not (README: only streaming UseTypes make an item available).
+      deals: release.deals,
+    },
+  };
+}
+
+function trackColumns(target: DdexRunTarget, releaseId: string, track: DdexTrack, index: number): Record<string, unknown> {
+  return {
+    title: track.title ?? null,
+    version_title: track.version ?? null,
+    isrc: track.isrc,
+    explicit: track.explicit,
+    track_number: index + 1,
+    artist_appears_as: track.displayArtist ?? null,
+    release_id: releaseId,
+    duration_seconds: track.durationSeconds === undefined ? null : Math.round(track.durationSeconds),
+    display_title: track.title ? displayTitle(track.title, track.version, track.explicit) : null,
+    raw: {
+      messageId: target.header.messageId,
+      isrc: track.isrc,
+      title: track.title,
+      version: track.version,
+      displayArtist: track.displayArtist,
+      durationSeconds: track.durationSeconds,
+      explicit: track.explicit,
+      releaseId,
+      trackReleaseDeals: track.trackReleaseDeals,
+    },
+  };
+}

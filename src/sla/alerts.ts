@@ -62,6 +62,7 @@ export function createAlerter(deps: AlerterDeps): WebhookAlerter {
   const log = deps.logger.child({ component: 'alerts' });
   const retryDelays = deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const inFlight = new Set<Promise<void>>();
+  const tails = new Map<string, Promise<void>>();
   const stamp = () => (deps.now ? deps.now().toISOString() : null);
 
   const announce = (notice: AlertNotice) => {
@@ -70,8 +71,16 @@ export function createAlerter(deps: AlerterDeps): WebhookAlerter {
     else if (notice.state === 'warning') log.warn(fields, notice.message);
     else log.info(fields, notice.message);
     for (const url of webhooks.urls) {
-      const delivery = deliver(url, notice, { timeoutMs: webhooks.timeoutMs, retryDelays, log })
-        .finally(() => inFlight.delete(delivery));
+      // One subject's alerts reach a webhook in the order they happened: a breach waits for
+      // the warning before it (retries included), or a receiver would see them swapped.
+      const key = `${notice.subject}\n${url}`;
+      const delivery: Promise<void> = (tails.get(key) ?? Promise.resolve())
+        .then(() => deliver(url, notice, { timeoutMs: webhooks.timeoutMs, retryDelays, log }))
+        .finally(() => {
+          inFlight.delete(delivery);
+          if (tails.get(key) === delivery) tails.delete(key);
+        });
+      tails.set(key, delivery);
       inFlight.add(delivery);
     }
   };

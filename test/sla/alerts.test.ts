@@ -64,6 +64,17 @@ describe('alerter', () => {
     expect(logs.text()).not.toContain('secret-token-path');
   });
 
+  it('delivers one subject\'s alerts in order, even when the first needs a retry', async () => {
+    const alerter = createAlerter({ db, logger: captureLogs().logger, webhooks: { urls: [hook.url], timeoutMs: 2000 }, retryDelaysMs: [200] });
+    hook.failNext(1);
+    const base = { subject: 'run-ordered', kind: 'sla' as const, message: 'm' };
+    await alerter.raise({ ...base, state: 'warning' });
+    await alerter.raise({ ...base, state: 'breach' });
+    await alerter.resolve('run-ordered', 'applied');
+    await alerter.idle();
+    expect(hook.received.filter((b) => b.subject === 'run-ordered').map((b) => b.state)).toEqual(['warning', 'breach', 'resolved']);
+  });
+
   it('never blocks on a dead webhook and logs that it gave up', async () => {
     const logs = captureLogs();
     const alerter = createAlerter({ db, logger: logs.logger, webhooks: { urls: ['http://127.0.0.1:9/hook'], timeoutMs: 500 }, retryDelaysMs: [20] });

@@ -1,6 +1,8 @@
 import { ENTITIES, FEED_KINDS } from '../config/schema.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { ingestFeed, waitForRun } from '../ingest/ingest.js';
+import { ingestDdexBatch } from '../ingest/ddex.js';
+import { stat } from 'node:fs/promises';
 import type { Run } from '../db/runs.js';
 import { dateFlag, oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
@@ -10,12 +12,17 @@ import { batchSink, openRuntime } from './runtime.js';
 export const ingestCommand: Command = {
   name: 'ingest',
   summary: 'Apply one feed file (path or URL) and wait until it is live',
-  help: `Usage: feedline ingest <path|url> [options]
+  help: `Usage: feedline ingest <path|url|dir> [options]
 
 Archives the file by content hash, checks it is a whole feed, parses it into batches and
 applies them (through the queue when REDIS_URL is set, in this process otherwise). Entity,
 kind, country and date come from the conventional name GB_track_updates_20261120.csv.gz
 unless given.
+
+A DDEX ERN message (XML, or gzip of it, told by its content) is applied in this process,
+release by release, as one run; --entity, --kind, --country and --date do not apply to it.
+A directory is a DDEX batch: ingested only when its BatchComplete_*.xml marker is present,
+message by message in MessageCreatedDateTime order, each message once (by content hash).
 
 Options:
   --entity track|release|artist
@@ -50,6 +57,14 @@ Exit codes: 0 applied, queued or duplicate; 3 feed rejected; 2 usage; 4 file not
       const sink = batchSink(runtime);
       runtime.defer(() => sink.close());
       const ingestCtx = { config: ctx.config, db: runtime.db, sink, logger: ctx.logger, onProgress: bar.update };
+      if ((await stat(positionals[0]!).catch(() => undefined))?.isDirectory()) {
+        const messages = await ingestDdexBatch(ingestCtx, positionals[0]!, { source: values.source, publishedAt, force: values.force });
+        bar.stop();
+        const summaries = messages.map((m) => summarise(m.outcome.run, m.outcome.status === 'queued' ? m.outcome.run.status : m.outcome.status));
+        if (values.json) ctx.out.json({ batch: positionals[0], messages: summaries });
+        else for (const [i, s] of summaries.entries()) ctx.out.line(describe(s, messages[i]!.outcome.status === 'rejected' ? (messages[i]!.outcome as { reason: string }).reason : undefined));
+        return summaries.some((s) => s.status === 'rejected') ? ExitCode.feedRejected : ExitCode.ok;
+      }
       const outcome = await ingestFeed(ingestCtx, {
         input: positionals[0]!, feed, source: values.source, publishedAt, force: values.force,
       });

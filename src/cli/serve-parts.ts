@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { createSlaRoutes } from '../http/sla-routes.js';
 import type { Alerter } from '../sla/alerts.js';
 import { startSlaService } from '../sla/service.js';
+import { startDdexService } from '../ingest/ddex-drop.js';
 
 export interface ServeDeps {
   config: Config;
@@ -35,4 +36,6 @@ export const ROUTERS: ((deps: ServeDeps) => MountedRouter | Promise<MountedRoute
 export const SCHEDULER_SERVICES: ((deps: ServeDeps) => BackgroundService | Promise<BackgroundService>)[] = [
   // The SLA sweep (FEEDLINE_SLA_SWEEP_CRON) and the worker running the delayed SLA timers.
   (deps) => startSlaService(deps),
+  // DDEX: complete batches in FEEDLINE_DDEX_DROP_DIR, and deal ends and starts come due.
+  (deps) => startDdexService(deps),
 ];

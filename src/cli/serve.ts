@@ -39,7 +39,9 @@ Roles (default all):
   scheduler  on FEEDLINE_SCHEDULE_CRON, enqueue one fetch job per feed for its oldest due date
              (catching up missed days in date order, up to FEEDLINE_MAX_BACKLOG_DAYS), fetch and
              ingest them, reconcile full feeds; every 30 s resume runs left unfinished and
-             re-enqueue batches lost with Redis. Needs the FEEDLINE_PROVIDER_* and OAuth settings.
+             re-enqueue batches lost with Redis; every 30 s apply DDEX deal changes come due and
+             ingest complete DDEX batches from FEEDLINE_DDEX_DROP_DIR (see feedline ingest --help).
+             Needs the FEEDLINE_PROVIDER_* and OAuth settings.
   worker     apply batches from the queue (needs REDIS_URL; like \`feedline worker\`).
   api        the SLA page, /metrics and the queue board on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT.
 

@@ -333,3 +333,10 @@ export async function pendingSchedule(db: Executor, entity: DdexEntity, source: 
     from scheduled_takedowns where status = 'pending' and entity = ${entity} and source = ${source} and item_id = ${id}
     order by due_at, country`);
 }
+
+/** Every territory row of an item, for `feedline get`: WW first, then countries. */
+export async function itemTerritories(db: Executor, entity: DdexEntity, source: string, id: string): Promise<{ country: string; status: string; reason: string | null }[]> {
+  return query(db, sql`
+    select country, status, takedown_reason as reason from ${TABLE[entity]}
+    where source = ${source} and id = ${id} order by country <> 'WW', country`);
+}

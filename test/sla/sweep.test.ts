@@ -146,6 +146,23 @@ describe('SLA sweep', () => {
     expect(hook.received.filter((b) => b.subject === subject).map((b) => b.state)).toEqual(['breach', 'resolved']);
   });
 
+  it('alerts on a batch that exhausted its retries, and resolves when it is applied', async () => {
+    const sink = queueSink(redis, { prefix: `${prefix}-failed`, attempts: 1, maxQueued: 100 });
+    const file = updatesFeed(dir, 'SE_track_updates_20261102.csv.gz', [trackRecord(40, {}, 'I')]);
+    const outcome = await ingestFeed({ config, db, sink, logger: silentLogger }, { input: file, feed: {}, publishedAt: new Date() });
+    await sink.close();
+    await clearPrefix(`${prefix}-failed`);
+    const runId = outcome.run.id;
+    await db.orm.execute(sql`update feed_batches set status = 'failed', attempts = 5, error = 'poison' where run_id = ${runId}`);
+    clock = new Date();
+    await sweep();
+    await sweep();
+    expect(await events(`batch-failed-run-${runId}`)).toEqual(['breach']);
+    await db.orm.execute(sql`update feed_batches set status = 'applied' where run_id = ${runId}`);
+    await sweep();
+    expect(await events(`batch-failed-run-${runId}`)).toEqual(['breach', 'resolved']);
+  });
+
   it('alerts on a rejected file and on quarantine above its share', async () => {
     const bad = writeFeed(dir, 'FR_track_updates_20261104.csv.gz', 'nonsense,header', ['1,2']);
     const rejected = await ingest(db, config, { input: bad });

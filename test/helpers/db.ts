@@ -19,9 +19,8 @@ export function databaseUrl(name: string): string {
   return url.toString();
 }
 
-/** A fresh, migrated database for one test file; returns its URL. */
-export async function freshDatabase(testFile: string): Promise<string> {
-  const name = testDatabaseName(testFile);
+/** Drops and creates an empty database; returns its URL. */
+export async function recreateDatabase(name: string): Promise<string> {
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`drop database if exists ${name} with (force)`);
@@ -29,7 +28,12 @@ export async function freshDatabase(testFile: string): Promise<string> {
   } finally {
     await admin.end();
   }
-  const url = databaseUrl(name);
+  return databaseUrl(name);
+}
+
+/** A fresh, migrated database for one test file; returns its URL. */
+export async function freshDatabase(testFile: string): Promise<string> {
+  const url = await recreateDatabase(testDatabaseName(testFile));
   const db = await openDatabase({ databaseUrl: url, home: '' });
   await migrate(db);
   await db.close();

@@ -7,7 +7,9 @@
 //
 // A delivery folder (a DDEX batch) is processed only once its `BatchComplete_*.xml` marker is
 // there, message by message in MessageCreatedDateTime order, each message once by content hash.
+import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { applyDdexEvents, type DdexTotals } from '../apply/ddex.js';
@@ -18,7 +20,7 @@ import { FeedRejectedError, NotFoundError, UsageError } from '../errors.js';
 import { archiveFile } from '../feeds/archive.js';
 import { readDdexMessage } from '../parse/ddex.js';
 import type { DdexEvent, DdexMessageHeader, DdexProblem } from '../parse/ddex-model.js';
-import { openFeed, type OpenFeedOptions } from '../parse/input.js';
+import { isGzip, openFeed } from '../parse/input.js';
 import type { IngestContext, IngestOutcome, IngestRequest } from './ingest.js';
 
 /** The source recorded on a run whose header could not be read. */
@@ -26,16 +28,27 @@ const UNKNOWN_SENDER = 'ddex-unknown';
 const MARKER = /^BatchComplete.*\.xml$/i;
 const MESSAGE = /\.xml(\.gz)?$/i;
 
+/**
+ * The start of a file's decompressed bytes, for a look at its head: destroying it closes the
+ * file too (openFeed's chain would keep reading a gzip file after its end is dropped).
+ */
+async function peek(filePath: string): Promise<{ stream: AsyncIterable<Buffer>; close(): void }> {
+  const raw = createReadStream(filePath, { highWaterMark: 64 * 1024 });
+  raw.on('error', () => {});
+  if (!(await isGzip(filePath))) return { stream: raw, close: () => raw.destroy() };
+  const gunzip = createGunzip();
+  gunzip.on('error', () => {});
+  raw.pipe(gunzip);
+  return { stream: gunzip, close: () => { raw.destroy(); gunzip.destroy(); } };
+}
+
 /** Whether the file (after gunzip) starts, past whitespace and a BOM, with `<`: XML, so DDEX. */
-export async function isXmlFile(filePath: string, options: OpenFeedOptions): Promise<boolean> {
-  let stream;
+export async function isXmlFile(filePath: string): Promise<boolean> {
+  // A missing file is the caller's to report.
+  if (!(await stat(filePath).catch(() => undefined))?.isFile()) return false;
+  const { stream, close } = await peek(filePath);
   try {
-    stream = await openFeed(filePath, options);
-  } catch {
-    return false;
-  }
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       const text = chunk.toString('utf8').replace(/^\uFEFF/, '').trimStart();
       if (text.length > 0) return text.startsWith('<');
     }
@@ -43,13 +56,14 @@ export async function isXmlFile(filePath: string, options: OpenFeedOptions): Pro
   } catch {
     return false;
   } finally {
-    stream.destroy();
+    close();
   }
 }
 
-/** The message's header, or the fatal problem that stops it being read. */
-async function readHeader(filePath: string, name: string, options: OpenFeedOptions): Promise<{ header: DdexMessageHeader } | { problem: DdexProblem }> {
-  const events = readDdexMessage(await openFeed(filePath, options), name);
+/** The message's header, or the fatal problem that stops it being read. Reads only the head of the file. */
+async function readHeader(filePath: string, name: string): Promise<{ header: DdexMessageHeader } | { problem: DdexProblem }> {
+  const { stream, close } = await peek(filePath);
+  const events = readDdexMessage(stream, name);
   try {
     for await (const event of events) {
       if (event.type === 'header') return { header: event.header };
@@ -57,10 +71,10 @@ async function readHeader(filePath: string, name: string, options: OpenFeedOptio
     }
     return { problem: { file: name, line: 1, column: 1, reason: 'invalid_header', detail: 'no MessageHeader', fatal: true } };
   } catch (err) {
-    if (err instanceof FeedRejectedError) return { problem: { file: name, line: 1, column: 1, reason: 'malformed_xml', detail: err.reason, fatal: true } };
-    throw err;
+    return { problem: { file: name, line: 1, column: 1, reason: 'malformed_xml', detail: `unreadable: ${(err as Error).message}`, fatal: true } };
   } finally {
     await events.return(undefined);
+    close();
   }
 }
 
@@ -72,7 +86,7 @@ export async function ingestDdexMessage(ctx: IngestContext, request: IngestReque
   const name = request.fileName ?? path.basename(request.input);
   const archived = await archiveFile(config.home, request.input);
   const options = { name, maxInflatedBytes: config.maxInflatedBytes };
-  const read = await readHeader(archived.path, name, options);
+  const read = await readHeader(archived.path, name);
   const header = 'header' in read ? read.header : undefined;
   const createdAt = header?.createdAt ?? new Date();
   const registered = await createRun(db.orm, {
@@ -177,7 +191,7 @@ export async function batchMarker(dir: string): Promise<string | undefined> {
 }
 
 /** Every message file of a batch folder, the marker excepted, in MessageCreatedDateTime order. */
-export async function batchMessages(ctx: Pick<IngestContext, 'config'>, dir: string): Promise<string[]> {
+export async function batchMessages(dir: string): Promise<string[]> {
   const files: string[] = [];
   const walk = async (at: string) => {
     for (const entry of await readdir(at, { withFileTypes: true })) {
@@ -187,12 +201,13 @@ export async function batchMessages(ctx: Pick<IngestContext, 'config'>, dir: str
     }
   };
   await walk(dir);
-  const options = { maxInflatedBytes: ctx.config.maxInflatedBytes };
-  const keyed = await Promise.all(files.map(async (file) => {
-    const read = await readHeader(file, path.basename(file), { ...options, name: path.basename(file) });
+  // One at a time: a batch may hold thousands of messages, and only their heads are read.
+  const keyed: { file: string; at: number }[] = [];
+  for (const file of files) {
+    const read = await readHeader(file, path.basename(file));
     // A message whose header cannot be read still goes through ingest, to be rejected on record.
-    return { file, at: 'header' in read ? read.header.createdAt.getTime() : Number.POSITIVE_INFINITY };
-  }));
+    keyed.push({ file, at: 'header' in read ? read.header.createdAt.getTime() : Number.POSITIVE_INFINITY });
+  }
   return keyed.sort((a, b) => a.at - b.at || a.file.localeCompare(b.file)).map((k) => k.file);
 }
 
@@ -205,7 +220,7 @@ export async function ingestDdexBatch(ctx: IngestContext, dir: string, request: 
   if (!marker) throw new UsageError(`${dir}: not a complete DDEX batch (no BatchComplete_*.xml marker yet); nothing ingested`);
   const publishedAt = request.publishedAt ?? (await stat(marker)).mtime;
   const results: BatchMessage[] = [];
-  for (const file of await batchMessages(ctx, dir)) {
+  for (const file of await batchMessages(dir)) {
     results.push({ file, outcome: await ingestDdexMessage(ctx, { ...request, input: file, feed: {}, publishedAt, fileName: path.relative(dir, file) }) });
   }
   return results;

@@ -58,7 +58,7 @@ export type IngestOutcome =
 export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Promise<IngestOutcome> {
   const { config, db } = ctx;
   // A DDEX message is told by its content (XML after gunzip), whatever its name (issue 5).
-  if (!/^https?:\/\//i.test(request.input) && (await isXmlFile(request.input, { name: request.input, maxInflatedBytes: config.maxInflatedBytes }))) {
+  if (!/^https?:\/\//i.test(request.input) && (await isXmlFile(request.input))) {
     return ingestDdexMessage(ctx, request);
   }
   const feed = identifyFeed(request.input, request.feed);

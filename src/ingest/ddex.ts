@@ -15,7 +15,7 @@ import { sql } from 'drizzle-orm';
 import { applyDdexEvents, type DdexTotals } from '../apply/ddex.js';
 import { versionBase } from '../apply/version.js';
 import { query } from '../db/client.js';
-import { addQuarantine, claimStaleRun, createRun, getRun, rejectRun, type Run } from '../db/runs.js';
+import { addQuarantine, claimStaleRun, createRun, getRun, heartbeat, rejectRun, type Run } from '../db/runs.js';
 import { FeedRejectedError, NotFoundError, UsageError } from '../errors.js';
 import { archiveFile } from '../feeds/archive.js';
 import { readDdexMessage } from '../parse/ddex.js';
@@ -27,6 +27,7 @@ import type { IngestContext, IngestOutcome, IngestRequest } from './ingest.js';
 const UNKNOWN_SENDER = 'ddex-unknown';
 const MARKER = /^BatchComplete.*\.xml$/i;
 const MESSAGE = /\.xml(\.gz)?$/i;
+const HEARTBEAT_MS = 10_000;
 
 /**
  * The start of a file's decompressed bytes, for a look at its head: destroying it closes the
@@ -125,6 +126,10 @@ export async function ingestDdexMessage(ctx: IngestContext, request: IngestReque
     return reject(ctx, run, problem, log);
   }
   log.info({ sha256: run.fileSha256, bytes: run.fileBytes, sender: header.senderPartyId, messageId: header.messageId, messageType: header.messageType }, 'DDEX run registered');
+  // The transaction can take minutes for a catalogue-sized message; its heartbeat, from
+  // outside it, tells other processes the run is alive (FEEDLINE_STALE_PARSE_SECONDS). PGlite
+  // has one session, held by the transaction, and one process by construction: no heartbeat.
+  const beat = db.kind === 'postgres' ? setInterval(() => void heartbeat(db.orm, run.id).catch(() => {}), HEARTBEAT_MS) : undefined;
   try {
     const totals = await db.orm.transaction(async (tx) => {
       const now = ctx.now?.() ?? (await databaseNow(tx));
@@ -138,6 +143,8 @@ export async function ingestDdexMessage(ctx: IngestContext, request: IngestReque
     if (!(err instanceof FeedRejectedError)) throw err;
     const problem = parseProblem(err, name);
     return reject(ctx, run, problem, log);
+  } finally {
+    clearInterval(beat);
   }
   return { status: 'queued', run: (await getRun(db.orm, run.id))! };
 }
@@ -175,7 +182,7 @@ async function finishDdexRun(db: Parameters<typeof query>[0], runId: number, tot
       quarantined = (select count(*) from quarantine where run_id = ${runId}),
       batches_total = 0, batches_applied = 0, meta = meta || ${JSON.stringify(meta)}::jsonb,
       parsed_at = now(), applied_at = now(), heartbeat_at = now(), error = null
-    where id = ${runId}`);
+    where id = ${runId} and status <> 'applied'`);
 }
 
 export interface BatchMessage {

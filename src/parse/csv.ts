@@ -37,11 +37,9 @@ export async function* parseCsvFeed(options: CsvFeedOptions): AsyncGenerator<Par
     bom: true,
     relax_column_count: true,
     raw: true,
-    max_record_size: options.maxFieldBytes,
     skip_records_with_error: true,
     on_skip: (err) => {
-      // Structural errors inside one record (a stray quote, an oversized field): that record
-      // alone is quarantined. `err.lines` is where the parser stood when it gave up.
+      // Structural errors inside one record (a stray quote): that record alone is quarantined. `err.lines` is where the parser stood when it gave up.
       const lines = (err as { lines?: number } | undefined)?.lines ?? 0;
       skipped.push({ line: lines, raw: '', reason: err?.message ?? 'unparseable CSV record' });
     },
@@ -119,7 +117,7 @@ class RowReader {
     const specs = ENTITY_FIELDS[options.entity];
     const missing = specs.filter((s) => s.required && !positions.has(s.header.toLowerCase())).map((s) => s.header);
     if (missing.length > 0) {
-      throw new FeedRejectedError(options.name, `line 1: header lacks required ${options.entity} column(s) ${missing.join(', ')}; is this a ${options.entity} feed? (header: ${this.header.slice(0, 8).join(',')}${this.header.length > 8 ? ',...' : ''})`);
+      throw new FeedRejectedError(options.name, `line 1: header lacks required ${options.entity} column(s) ${missing.join(', ')}; is this a ${options.entity} feed? (header: ${printable(this.header.join(','), 120)})`);
     }
     this.actionIndex = positions.get('action') ?? -1;
     if (options.kind === 'updates' && this.actionIndex !== 0) {
@@ -137,8 +135,15 @@ class RowReader {
 
   read(record: string[], raw: string, line: number): { row: ChangeRow; quarantined?: never } | { quarantined: QuarantinedRow } {
     const reject = (reason: string, column?: number) => ({
-      quarantined: { line, raw, reason, ...(column !== undefined ? { column: column + 1, field: this.header[column] } : {}) },
+      quarantined: { line, raw: printable(raw, MAX_QUARANTINED_RAW), reason, ...(column !== undefined ? { column: column + 1, field: this.header[column] } : {}) },
     });
+    if (raw.length > this.options.maxFieldBytes) {
+      const longest = record.reduce((best, value, i) => (value.length > (record[best]?.length ?? 0) ? i : best), 0);
+      const length = record[longest]?.length ?? 0;
+      if (length > this.options.maxFieldBytes) {
+        return reject(`${this.header[longest] ?? `field ${longest + 1}`} is ${length} characters, over the ${this.options.maxFieldBytes}-byte limit (FEEDLINE_MAX_FIELD_BYTES)`, longest);
+      }
+    }
     if (record.length !== this.header.length) {
       return reject(`has ${record.length} fields, the header has ${this.header.length}`);
     }
@@ -162,6 +167,15 @@ class RowReader {
     }
     return { row };
   }
+}
+
+/** Quarantined text is kept up to this length: enough to find the row, not a copy of a huge one. */
+const MAX_QUARANTINED_RAW = 10_000;
+
+/** Text safe to store and print: NULs and other control characters escaped, length bounded. */
+function printable(text: string, max: number): string {
+  const shown = text.length > max ? `${text.slice(0, max)}...` : text;
+  return shown.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const INVALID = Symbol('invalid');

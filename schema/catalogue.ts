@@ -79,7 +79,11 @@ export const releases = pgTable('releases', {
   rrp: numeric('rrp', { precision: 12, scale: 4 }),
   url: text('url'),
   displayTitle: text('display_title'),
-}, (t) => [primaryKey({ columns: [t.source, t.country, t.id] })]);
+}, (t) => [
+  primaryKey({ columns: [t.source, t.country, t.id] }),
+  // A DDEX release's rows in every territory, found by id: the key leads with the country.
+  index('releases_source_id_idx').on(t.source, t.id),
+]);
 
 export const artists = pgTable('artists', {
   ...stateColumns(),

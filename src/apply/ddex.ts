@@ -4,8 +4,8 @@
 // the version guard (message time, then the release's line), so an older message never undoes
 // a newer one. Its tracks are live where ANY release of the sender licenses them.
 //
-// The caller runs this inside one transaction and supplies the clock (database time, or a
-// test's): a fatal problem throws FeedRejectedError and nothing of the message is applied.
+// The caller supplies the clock (database time, or a test's). A fatal problem throws
+// FeedRejectedError before anything of the message is applied.
 import type { Orm } from '../db/client.js';
 import {
   clearLinks, linksOfTracks, registerReleaseKeys, replaceLinks, replaceSchedules, resolveRelease, storedTerritories,
@@ -45,20 +45,48 @@ export const PURGED = 'purged';
 /** The reason stored on a scheduled change that makes an item live (a deal starts). */
 const DEAL_STARTED = 'deal_started';
 
+/**
+ * Releases (and purges) per transaction. Each release is its own whole truth, so committing
+ * in chunks loses no atomicity that matters: the parser yields nothing from a file with a
+ * fatal problem, and a message cut short by a crash is finished by applying it again (the
+ * version guard skips what was done). Short transactions keep the planner's statistics and
+ * other readers current on a catalogue-sized message; 50 makes commits negligible.
+ */
+const RELEASES_PER_TRANSACTION = 50;
+
 /** Applies the events after the header; throws FeedRejectedError on a fatal problem. */
-export async function applyDdexEvents(db: Executor, target: DdexRunTarget, events: AsyncIterable<DdexEvent>, now: Date): Promise<DdexTotals> {
+export async function applyDdexEvents(db: Orm, target: DdexRunTarget, events: AsyncIterable<DdexEvent>, now: Date, onProgress?: (totals: DdexTotals) => Promise<void>): Promise<DdexTotals> {
   const totals: DdexTotals = { rows: 0, inserted: 0, updated: 0, takenDown: 0, unchanged: 0, releases: 0, purges: 0, stale: 0, quarantined: 0, scheduled: 0 };
+  let pending: DdexEvent[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const chunk = pending;
+    pending = [];
+    await db.transaction(async (tx) => {
+      for (const event of chunk) await applyEvent(tx, target, event, now, totals);
+    });
+    await onProgress?.(totals);
+  };
   for await (const event of events) {
-    if (event.type === 'release') await applyRelease(db, target, event.release, now, totals);
-    else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
-    else if (event.type === 'problem') {
+    if (event.type === 'problem' && event.problem.fatal) {
       const { problem } = event;
-      if (problem.fatal) throw new FeedRejectedError(target.file, `${problem.reason} at line ${problem.line}, column ${problem.column}: ${problem.detail}`);
-      await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason }]);
-      totals.quarantined++;
+      throw new FeedRejectedError(target.file, `${problem.reason} at line ${problem.line}, column ${problem.column}: ${problem.detail}`);
     }
+    pending.push(event);
+    if (pending.length >= RELEASES_PER_TRANSACTION) await flush();
   }
+  await flush();
   return totals;
+}
+
+async function applyEvent(db: Executor, target: DdexRunTarget, event: DdexEvent, now: Date, totals: DdexTotals): Promise<void> {
+  if (event.type === 'release') await applyRelease(db, target, event.release, now, totals);
+  else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
+  else if (event.type === 'problem') {
+    const { problem } = event;
+    await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason }]);
+    totals.quarantined++;
+  }
 }
 
 /** Every key of a release, for lookup and for the alias table. */
@@ -185,7 +213,8 @@ async function applyTracks(db: Executor, target: DdexRunTarget, scope: TrackScop
     }
     for (const [country, state] of result.territories) {
       const reason = state.status === 'live' ? null : (downReason ?? state.reason);
-      group.rows.push({ id: isrc, country, status: state.status, reason, ...(metadata ?? {}) });
+      // The ISRC goes on every row, metadata or not: lookups find a track's rows by it (src/db/ddex.ts).
+      group.rows.push({ id: isrc, country, status: state.status, reason, isrc, ...(metadata ?? {}) });
     }
     schedules.push({ id: isrc, version, changes: scheduleRows(result.scheduled) });
   }

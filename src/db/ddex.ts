@@ -62,9 +62,15 @@ export interface StoredTerritory {
 /** Every territory row the catalogue holds for these items of the source. */
 export async function storedTerritories(db: Executor, entity: DdexEntity, source: string, ids: readonly string[]): Promise<StoredTerritory[]> {
   if (ids.length === 0) return [];
+  // The primary key leads with (source, country): a lookup by id alone would walk every row of
+  // the sender. DDEX track ids are ISRCs, and every DDEX track row carries its ISRC, so the
+  // ISRC index finds them; releases (far fewer per sender) take the key's source prefix.
+  const byId = entity === 'track'
+    ? sql`isrc in (select value from json_array_elements_text(${JSON.stringify(ids)}::json)) and id = isrc`
+    : sql`id in (select value from json_array_elements_text(${JSON.stringify(ids)}::json))`;
   return query<StoredTerritory>(db, sql`
     select id, country, status, takedown_reason as reason, change_version::text as version from ${TABLE[entity]}
-    where source = ${source} and id in (select value from json_array_elements_text(${JSON.stringify(ids)}::json))
+    where source = ${source} and ${byId}
     order by id, country`);
 }
 

@@ -1,9 +1,9 @@
 // DDEX ERN input (issue 5): a message file (XML, or gzip of it) is told from a CSV feed by
 // its content, archived by content hash like every feed, registered as one run (entity and
 // kind `ddex`, country `WW`, feed date = MessageCreatedDateTime's date) and applied in this
-// process, in one transaction, release by release as the parser yields them. A message is
-// small next to a daily feed and is one release's whole truth, so it is not cut into queued
-// batches; REDIS_URL does not change this.
+// process, release by release as the parser yields them, a few dozen per transaction
+// (src/apply/ddex.ts). Every release is its own whole truth, so a message is not cut into
+// queued batches; REDIS_URL does not change this.
 //
 // A delivery folder (a DDEX batch) is processed only once its `BatchComplete_*.xml` marker is
 // there, message by message in MessageCreatedDateTime order, each message once by content hash.
@@ -27,7 +27,6 @@ import type { IngestContext, IngestOutcome, IngestRequest } from './ingest.js';
 const UNKNOWN_SENDER = 'ddex-unknown';
 const MARKER = /^BatchComplete.*\.xml$/i;
 const MESSAGE = /\.xml(\.gz)?$/i;
-const HEARTBEAT_MS = 10_000;
 
 /**
  * The start of a file's decompressed bytes, for a look at its head: destroying it closes the
@@ -112,8 +111,8 @@ export async function ingestDdexMessage(ctx: IngestContext, request: IngestReque
   let run: Run;
   if (registered.duplicateOf) {
     const earlier = registered.duplicateOf;
-    // A process that died mid-message left its run parsing (its transaction rolled back):
-    // take it over and apply it again.
+    // A process that died mid-message left its run parsing, part applied: take it over and
+    // apply it again; the version guard skips the releases already done (counted unchanged).
     if (earlier.status !== 'parsing' || !(await claimStaleRun(db.orm, earlier.id, config.staleParseSeconds))) {
       return { status: 'duplicate', run: earlier };
     }
@@ -126,25 +125,17 @@ export async function ingestDdexMessage(ctx: IngestContext, request: IngestReque
     return reject(ctx, run, problem, log);
   }
   log.info({ sha256: run.fileSha256, bytes: run.fileBytes, sender: header.senderPartyId, messageId: header.messageId, messageType: header.messageType }, 'DDEX run registered');
-  // The transaction can take minutes for a catalogue-sized message; its heartbeat, from
-  // outside it, tells other processes the run is alive (FEEDLINE_STALE_PARSE_SECONDS). PGlite
-  // has one session, held by the transaction, and one process by construction: no heartbeat.
-  const beat = db.kind === 'postgres' ? setInterval(() => void heartbeat(db.orm, run.id).catch(() => {}), HEARTBEAT_MS) : undefined;
   try {
-    const totals = await db.orm.transaction(async (tx) => {
-      const now = ctx.now?.() ?? (await databaseNow(tx));
-      const events = skipHeader(readDdexMessage(await openFeed(archived.path, options), name));
-      const result = await applyDdexEvents(tx, { runId: run.id, file: name, header, versionBase: run.versionBase }, events, now);
-      await finishDdexRun(tx, run.id, result);
-      return result;
-    });
+    const now = ctx.now?.() ?? (await databaseNow(db.orm));
+    const events = skipHeader(readDdexMessage(await openFeed(archived.path, options), name));
+    // Between transactions: the heartbeat tells other processes the run is alive.
+    const totals = await applyDdexEvents(db.orm, { runId: run.id, file: name, header, versionBase: run.versionBase }, events, now, () => heartbeat(db.orm, run.id));
+    await finishDdexRun(db.orm, run.id, totals);
     log.info({ ...totals }, 'DDEX run applied');
   } catch (err) {
     if (!(err instanceof FeedRejectedError)) throw err;
     const problem = parseProblem(err, name);
     return reject(ctx, run, problem, log);
-  } finally {
-    clearInterval(beat);
   }
   return { status: 'queued', run: (await getRun(db.orm, run.id))! };
 }

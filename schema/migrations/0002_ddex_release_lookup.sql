@@ -1,0 +1,1 @@
+CREATE INDEX "releases_source_id_idx" ON "releases" USING btree ("source","id");

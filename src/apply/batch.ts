@@ -5,7 +5,7 @@ import type { Database } from '../db/client.js';
 import { mergeBatch } from '../db/catalogue.js';
 import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
 import { coerceError } from '../errors.js';
-import type { QuarantinedRow } from '../parse/rows.js';
+import { CSV_ROW_FIELDS, type QuarantinedRow } from '../parse/rows.js';
 import type { BatchJob } from '../queue/jobs.js';
 
 export type BatchOutcome =
@@ -17,7 +17,7 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
     const batch = await lockBatch(tx, job.runId, job.seq);
     if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };
-    const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.rows);
+    const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.layout, job.rows);
     // Rows that lost to a newer version written by another run.
     const unchanged = job.rows.length - inserted - updated - takenDown;
     const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { inserted, updated, takenDown, unchanged, quarantined: 0 });
@@ -39,12 +39,12 @@ export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<B
     const refused: QuarantinedRow[] = [];
     for (const row of job.rows) {
       try {
-        const counts = await tx.transaction((savepoint) => mergeBatch(savepoint, job, [row]));
+        const counts = await tx.transaction((savepoint) => mergeBatch(savepoint, job, job.layout, [row]));
         totals.inserted += counts.inserted;
         totals.updated += counts.updated;
         totals.takenDown += counts.takenDown;
       } catch (err) {
-        refused.push({ line: row.line, raw: JSON.stringify(row.raw), reason: `refused by the database: ${coerceError(err).message}` });
+        refused.push({ line: row[0], raw: JSON.stringify(row.slice(CSV_ROW_FIELDS)), reason: `refused by the database: ${coerceError(err).message}` });
       }
     }
     await addQuarantine(tx, job.runId, refused);

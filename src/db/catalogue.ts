@@ -3,15 +3,14 @@
 // src/parse/columns.ts; feed values only ever travel as the one JSON parameter.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
-import { ENTITY_FIELDS, ENTITY_TABLE, PG_TYPE } from '../parse/columns.js';
-import type { ChangeRow } from '../parse/rows.js';
+import { ENTITY_FIELDS, ENTITY_TABLE, PG_TYPE, type FieldType } from '../parse/columns.js';
+import type { CsvLayout, CsvRow } from '../parse/rows.js';
 import { query, type Orm } from './client.js';
 
 export interface MergeTarget {
   runId: number;
   entity: Entity;
   source: string;
-  /** Used for rows that carry no country of their own. */
   country: string;
   /** Decimal text of the run's version base (src/apply/version.ts). */
   versionBase: string;
@@ -25,11 +24,17 @@ export interface MergeCounts {
   written: number;
 }
 
-/** Value columns of an entity's table: every feed column but the id, plus display_title. */
-function valueColumns(entity: Entity): { name: string; type: string }[] {
-  const columns = ENTITY_FIELDS[entity].filter((f) => f.column !== 'id').map((f) => ({ name: f.column, type: PG_TYPE[f.type] }));
-  if (ENTITY_TABLE[entity].titled) columns.push({ name: 'display_title', type: 'text' });
-  return columns;
+/** Value columns of an entity's table, typed: every feed column but the id. */
+function valueColumns(entity: Entity): { name: string; type: FieldType }[] {
+  return ENTITY_FIELDS[entity].filter((f) => f.column !== 'id').map((f) => ({ name: f.column, type: f.type }));
+}
+
+/** The SQL that types one field of a CsvRow `r` (validated in src/parse/csv.ts); '' is NULL. */
+function typedField(position: number | undefined, type: FieldType): string {
+  if (position === undefined || position < 0) return `null::${PG_TYPE[type]}`;
+  const text = `nullif(r->>${position}, '')`;
+  if (type === 'list') return `array(select btrim(t) from unnest(string_to_array(${text}, ',')) t where btrim(t) <> '')`;
+  return `${text}::${PG_TYPE[type]}`;
 }
 
 /**
@@ -42,19 +47,28 @@ function valueColumns(entity: Entity): { name: string; type: string }[] {
  * `unchanged`. Counting this way makes a run's counts and audit rows the same whatever
  * order its batches are applied in, by however many workers.
  *
- * Parameters: the rows as JSON, run id, entity, source, default country, version base.
+ * Parameters: the rows as one JSON array, run id, entity, source, country, version base.
+ * The column list comes from the constant layout of src/parse/columns.ts, never from a feed.
  */
-export function mergeStatement(target: MergeTarget, rows: readonly ChangeRow[]): SQL {
+export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: readonly CsvRow[]): SQL {
   const table = sql.raw(ENTITY_TABLE[target.entity].table);
-  const columns = valueColumns(target.entity);
-  const recordType = sql.raw(['line integer', 'action text', 'id text', 'country text', 'reason text', 'raw jsonb', ...columns.map((c) => `${c.name} ${c.type}`)].join(', '));
-  const names = sql.raw(columns.map((c) => c.name).join(', '));
-  const incomingNames = sql.raw(columns.map((c) => `i.${c.name}`).join(', '));
-  const assignments = sql.raw(columns.map((c) => `${c.name} = excluded.${c.name}`).join(', '));
+  const titled = ENTITY_TABLE[target.entity].titled;
+  const columns = [...valueColumns(target.entity).map((c) => c.name), ...(titled ? ['display_title'] : [])];
+  const typed = sql.raw([
+    ...valueColumns(target.entity).map((c) => `${typedField(layout.columns[c.name], c.type)} as ${c.name}`),
+    ...(titled ? ['r->>1 as display_title'] : []),
+  ].join(', '));
+  const action = sql.raw(layout.action < 0 ? `'I'` : `r->>${layout.action}`);
+  const id = sql.raw(`r->>${layout.columns.id}`);
+  const names = sql.raw(columns.join(', '));
+  const incomingNames = sql.raw(columns.map((c) => `i.${c}`).join(', '));
+  const assignments = sql.raw(columns.map((c) => `${c} = excluded.${c}`).join(', '));
   return sql`
     with input as (
-      select t.*, coalesce(t.country, ${target.country}) as territory, ${target.versionBase}::bigint + t.line as version
-      from json_to_recordset(${JSON.stringify(rows)}::json) as t(${recordType})
+      select (r->>0)::integer as line, ${action} as action, ${id} as id, ${target.country}::text as territory,
+        ${target.versionBase}::bigint + (r->>0)::integer as version,
+        (r - 0) - 0 as raw, ${typed}
+      from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) as r
     ),
     incoming as (
       select distinct on (id, territory) * from input order by id, territory, line desc
@@ -69,7 +83,7 @@ export function mergeStatement(target: MergeTarget, rows: readonly ChangeRow[]):
       insert into ${table} as cur (source, country, id, status, takedown_reason, change_version, taken_down_at, updated_at, run_id, raw, ${names})
       select ${target.source}, i.territory, i.id,
         case when i.action = 'D' then 'taken_down' else 'live' end,
-        case when i.action = 'D' then coalesce(i.reason, 'feed_delete') end,
+        case when i.action = 'D' then 'feed_delete' end,
         i.version,
         case when i.action = 'D' then now() end,
         now(), ${target.runId}, i.raw, ${incomingNames}
@@ -90,7 +104,7 @@ export function mergeStatement(target: MergeTarget, rows: readonly ChangeRow[]):
     audited as (
       insert into takedown_audit (run_id, entity, source, country, item_id, line, reason, published_at, received_at)
       select ${target.runId}, ${target.entity}, ${target.source}, d.territory, d.id, d.line,
-        coalesce(d.reason, 'feed_delete'), r.published_at, r.created_at
+        'feed_delete', r.published_at, r.created_at
       from took_effect d join feed_runs r on r.id = ${target.runId}
       where d.action = 'D'
       returning 1
@@ -103,9 +117,9 @@ export function mergeStatement(target: MergeTarget, rows: readonly ChangeRow[]):
     from took_effect`;
 }
 
-export async function mergeBatch(db: Pick<Orm, 'execute'>, target: MergeTarget, rows: readonly ChangeRow[]): Promise<MergeCounts> {
+export async function mergeBatch(db: Pick<Orm, 'execute'>, target: MergeTarget, layout: CsvLayout, rows: readonly CsvRow[]): Promise<MergeCounts> {
   if (rows.length === 0) return { inserted: 0, updated: 0, takenDown: 0, written: 0 };
-  const [counts] = await query<MergeCounts>(db, mergeStatement(target, rows));
+  const [counts] = await query<MergeCounts>(db, mergeStatement(target, layout, rows));
   return counts ?? { inserted: 0, updated: 0, takenDown: 0, written: 0 };
 }
 

@@ -149,7 +149,7 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     if (count % 10 === 0) await heartbeat(db.orm, run.id);
     if ((selection.only && !selection.only.has(batch.seq)) || selection.skip?.has(batch.seq)) continue;
     await registerBatch(db.orm, run.id, batch);
-    await sink.submit({ ...target, seq: batch.seq, rows: batch.rows });
+    await sink.submit({ ...target, seq: batch.seq, layout: batch.layout, rows: batch.rows });
     ctx.onProgress?.({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: 0, batchesTotal: null });
   }
 }

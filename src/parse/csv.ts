@@ -9,7 +9,7 @@ import { displayTitle } from '../apply/display-title.js';
 import { MAX_LINE } from '../apply/version.js';
 import { ENTITY_FIELDS, ENTITY_TABLE, type FieldSpec, type FieldType } from './columns.js';
 import { openFeed } from './input.js';
-import type { Action, ChangeRow, ParsedBatch, QuarantinedRow } from './rows.js';
+import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type ParsedBatch, type QuarantinedRow } from './rows.js';
 
 export interface CsvFeedOptions {
   /** The file as the operator named it, for messages. */
@@ -47,7 +47,7 @@ export async function* parseCsvFeed(options: CsvFeedOptions): AsyncGenerator<Par
   input.on('error', (err) => parser.destroy(err));
 
   let reader: RowReader | undefined;
-  let batch = newBatch(0);
+  let batch = newBatch(0, { action: -1, columns: {} });
   let rows = 0;
   // Physical line numbers counted from the raw text: csv-parse's own count drifts on CRLF
   // inside quoted fields, and the line is part of every row's version.
@@ -62,6 +62,7 @@ export async function* parseCsvFeed(options: CsvFeedOptions): AsyncGenerator<Par
       if (record.length === 1 && record[0] === '') continue;
       if (!reader) {
         reader = new RowReader(options, record);
+        batch.layout = reader.layout;
         continue;
       }
       if (skipped.length > 0) batch.quarantined.push(...skipped.splice(0));
@@ -71,13 +72,13 @@ export async function* parseCsvFeed(options: CsvFeedOptions): AsyncGenerator<Par
       if (result.quarantined) batch.quarantined.push(result.quarantined);
       else {
         batch.rows.push(result.row);
-        batch.actions[result.row.action]++;
+        batch.actions[result.action]++;
       }
       if (batch.firstLine === 0) batch.firstLine = startLine;
       batch.lastLine = startLine;
       if (batch.rows.length + batch.quarantined.length >= options.batchSize) {
         yield batch;
-        batch = newBatch(batch.seq + 1);
+        batch = newBatch(batch.seq + 1, reader.layout);
       }
     }
   } catch (err) {
@@ -91,8 +92,8 @@ export async function* parseCsvFeed(options: CsvFeedOptions): AsyncGenerator<Par
   return { header: { names: reader.header }, rows };
 }
 
-function newBatch(seq: number): ParsedBatch {
-  return { seq, firstLine: 0, lastLine: 0, rows: [], quarantined: [], actions: { I: 0, U: 0, D: 0 } };
+function newBatch(seq: number, layout: CsvLayout): ParsedBatch {
+  return { seq, firstLine: 0, lastLine: 0, rows: [], layout, quarantined: [], actions: { I: 0, U: 0, D: 0 } };
 }
 
 function countNewlines(text: string): number {
@@ -101,9 +102,10 @@ function countNewlines(text: string): number {
   return n;
 }
 
-/** Checks the header once, then types each record by it. */
+/** Checks the header once, then validates each record by it. */
 class RowReader {
   readonly header: string[];
+  readonly layout: CsvLayout;
   private readonly fields: { spec: FieldSpec; index: number }[];
   private readonly actionIndex: number;
   private readonly titled: boolean;
@@ -131,9 +133,13 @@ class RowReader {
     this.titleIndex = positions.get('title') ?? -1;
     this.versionIndex = positions.get('version') ?? -1;
     this.explicitIndex = positions.get('explicitcontent') ?? -1;
+    this.layout = {
+      action: this.actionIndex < 0 ? -1 : this.actionIndex + CSV_ROW_FIELDS,
+      columns: Object.fromEntries(this.fields.map(({ spec, index }) => [spec.column, index + CSV_ROW_FIELDS])),
+    };
   }
 
-  read(record: string[], raw: string, line: number): { row: ChangeRow; quarantined?: never } | { quarantined: QuarantinedRow } {
+  read(record: string[], raw: string, line: number): { row: CsvRow; action: Action; quarantined?: never } | { quarantined: QuarantinedRow } {
     const reject = (reason: string, column?: number) => ({
       quarantined: { line, raw: printable(raw, MAX_QUARANTINED_RAW), reason, ...(column !== undefined ? { column: column + 1, field: this.header[column] } : {}) },
     });
@@ -154,18 +160,19 @@ class RowReader {
       if (!ACTIONS.has(letter)) return reject(`unknown action ${JSON.stringify(letter.slice(0, 20))} (expected I, U or D)`, 0);
       action = letter as Action;
     }
-    const row: ChangeRow = { line, action, id: '', raw: record };
     for (const { spec, index } of this.fields) {
       const text = record[index]!;
-      const value = typeValue(spec.type, text);
-      if (value === INVALID) return reject(`${spec.header} ${JSON.stringify(text.slice(0, 40))} is not ${TYPE_NAMES[spec.type]}`, index);
-      if (spec.required && value === null) return reject(`${spec.header} is empty`, index);
-      row[spec.column] = value;
+      if (text === '') {
+        if (spec.required) return reject(`${spec.header} is empty`, index);
+      } else if (!isValid(spec.type, text)) {
+        return reject(`${spec.header} ${JSON.stringify(text.slice(0, 40))} is not ${TYPE_NAMES[spec.type]}`, index);
+      }
     }
-    if (this.titled) {
-      row.display_title = displayTitle(record[this.titleIndex] ?? '', record[this.versionIndex], row.explicit === true);
-    }
-    return { row };
+    const title = this.titled ? displayTitle(record[this.titleIndex] ?? '', record[this.versionIndex], record[this.explicitIndex] === 'true') : null;
+    // The record array becomes the row: no copy per row.
+    const row = record as unknown as CsvRow;
+    (row as unknown[]).unshift(line, title);
+    return { row, action };
   }
 }
 
@@ -178,30 +185,31 @@ function printable(text: string, max: number): string {
   return shown.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-const INVALID = Symbol('invalid');
 const TYPE_NAMES: Record<FieldType, string> = {
   id: 'a positive integer id', ref: 'a positive integer id', text: 'text', int: 'an integer', bool: 'true or false',
   decimal: 'a decimal number', real: 'a number', timestamp: 'an ISO 8601 date', list: 'a list',
 };
 const POSITIVE_INT = /^[1-9][0-9]{0,18}$/;
 const INTEGER = /^-?[0-9]{1,9}$/;
-const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/;
+const DECIMAL = /^-?[0-9]{1,20}(\.[0-9]{1,10})?$/;
+const REAL = /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function typeValue(type: FieldType, text: string): string | number | boolean | string[] | null | typeof INVALID {
-  if (text === '') return null;
+/**
+ * Whether a non-empty field can be cast to its column's type: the merge casts in SQL, so
+ * anything that passes here must cast there (a row PostgreSQL still refuses is applied on
+ * its own and quarantined, src/apply/batch.ts).
+ */
+function isValid(type: FieldType, text: string): boolean {
   switch (type) {
-    case 'text': return text;
+    case 'text':
+    case 'list': return true;
     case 'id':
-    case 'ref': return POSITIVE_INT.test(text) ? text : INVALID;
-    case 'int': return INTEGER.test(text) ? Number(text) : INVALID;
-    case 'bool': return text === 'true' ? true : text === 'false' ? false : INVALID;
-    case 'decimal': return DECIMAL.test(text) ? text : INVALID;
-    case 'real': {
-      const n = Number(text);
-      return Number.isFinite(n) ? n : INVALID;
-    }
-    case 'timestamp': return ISO_DATE.test(text) && !Number.isNaN(Date.parse(text)) ? text : INVALID;
-    case 'list': return text.split(',').map((t) => t.trim()).filter(Boolean);
+    case 'ref': return POSITIVE_INT.test(text);
+    case 'int': return INTEGER.test(text);
+    case 'bool': return text === 'true' || text === 'false';
+    case 'decimal': return DECIMAL.test(text);
+    case 'real': return REAL.test(text) && Number.isFinite(Number(text));
+    case 'timestamp': return ISO_DATE.test(text) && !Number.isNaN(Date.parse(text));
   }
 }

@@ -1,23 +1,24 @@
-// The change model every parser produces and every apply consumes: CSV rows and DDEX
-// releases alike become ChangeRows, grouped into batches.
+// What the CSV parser produces and the batch apply consumes.
 
 /** I insert, U update, D delete (a takedown). */
 export type Action = 'I' | 'U' | 'D';
 
-/** One change as the merge reads it; the extra keys are catalogue columns (src/parse/columns.ts). */
-export interface ChangeRow {
-  /** Where the record starts in its file: orders changes within a run (src/apply/version.ts). */
-  line: number;
-  action: Action;
-  id: string;
-  /** The territory, when it is not the run's country (DDEX messages carry their own). */
-  country?: string;
-  /** Why a takedown happened, when it is not a plain feed delete. */
-  reason?: string;
-  /** The record as it arrived (CSV: its fields in header order). */
-  raw: unknown;
-  [column: string]: unknown;
+/**
+ * One CSV record as the merge reads it: its line, its display title, then the record's
+ * fields exactly as they arrived (the raw record). Validated here, typed by the merge's
+ * casts: one compact array per row keeps batches small in Redis and cheap to build.
+ */
+export type CsvRow = [line: number, displayTitle: string | null, ...fields: string[]];
+
+/** Where each catalogue column sits in a CsvRow (-1: not in this file's header). */
+export interface CsvLayout {
+  /** Position of the `action` field; -1 in a full feed, whose rows are all inserts. */
+  action: number;
+  columns: Record<string, number>;
 }
+
+/** First field's position in a CsvRow: after the line and the display title. */
+export const CSV_ROW_FIELDS = 2;
 
 /** A row that could not be applied, kept with enough to find and fix it. */
 export interface QuarantinedRow {
@@ -39,7 +40,8 @@ export interface ParsedBatch {
   seq: number;
   firstLine: number;
   lastLine: number;
-  rows: ChangeRow[];
+  rows: CsvRow[];
+  layout: CsvLayout;
   quarantined: QuarantinedRow[];
   actions: ActionCounts;
 }

@@ -1,14 +1,15 @@
 // Job payloads and their deterministic ids. A batch's id is its run and position, so the
 // same batch enqueued twice (a retry, a recovery, a second operator) is one job.
 import type { MergeTarget } from '../db/catalogue.js';
-import type { ChangeRow } from '../parse/rows.js';
+import type { CsvLayout, CsvRow } from '../parse/rows.js';
 
 export const QUEUE = { apply: 'apply' } as const;
 
 /** One batch of changes for one run: what an apply worker receives. */
 export interface BatchJob extends MergeTarget {
   seq: number;
-  rows: ChangeRow[];
+  layout: CsvLayout;
+  rows: CsvRow[];
 }
 
 /** BullMQ job ids may not contain `:`. */

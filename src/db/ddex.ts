@@ -9,6 +9,11 @@ import { query, type Orm } from './client.js';
 type Executor = Pick<Orm, 'execute'>;
 
 export type DdexEntity = 'release' | 'track';
+
+/** `($1, $2, ...)`: a short list of values as parameters. */
+function inList(values: readonly string[]) {
+  return sql`(${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
+}
 const TABLE = { release: sql.raw('releases'), track: sql.raw('tracks') } as const;
 
 export type ReleaseKeyKind = 'grid' | 'icpn' | 'proprietary';
@@ -21,11 +26,9 @@ export interface ReleaseKey {
 export async function resolveRelease(db: Executor, source: string, keys: readonly ReleaseKey[]): Promise<string | undefined> {
   if (keys.length === 0) return undefined;
   const [row] = await query<{ releaseId: string }>(db, sql`
-    select k.release_id as "releaseId"
-    from ddex_release_keys k join json_to_recordset(${JSON.stringify(keys)}::json) as i(kind text, key text)
-      on k.key_kind = i.kind and k.key = i.key
-    where k.source = ${source}
-    order by case k.key_kind when 'grid' then 0 when 'icpn' then 1 else 2 end, k.created_at
+    select release_id as "releaseId" from ddex_release_keys
+    where source = ${source} and (key_kind, key) in (${sql.join(keys.map((k) => sql`(${k.kind}, ${k.key})`), sql`, `)})
+    order by case key_kind when 'grid' then 0 when 'icpn' then 1 else 2 end, created_at
     limit 1`);
   return row?.releaseId;
 }
@@ -65,9 +68,10 @@ export async function storedTerritories(db: Executor, entity: DdexEntity, source
   // The primary key leads with (source, country): a lookup by id alone would walk every row of
   // the sender. DDEX track ids are ISRCs, and every DDEX track row carries its ISRC, so the
   // ISRC index finds them; releases (far fewer per sender) take the key's source prefix.
-  const byId = entity === 'track'
-    ? sql`isrc in (select value from json_array_elements_text(${JSON.stringify(ids)}::json)) and id = isrc`
-    : sql`id in (select value from json_array_elements_text(${JSON.stringify(ids)}::json))`;
+  // Values listed as parameters, not unpacked from JSON: the planner sees them and takes the
+  // index even while its statistics lag behind a large message being applied.
+  const list = inList(ids);
+  const byId = entity === 'track' ? sql`isrc in ${list} and id = isrc` : sql`id in ${list}`;
   return query<StoredTerritory>(db, sql`
     select id, country, status, takedown_reason as reason, change_version::text as version from ${TABLE[entity]}
     where source = ${source} and ${byId}
@@ -225,7 +229,7 @@ export async function linksOfTracks(db: Executor, source: string, isrcs: readonl
   if (isrcs.length === 0) return [];
   const rows = await query<{ isrc: string; releaseId: string; deals: unknown; version: string }>(db, sql`
     select isrc, release_id as "releaseId", deals, change_version::text as version from ddex_release_tracks
-    where source = ${source} and isrc in (select value from json_array_elements_text(${JSON.stringify(isrcs)}::json))
+    where source = ${source} and isrc in ${inList(isrcs)}
     order by isrc, release_id`);
   return rows.map((r) => ({ ...r, deals: reviveDeals(typeof r.deals === 'string' ? JSON.parse(r.deals) : r.deals) }));
 }

@@ -5,16 +5,8 @@ import type { Command } from './command.js';
 import { printHelp } from './output.js';
 import { openRuntime } from './runtime.js';
 
-export interface TakedownEvidence {
-  entity: string;
-  itemId: string;
-  source: string;
-  country: string;
-  reason: string;
-  runId: number | null;
-  feed: string | null;
-  feedDate: string | null;
-  line: number | null;
+/** A takedown as the report shows it: times as ISO text, with its latency judged against the window. */
+export interface TakedownEvidence extends Omit<TakedownRecord, 'publishedAt' | 'receivedAt' | 'appliedAt'> {
   publishedAt: string | null;
   receivedAt: string | null;
   appliedAt: string;

@@ -24,6 +24,17 @@ export interface MergeCounts {
   written: number;
 }
 
+/**
+ * The SET list every version-guarded upsert of a catalogue row shares (`cur` is the stored
+ * row): availability, version and bookkeeping. A tombstone keeps the moment it first went
+ * down; going live clears it.
+ */
+export const AVAILABILITY_ASSIGNMENTS = sql.raw(`status = excluded.status,
+        takedown_reason = excluded.takedown_reason,
+        change_version = excluded.change_version,
+        taken_down_at = case when excluded.status = 'taken_down' then coalesce(cur.taken_down_at, excluded.taken_down_at) end,
+        updated_at = excluded.updated_at, run_id = excluded.run_id`);
+
 /** Value columns of an entity's table, typed: every feed column but the id. */
 function valueColumns(entity: Entity): { name: string; type: FieldType }[] {
   return ENTITY_FIELDS[entity].filter((f) => f.column !== 'id').map((f) => ({ name: f.column, type: f.type }));
@@ -89,12 +100,7 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
         now(), ${target.runId}, i.raw, ${incomingNames}
       from incoming i
       on conflict (source, country, id) do update set
-        status = excluded.status,
-        takedown_reason = excluded.takedown_reason,
-        change_version = excluded.change_version,
-        -- A tombstone keeps the moment it first went down; going live clears it.
-        taken_down_at = case when excluded.status = 'taken_down' then coalesce(cur.taken_down_at, excluded.taken_down_at) end,
-        updated_at = excluded.updated_at, run_id = excluded.run_id, raw = excluded.raw, ${assignments}
+        ${AVAILABILITY_ASSIGNMENTS}, raw = excluded.raw, ${assignments}
       where cur.change_version < excluded.change_version
       returning 1
     ),

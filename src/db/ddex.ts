@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import type { DdexDeal } from '../parse/ddex-model.js';
 import { query, type Orm } from './client.js';
+import { AVAILABILITY_ASSIGNMENTS } from './catalogue.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -159,12 +160,7 @@ export async function writeTerritories(db: Executor, target: WriteTarget, rows: 
         ${target.version}::bigint, case when i.status = 'taken_down' then now() end, now(), ${target.runId}, i.raw, ${incoming}
       from input i
       on conflict (source, country, id) do update set
-        status = excluded.status,
-        takedown_reason = excluded.takedown_reason,
-        change_version = excluded.change_version,
-        -- A tombstone keeps the moment it first went down; going live clears it.
-        taken_down_at = case when excluded.status = 'taken_down' then coalesce(cur.taken_down_at, excluded.taken_down_at) end,
-        updated_at = excluded.updated_at, run_id = excluded.run_id ${metadata}
+        ${AVAILABILITY_ASSIGNMENTS} ${metadata}
       where cur.change_version ${guard} excluded.change_version
       returning cur.id, cur.country, cur.status, cur.takedown_reason as reason
     ),

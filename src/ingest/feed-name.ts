@@ -19,10 +19,11 @@ export function conventionalName(feed: FeedIdentity): string {
 }
 
 export function identifyFeed(fileName: string, given: Partial<FeedIdentity>): FeedIdentity {
-  const match = CONVENTIONAL.exec(path.basename(fileName.split('?')[0] ?? fileName));
+  const base = path.basename(fileName.split('?')[0] ?? fileName);
+  const match = CONVENTIONAL.exec(base);
   const inferred: Partial<FeedIdentity> = match
     ? { country: match[1], entity: match[2] as Entity, kind: match[3] as FeedKind, date: `${match[4]}-${match[5]}-${match[6]}` }
-    : {};
+    : looseIdentity(base);
   const feed = { ...inferred, ...definedOnly(given) };
   const missing = (['entity', 'kind', 'country', 'date'] as const).filter((k) => feed[k] === undefined);
   if (missing.length > 0) {
@@ -33,6 +34,15 @@ export function identifyFeed(fileName: string, given: Partial<FeedIdentity>): Fe
   if (!/^[A-Z]{2}$/.test(feed.country!)) throw new UsageError(`--country must be an ISO 3166 alpha-2 code such as GB, not ${JSON.stringify(feed.country)}`);
   if (!isCalendarDate(feed.date!)) throw new UsageError(`--date must be a date YYYY-MM-DD, not ${JSON.stringify(feed.date)}`);
   return feed as FeedIdentity;
+}
+
+/** Entity and kind from words in any other name, e.g. `track-updates-1000.csv.gz`. */
+function looseIdentity(name: string): Partial<FeedIdentity> {
+  const words = new Set(name.toLowerCase().split(/[^a-z]+/));
+  return {
+    entity: ENTITIES.find((e) => words.has(e) || words.has(`${e}s`)),
+    kind: FEED_KINDS.find((k) => words.has(k)),
+  };
 }
 
 export function isCalendarDate(value: string): boolean {

@@ -69,13 +69,13 @@ function causeSuffix(cause: unknown): string {
 }
 
 /** Node's socket error codes that mean "nobody answered there". */
-export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
+const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE',
   'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
 ]);
 
 /** PostgreSQL SQLSTATEs that mean the server is going away or not yet accepting work. */
-export const PG_UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set([
+const PG_UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now

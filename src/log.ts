@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 export type { Logger };
 
 /** Fixed redaction paths: secrets never reach a log line (issue 7). */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'config.databaseUrl', 'config.redisUrl', 'config.provider.consumerSecret', 'config.provider.consumerKey',
   'config.webhookUrls', 'config.dashboardToken', 'config.dashboardPassword',
   'databaseUrl', 'redisUrl', 'consumerSecret', 'password', 'token', 'authorization', 'headers.authorization',

@@ -6,7 +6,7 @@
 // 27 bits of line allow files of 134 million records; 34 bits of seconds last past 2500.
 // It exceeds 2^53, so it travels as bigint or decimal text, never as a JS number.
 
-export const KIND_RANK = { full: 0n, updates: 1n, ddex: 2n } as const;
+const KIND_RANK = { full: 0n, updates: 1n, ddex: 2n } as const;
 export type VersionKind = keyof typeof KIND_RANK;
 export const MAX_LINE = 2 ** 27 - 1;
 

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { describeUrl } from '../config/load.js';
 import { UnreachableError } from '../errors.js';
 
-export function connectRedis(url: string, role: 'producer' | 'worker'): Redis {
+function connectRedis(url: string, role: 'producer' | 'worker'): Redis {
   return new Redis(url, {
     maxRetriesPerRequest: role === 'worker' ? null : 3,
     enableReadyCheck: true,

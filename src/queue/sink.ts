@@ -31,7 +31,7 @@ export interface QueueSinkOptions {
   sla?: Config['sla'];
 }
 
-export function applyJobOptions(attempts: number) {
+function applyJobOptions(attempts: number) {
   return {
     attempts,
     backoff: { type: 'exponential', delay: 1000 },

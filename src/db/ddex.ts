@@ -2,7 +2,7 @@
 // deals, per-territory catalogue writes with the version guard and takedown audit, and the
 // scheduled changes that deal windows make. src/apply/ddex.ts decides what to write; this
 // module says how. Feed values only travel as bound parameters or the one JSON parameter.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { DdexDeal } from '../parse/ddex-model.js';
 import { query, type Orm } from './client.js';
 import { AVAILABILITY_ASSIGNMENTS } from './catalogue.js';
@@ -280,6 +280,21 @@ export interface DueResult {
 }
 
 /**
+ * Applies the `due` changes of one entity to its table, only where the row still carries
+ * the version that scheduled them. Returns the ids of the changes applied.
+ */
+function dueUpdate(table: 'releases' | 'tracks', entity: 'release' | 'track'): SQL {
+  return sql.raw(`
+        update ${table} c set status = d.target_status,
+          takedown_reason = case when d.target_status = 'taken_down' then d.reason end,
+          taken_down_at = case when d.target_status = 'taken_down' then coalesce(c.taken_down_at, d.due_at) end,
+          updated_at = now()
+        from due d where d.entity = '${entity}' and c.source = d.source and c.country = d.country and c.id = d.item_id
+          and c.change_version = d.change_version
+        returning d.id`);
+}
+
+/**
  * Applies every pending scheduled change due at `now` (default: the database's clock), each
  * only if its item's row still carries the version that scheduled it: a newer message has
  * rewritten the row and its own schedule otherwise. A takedown gets an audit row whose
@@ -294,24 +309,8 @@ export async function applyDueScheduledTakedowns(db: Orm, now?: Date): Promise<D
         select * from scheduled_takedowns where status = 'pending' and due_at <= ${at}
         order by due_at, id for update skip locked
       ),
-      releases_written as (
-        update releases c set status = d.target_status,
-          takedown_reason = case when d.target_status = 'taken_down' then d.reason end,
-          taken_down_at = case when d.target_status = 'taken_down' then coalesce(c.taken_down_at, d.due_at) end,
-          updated_at = now()
-        from due d where d.entity = 'release' and c.source = d.source and c.country = d.country and c.id = d.item_id
-          and c.change_version = d.change_version
-        returning d.id
-      ),
-      tracks_written as (
-        update tracks c set status = d.target_status,
-          takedown_reason = case when d.target_status = 'taken_down' then d.reason end,
-          taken_down_at = case when d.target_status = 'taken_down' then coalesce(c.taken_down_at, d.due_at) end,
-          updated_at = now()
-        from due d where d.entity = 'track' and c.source = d.source and c.country = d.country and c.id = d.item_id
-          and c.change_version = d.change_version
-        returning d.id
-      ),
+      releases_written as (${dueUpdate('releases', 'release')}),
+      tracks_written as (${dueUpdate('tracks', 'track')}),
       written as (select id from releases_written union all select id from tracks_written),
       marked as (
         update scheduled_takedowns s set status = case when s.id in (select id from written) then 'applied' else 'superseded' end,

@@ -4,20 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
-import { connect, freshDatabase } from '../helpers/db.js';
-import { auditReasons, fixture, ingestDdex, state, territories, variant } from '../helpers/ddex.js';
-import { testConfig } from '../helpers/pipeline.js';
+import { auditReasons, fixture, ingestDdex, state, territories, variant, openDdexWorld } from '../helpers/ddex.js';
 
 const GRID = 'A10302B0001234567Q';
 const NOW = new Date('2026-02-01T00:00:00Z');
 let db: Database;
 let config: Config;
 
-beforeAll(async () => {
-  const url = await freshDatabase(import.meta.filename);
-  db = await connect(url);
-  config = testConfig({ DATABASE_URL: url });
-});
+beforeAll(async () => ({ db, config } = await openDdexWorld(import.meta.filename)));
 afterAll(async () => db.close());
 
 describe('a DDEX release from delivery to purge', () => {

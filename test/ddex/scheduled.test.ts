@@ -5,20 +5,14 @@ import { sql } from 'drizzle-orm';
 import type { Config } from '../../src/config/schema.js';
 import { query, type Database } from '../../src/db/client.js';
 import { applyDueScheduledTakedowns, pendingSchedule } from '../../src/db/ddex.js';
-import { connect, freshDatabase } from '../helpers/db.js';
-import { auditReasons, fixture, ingestDdex, SENDER, territories, variant } from '../helpers/ddex.js';
-import { testConfig } from '../helpers/pipeline.js';
+import { auditReasons, fixture, ingestDdex, SENDER, territories, variant, openDdexWorld } from '../helpers/ddex.js';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
 const END = '2099-07-01T00:00:00.000Z';
 let db: Database;
 let config: Config;
 
-beforeAll(async () => {
-  const url = await freshDatabase(import.meta.filename);
-  db = await connect(url);
-  config = testConfig({ DATABASE_URL: url });
-});
+beforeAll(async () => ({ db, config } = await openDdexWorld(import.meta.filename)));
 afterAll(async () => db.close());
 
 function when(rows: { dueAt: string | Date; country: string; targetStatus: string; reason: string }[]) {

@@ -4,19 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
 import { listQuarantine } from '../../src/db/runs.js';
-import { connect, freshDatabase } from '../helpers/db.js';
-import { auditReasons, fixture, ingestDdex, state, territories } from '../helpers/ddex.js';
-import { testConfig } from '../helpers/pipeline.js';
+import { auditReasons, fixture, ingestDdex, state, territories, openDdexWorld } from '../helpers/ddex.js';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
 let db: Database;
 let config: Config;
 
-beforeAll(async () => {
-  const url = await freshDatabase(import.meta.filename);
-  db = await connect(url);
-  config = testConfig({ DATABASE_URL: url });
-});
+beforeAll(async () => ({ db, config } = await openDdexWorld(import.meta.filename)));
 afterAll(async () => db.close());
 
 describe('DDEX takedown shapes', () => {

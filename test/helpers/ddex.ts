@@ -9,7 +9,8 @@ import { ingestFeed, type IngestOutcome } from '../../src/ingest/ingest.js';
 import { inlineSink } from '../../src/queue/sink.js';
 import { ROOT } from './cli.js';
 import { tempDir } from './feeds.js';
-import { silentLogger } from './pipeline.js';
+import { connect, freshDatabase } from './db.js';
+import { silentLogger, testConfig } from './pipeline.js';
 
 export const DDEX_FIXTURES = path.join(ROOT, 'fixtures/ddex');
 /** The sender of every fixture (fixtures/ddex/README.md). */
@@ -52,4 +53,10 @@ export async function auditReasons(db: Database, id: string): Promise<string[]> 
   const rows = await query<{ entry: string }>(db.orm, sql`
     select entity || ' ' || country || ' ' || reason as entry from takedown_audit where source = ${SENDER} and item_id = ${id} order by id`);
   return rows.map((r) => r.entry);
+}
+
+/** A test file's world for DDEX tests: its own migrated database, connected, and a config on it. */
+export async function openDdexWorld(testFile: string): Promise<{ db: Database; config: Config }> {
+  const url = await freshDatabase(testFile);
+  return { db: await connect(url), config: testConfig({ DATABASE_URL: url }) };
 }

@@ -7,12 +7,15 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY patches ./patches
 COPY bin ./bin
 COPY schema ./schema
 COPY src ./src
 COPY workers ./workers
-# `npm ci` runs the `prepare` script: tsc -p tsconfig.build.json -> dist/.
-RUN npm ci --no-audit --no-fund
+# `npm ci` runs `postinstall` (patch-package: patches/, fixes in dependencies) and `prepare`
+# (tsc -p tsconfig.build.json -> dist/); pruning then leaves the patched production
+# dependencies for the runtime stage.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -21,8 +24,8 @@ ENV NODE_ENV=production \
     FEEDLINE_HTTP_PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; --ignore-scripts skips `prepare` (dist/ comes from the build stage).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Production dependencies only, as patched in the build stage.
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 # Applied at start by whichever process gets the advisory lock first.

@@ -13,22 +13,23 @@ export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/feedline_
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 psql "${DATABASE_URL%/*}/postgres" -qc "drop database if exists feedline_image_check with (force)" -c "create database feedline_image_check" >/dev/null
 
-echo "== build stage: COPY, npm ci (prepare builds dist/)"
+echo "== build stage: COPY, npm ci (postinstall patches, prepare builds dist/), npm prune --omit=dev"
 mkdir -p "$work/build"
 cp package.json package-lock.json tsconfig.json tsconfig.build.json "$work/build/"
-cp -r bin schema src workers "$work/build/"
-(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error)
+cp -r patches bin schema src workers "$work/build/"
+(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npm prune --omit=dev --no-audit --no-fund --loglevel=error)
 test -f "$work/build/dist/src/cli/main.js"
 
-echo "== runtime stage: npm ci --omit=dev --ignore-scripts, COPY dist bin schema/migrations"
+echo "== runtime stage: COPY node_modules dist bin schema/migrations"
 mkdir -p "$work/app/schema" "$work/home"
 cp package.json package-lock.json "$work/app/"
-(cd "$work/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+cp -r "$work/build/node_modules" "$work/app/node_modules"
 cp -r "$work/build/dist" "$work/app/dist"
 cp -r bin "$work/app/bin"
 cp -r schema/migrations "$work/app/schema/migrations"
 # (typescript itself may appear: it is an optional peer of a production dependency, valibot.)
-for dev in vitest tsx drizzle-kit playwright-core; do
+grep -q 'feedline patch' "$work/app/node_modules/postgres/src/connection.js" || { echo "postgres.js is not patched in the runtime image"; exit 1; }
+for dev in vitest tsx drizzle-kit playwright-core patch-package; do
   test ! -d "$work/app/node_modules/$dev" || { echo "dev dependency $dev in the runtime image"; exit 1; }
 done
 echo "runtime node_modules: $(du -sh "$work/app/node_modules" | cut -f1)"

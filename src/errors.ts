@@ -1,5 +1,6 @@
 // Typed errors, each with the exit code the CLI maps it to (README "Exit codes").
 // Only src/cli/main.ts turns them into a process exit; workers read `retryable`.
+import { DrizzleQueryError } from 'drizzle-orm';
 
 export const ExitCode = {
   ok: 0,
@@ -56,7 +57,7 @@ export class UnreachableError extends FeedlineError {
 export function coerceError(thrown: unknown): Error {
   // drizzle wraps driver errors with the whole statement and its parameters (feed data):
   // the driver's error underneath is the one worth reporting.
-  if (thrown instanceof Error && thrown.name === 'DrizzleQueryError' && thrown.cause instanceof Error) return thrown.cause;
+  if (thrown instanceof DrizzleQueryError && thrown.cause instanceof Error) return thrown.cause;
   if (thrown instanceof Error) return thrown;
   return new Error(typeof thrown === 'string' ? thrown : JSON.stringify(thrown));
 }
@@ -83,6 +84,6 @@ const PG_UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set([
 ]);
 
 export function isConnectionError(thrown: unknown): boolean {
-  const code = (thrown as { code?: unknown } | null)?.code;
+  const code = (coerceError(thrown) as { code?: unknown }).code;
   return typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || PG_UNAVAILABLE_SQLSTATES.has(code));
 }

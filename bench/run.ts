@@ -124,7 +124,7 @@ async function timeFeedline(full: string, updates: string): Promise<Omit<Measure
   await migrate(db);
   // The same prepared state as the reference: the full feed loaded, vacuumed, checkpointed.
   const base = await ingestFeed({ config, db, sink: inlineSink(db), logger: silent }, { input: full, feed: {} });
-  await waitForRun({ db }, base.run.id, 100);
+  await waitForRun({ config, db, logger: silent }, base.run.id, 100);
   await db.orm.execute(drizzleSql`vacuum (analyze) tracks`);
   await db.orm.execute(drizzleSql`checkpoint`);
 
@@ -143,7 +143,7 @@ async function timeFeedline(full: string, updates: string): Promise<Omit<Measure
   const sink = queueSink(redis, { prefix: PREFIX, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches });
   const started = performance.now();
   const outcome = await ingestFeed({ config, db, sink, logger: silent }, { input: updates, feed: {} });
-  const run = await waitForRun({ db }, outcome.run.id, 25);
+  const run = await waitForRun({ config, db, logger: silent }, outcome.run.id, 25);
   const feedlineMs = performance.now() - started;
   clearInterval(sampler);
   for (const w of workers) workerPeakRssBytes = Math.max(workerPeakRssBytes, peakRss(w.pid!));

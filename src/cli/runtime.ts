@@ -7,6 +7,7 @@ import { migrate } from '../db/migrate.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openRedis } from '../queue/redis.js';
+import { runOutage } from '../ingest/ingest.js';
 import { inlineSink, queueSink, type BatchSink } from '../queue/sink.js';
 
 export interface Runtime {
@@ -56,5 +57,5 @@ export function batchSink(runtime: Runtime): BatchSink {
   const { config } = runtime;
   return runtime.redis
     ? queueSink(runtime.redis, { prefix: config.queuePrefix, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches, sla: config.sla })
-    : inlineSink(runtime.db);
+    : inlineSink(runtime.db, runOutage(runtime));
 }

@@ -11,6 +11,7 @@ import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { inlineSink } from '../queue/sink.js';
 import { batchMarker, ingestDdexBatch, type BatchMessage } from './ddex.js';
+import { runOutage } from './ingest.js';
 
 /**
  * How often the drop directory is looked at and due changes applied. A deal's end is due at
@@ -49,7 +50,7 @@ export async function completeBatches(dropDir: string): Promise<{ dir: string; m
 
 export function startDdexService(deps: DdexServiceDeps): { stop(graceMs?: number): Promise<void>; tick(): Promise<DdexTick | undefined> } {
   const log = deps.logger.child({ component: 'ddex' });
-  const ctx = { config: deps.config, db: deps.db, sink: inlineSink(deps.db), logger: deps.logger, now: deps.now };
+  const ctx = { config: deps.config, db: deps.db, sink: inlineSink(deps.db, runOutage(deps)), logger: deps.logger, now: deps.now };
   // Batches done in this process, by folder and marker time: a re-sent batch gets a new marker.
   const done = new Set<string>();
   const once = async (): Promise<DdexTick> => {

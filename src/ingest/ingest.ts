@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
+import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { appliedBatchSeqs, claimStaleRun, createRun, finishParsing, getRun, heartbeat, registerBatch, rejectRun, type Run } from '../db/runs.js';
 import { FeedRejectedError, NotFoundError, UnreachableError, UsageError } from '../errors.js';
 import { archiveFile, archiveStream } from '../feeds/archive.js';
@@ -133,31 +134,40 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     maxFieldBytes: config.maxFieldBytes,
   });
   const target = { runId: run.id, entity: run.entity, source: run.source, country: run.country, versionBase: run.versionBase };
+  const outlast = <T>(work: () => Promise<T>) => outlastOutage(db, runOutage(ctx), work);
   let rowsParsed = 0;
   let count = 0;
   for (;;) {
     const next = await batches.next();
     if (next.done) {
       await sink.flush();
-      await finishParsing(db.orm, run.id, { rows: next.value.rows, batches: count, meta: { header: next.value.header.names } });
+      await outlast(() => finishParsing(db.orm, run.id, { rows: next.value.rows, batches: count, meta: { header: next.value.header.names } }));
       return;
     }
     const batch = next.value;
     count++;
     rowsParsed += batch.rows.length + batch.quarantined.length;
     // The heartbeat tells recovery this parser is alive (FEEDLINE_STALE_PARSE_SECONDS).
-    if (count % 10 === 0) await heartbeat(db.orm, run.id);
+    if (count % 10 === 0) await outlast(() => heartbeat(db.orm, run.id));
     if ((selection.only && !selection.only.has(batch.seq)) || selection.skip?.has(batch.seq)) continue;
-    await registerBatch(db.orm, run.id, batch);
+    await outlast(() => registerBatch(db.orm, run.id, batch));
     await sink.submit({ ...target, seq: batch.seq, layout: batch.layout, rows: batch.rows });
     ctx.onProgress?.({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: 0, batchesTotal: null });
   }
 }
 
+/**
+ * How long a run's own process waits out a PostgreSQL outage. No longer: by then its
+ * heartbeat is stale and recovery in another process takes the run over.
+ */
+export function runOutage(ctx: Pick<IngestContext, 'config' | 'logger'>): OutageOptions {
+  return { giveUpMs: ctx.config.staleParseSeconds * 1000, logger: ctx.logger };
+}
+
 /** Waits until a run is applied (or failed), reporting progress from the ledger. */
-export async function waitForRun(ctx: Pick<IngestContext, 'db' | 'onProgress'>, runId: number, pollMs = 200): Promise<Run> {
+export async function waitForRun(ctx: Pick<IngestContext, 'config' | 'db' | 'logger' | 'onProgress'>, runId: number, pollMs = 200): Promise<Run> {
   for (;;) {
-    const run = await getRun(ctx.db.orm, runId);
+    const run = await outlastOutage(ctx.db, runOutage(ctx), () => getRun(ctx.db.orm, runId));
     if (!run) throw new Error(`run ${runId} disappeared`);
     ctx.onProgress?.({ runId, rowsParsed: run.rows, batchesParsed: run.batchesTotal ?? 0, batchesApplied: run.batchesApplied, batchesTotal: run.batchesTotal });
     if (run.status === 'applied' || run.status === 'rejected' || run.status === 'failed') return run;

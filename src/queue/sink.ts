@@ -4,7 +4,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/client.js';
 import { applyBatch, applyBatchRowByRow } from '../apply/batch.js';
-import { isConnectionError } from '../errors.js';
+import { outlastOutage, type OutageOptions } from '../db/outage.js';
+import { UnreachableError, isConnectionError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import { createSlaQueue, scheduleRunTimers, type TimedRun } from '../sla/timers.js';
 import { batchJobId, QUEUE, type BatchJob } from './jobs.js';
@@ -76,12 +77,15 @@ export function queueSink(redis: Redis, options: QueueSinkOptions): BatchSink {
 /**
  * Applies in this process, one batch in flight while the parser reads the next: parsing
  * and the database overlap without a queue. A batch the database refuses is applied row by
- * row at once, as a worker does after its last attempt.
+ * row at once, as a worker does after its last attempt. A batch that meets a PostgreSQL
+ * outage is applied again when the database is back, within `outage`; without it, the
+ * outage fails the batch at once.
  */
-export function inlineSink(db: Database): BatchSink {
+export function inlineSink(db: Database, outage?: OutageOptions): BatchSink {
   let inFlight: Promise<unknown> = Promise.resolve();
-  const apply = (job: BatchJob) => applyBatch(db, job).catch((err: unknown) => {
-    if (isConnectionError(err)) throw err;
+  const attempt = (job: BatchJob) => (outage ? outlastOutage(db, outage, () => applyBatch(db, job)) : applyBatch(db, job));
+  const apply = (job: BatchJob) => attempt(job).catch((err: unknown) => {
+    if (err instanceof UnreachableError || isConnectionError(err)) throw err;
     return applyBatchRowByRow(db, job);
   });
   return {

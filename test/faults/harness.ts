@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { generateUpdatesFeed } from '../../bench/generate.js';
 import { query, type Database } from '../../src/db/client.js';
 import { getRun, type Run } from '../../src/db/runs.js';
+import { isConnectionError } from '../../src/errors.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { feedlineProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/feeds.js';
@@ -110,16 +111,27 @@ export class Scenario {
     return this.workers.filter((w) => w.exitCode === null && w.signalCode === null);
   }
 
-  /** Waits until the feed's run exists and satisfies `predicate`. */
+  /**
+   * Waits until the feed's run exists and satisfies `predicate`. The test's own connections
+   * live through the faults too (a PostgreSQL restart closes them): a read that fails with
+   * a connection error is only "not yet".
+   */
   async waitForRun(predicate: (run: Run) => boolean, timeoutMs = 240_000): Promise<Run> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const [row] = await query<{ id: number }>(this.db.orm, sql`select id::integer as id from feed_runs order by id limit 1`);
-      const run = row ? await getRun(this.db.orm, row.id).catch(() => undefined) : undefined;
+      const run = await this.firstRun().catch((err: unknown) => {
+        if (isConnectionError(err)) return undefined;
+        throw err;
+      });
       if (run && predicate(run)) return run;
       if (Date.now() > deadline) throw new Error(`${this.label}: run not as expected after ${timeoutMs} ms: ${JSON.stringify(run)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+
+  private async firstRun(): Promise<Run | undefined> {
+    const [row] = await query<{ id: number }>(this.db.orm, sql`select id::integer as id from feed_runs order by id limit 1`);
+    return row ? getRun(this.db.orm, row.id) : undefined;
   }
 
   async stop(): Promise<void> {

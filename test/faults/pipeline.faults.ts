@@ -77,8 +77,12 @@ describe('faults during a run', () => {
       await scenario.waitForRun((r) => r.batchesApplied >= 20);
       const cluster = execFileSync('bash', ['-c', 'ls /etc/postgresql']).toString().trim();
       execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'restart']);
-      await ingest;
+      // Every process rides the restart out: the ingest waits for the database and finishes
+      // its own run, and no worker dies of it.
+      const result = await ingest;
+      expect(result.code, result.stderr).toBe(0);
       await expectSameAsClean(scenario, 'PostgreSQL restarted mid-run');
+      expect(scenario.liveWorkers()).toHaveLength(2);
     } finally {
       await scenario.stop();
     }

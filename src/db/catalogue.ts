@@ -151,7 +151,10 @@ export interface CatalogueItem {
 export async function getItem(db: Pick<Orm, 'execute'>, entity: Entity, source: string, id: string, country: string): Promise<CatalogueItem | undefined> {
   const table = sql.raw(ENTITY_TABLE[entity].table);
   const [row] = await query<Record<string, unknown>>(db, sql`
-    select to_jsonb(c) as record, c.change_version::text as version from ${table} c
+    -- The version as text: a bigint beyond 2^53 would lose digits as a JSON number.
+    select to_jsonb(c) || jsonb_build_object('change_version', c.change_version::text) as record,
+      c.change_version::text as version
+    from ${table} c
     where source = ${source} and id = ${id} and country in (${country}, 'WW')
     order by (country = 'WW') limit 1`);
   if (!row) return undefined;

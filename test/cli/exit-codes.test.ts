@@ -19,7 +19,10 @@ describe('feedline exit codes', () => {
     expect(JSON.parse(ingested.stdout)).toMatchObject({ status: 'applied', rows: 2, inserted: 1, takenDown: 1, unchanged: 0, quarantined: 0 });
     const got = await feedline(['get', 'track', '2', '--country', 'GB', '--json'], env);
     expect(got.code).toBe(0);
-    expect(JSON.parse(got.stdout)).toMatchObject({ entity: 'track', id: '2', country: 'GB', status: 'taken_down', title: 'Track 2', explicit: false });
+    const item = JSON.parse(got.stdout);
+    expect(item).toMatchObject({ entity: 'track', id: '2', country: 'GB', status: 'taken_down', title: 'Track 2', explicit: false });
+    // Versions are bigints past 2^53: the stored record must carry every digit too.
+    expect(item.record.change_version).toBe(item.version);
     const again = await feedline(['ingest', file, '--json'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({ status: 'duplicate', duplicateOf: JSON.parse(ingested.stdout).runId });
   });

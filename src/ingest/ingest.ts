@@ -134,7 +134,8 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     maxFieldBytes: config.maxFieldBytes,
   });
   const target = { runId: run.id, entity: run.entity, source: run.source, country: run.country, versionBase: run.versionBase };
-  const outlast = <T>(work: () => Promise<T>) => outlastOutage(db, runOutage(ctx), work);
+  const outage = runOutage(ctx);
+  const outlast = <T>(work: () => Promise<T>) => outlastOutage(db, outage, work);
   let rowsParsed = 0;
   let count = 0;
   for (;;) {
@@ -166,8 +167,9 @@ export function runOutage(ctx: Pick<IngestContext, 'config' | 'logger'>): Outage
 
 /** Waits until a run is applied (or failed), reporting progress from the ledger. */
 export async function waitForRun(ctx: Pick<IngestContext, 'config' | 'db' | 'logger' | 'onProgress'>, runId: number, pollMs = 200): Promise<Run> {
+  const outage = runOutage(ctx);
   for (;;) {
-    const run = await outlastOutage(ctx.db, runOutage(ctx), () => getRun(ctx.db.orm, runId));
+    const run = await outlastOutage(ctx.db, outage, () => getRun(ctx.db.orm, runId));
     if (!run) throw new Error(`run ${runId} disappeared`);
     ctx.onProgress?.({ runId, rowsParsed: run.rows, batchesParsed: run.batchesTotal ?? 0, batchesApplied: run.batchesApplied, batchesTotal: run.batchesTotal });
     if (run.status === 'applied' || run.status === 'rejected' || run.status === 'failed') return run;

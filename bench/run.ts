@@ -45,7 +45,8 @@ const workerCount = Number(args.workers);
 const runs = Number(args.runs);
 
 interface Measurement {
-  referenceMs: number;
+  /** Absent with --feedline-only. */
+  referenceMs?: number;
   feedlineMs: number;
   workerPeakRssBytes: number;
   redisPeakBytes: number;
@@ -61,43 +62,45 @@ async function main(): Promise<void> {
   if (!existsSync(updates)) await generateUpdatesFeed({ path: updates, rows, seed: 2, existingIds: rows });
   log(`feeds: ${rows} rows each (${path.relative(ROOT, updates)})`);
 
+  const withReference = !args['feedline-only'];
   const measurements: Measurement[] = [];
   for (let run = 1; run <= runs; run++) {
-    const referenceMs = args['feedline-only'] ? Number.NaN : await timeReference(full, updates);
-    if (!args['feedline-only']) log(`run ${run}: reference ${(referenceMs / 1000).toFixed(1)} s`);
+    const referenceMs = withReference ? await timeReference(full, updates) : undefined;
+    if (referenceMs !== undefined) log(`run ${run}: reference ${(referenceMs / 1000).toFixed(1)} s`);
     const measured = await timeFeedline(full, updates);
     log(`run ${run}: feedline ${(measured.feedlineMs / 1000).toFixed(1)} s`);
     measurements.push({ referenceMs, ...measured });
-    if (!args['feedline-only']) await compareStates();
+    if (withReference) await compareStates();
   }
   const takedownMs = await timeTakedowns();
 
-  const referenceMs = median(measurements.map((m) => m.referenceMs));
+  const referenceMs = withReference ? median(measurements.map((m) => m.referenceMs!)) : undefined;
   const feedlineMs = median(measurements.map((m) => m.feedlineMs));
+  const timing = (ms: number) => ({ medianSeconds: ms / 1000, rowsPerSecond: Math.round(rows / (ms / 1000)) });
   const result = {
     rows, workers: workerCount, runs,
-    reference: { medianSeconds: referenceMs / 1000, rowsPerSecond: Math.round(rows / (referenceMs / 1000)) },
-    feedline: { medianSeconds: feedlineMs / 1000, rowsPerSecond: Math.round(rows / (feedlineMs / 1000)) },
-    ratio: feedlineMs / referenceMs,
+    reference: referenceMs === undefined ? null : timing(referenceMs),
+    feedline: timing(feedlineMs),
+    ratio: referenceMs === undefined ? null : feedlineMs / referenceMs,
     workerPeakRssMB: Math.max(...measurements.map((m) => m.workerPeakRssBytes)) / 2 ** 20,
     redisPeakUsedMemoryMB: Math.max(...measurements.map((m) => m.redisPeakBytes)) / 2 ** 20,
     ledgerKBPerRun: measurements[0]!.ledgerBytesPerRun / 1024,
     takedowns1000Seconds: takedownMs / 1000,
-    statesEqual: args['feedline-only'] ? null : true,
+    statesEqual: withReference ? true : null,
   };
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     process.stdout.write([
       '',
       `rows ${rows}, ${workerCount} workers, ${runs} runs (median)`,
-      `  reference (COPY + merge)   ${result.reference.medianSeconds.toFixed(2).padStart(8)} s  ${String(result.reference.rowsPerSecond).padStart(8)} rows/s`,
-      `  feedline (end to end)      ${result.feedline.medianSeconds.toFixed(2).padStart(8)} s  ${String(result.feedline.rowsPerSecond).padStart(8)} rows/s`,
-      `  ratio feedline/reference   ${result.ratio.toFixed(2).padStart(8)}`,
+      `  reference (COPY + merge)   ${result.reference ? timingLine(result.reference) : '   skipped (--feedline-only)'}`,
+      `  feedline (end to end)      ${timingLine(result.feedline)}`,
+      `  ratio feedline/reference   ${result.ratio === null ? '       -' : result.ratio.toFixed(2).padStart(8)}`,
       `  peak worker RSS            ${result.workerPeakRssMB.toFixed(0).padStart(8)} MB`,
       `  peak Redis used_memory     ${result.redisPeakUsedMemoryMB.toFixed(1).padStart(8)} MB`,
       `  ledger kept per run        ${result.ledgerKBPerRun.toFixed(0).padStart(8)} KB`,
       `  1,000 takedowns, end to end${result.takedowns1000Seconds.toFixed(2).padStart(7)} s`,
-      `  end states                    ${args['feedline-only'] ? 'not compared (--feedline-only)' : 'equal'}`,
+      `  end states                    ${withReference ? 'equal' : 'not compared (--feedline-only)'}`,
       '',
     ].join('\n'));
   }
@@ -241,6 +244,10 @@ function peakRss(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+function timingLine(timing: { medianSeconds: number; rowsPerSecond: number }): string {
+  return `${timing.medianSeconds.toFixed(2).padStart(8)} s  ${String(timing.rowsPerSecond).padStart(8)} rows/s`;
 }
 
 function median(values: number[]): number {

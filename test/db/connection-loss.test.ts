@@ -27,7 +27,7 @@ async function terminate(pid: number): Promise<void> {
   await admin`select pg_terminate_backend(${pid})`;
 }
 
-/** Resolves once `predicate` holds, polling the admin connection. */
+/** Resolves once `predicate` holds, asking every 20 ms. */
 async function until(predicate: () => Promise<boolean>): Promise<void> {
   while (!(await predicate())) await new Promise((resolve) => setTimeout(resolve, 20));
 }
@@ -42,7 +42,8 @@ describe('a PostgreSQL session killed under feedline', () => {
   it('fails the transaction it was running with a connection error; the pool goes on', async () => {
     let pid = 0;
     const transaction = db.orm.transaction(async (tx) => {
-      [{ pid } = { pid: 0 }] = await query<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
+      const [session] = await query<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
+      pid = session!.pid;
       await tx.execute(sql`select pg_sleep(10)`);
     });
     const settled = transaction.then(() => undefined, (err: unknown) => err);
@@ -60,9 +61,10 @@ describe('a PostgreSQL session killed under feedline', () => {
     const holding = db.tryWithLock(key, () => new Promise<string>((resolve) => (release = () => resolve('done'))));
     let holder: number | undefined;
     await until(async () => {
-      [{ pid: holder } = { pid: undefined }] = await admin<{ pid: number }[]>`
+      const [lock] = await admin<{ pid: number }[]>`
         select pid from pg_locks where locktype = 'advisory' and granted
           and database = (select oid from pg_database where datname = ${testDatabaseName(FILE)})`;
+      holder = lock?.pid;
       return holder !== undefined;
     });
     await terminate(holder!);

@@ -20,14 +20,25 @@ export interface CsvLayout {
 /** First field's position in a CsvRow: after the line and the display title. */
 export const CSV_ROW_FIELDS = 2;
 
-/** A row that could not be applied, kept with enough to find and fix it. */
+/**
+ * A row that could not be applied, kept with enough to find and fix it; or, as a warning, a
+ * defect of a row that applied anyway (a takedown's unreadable date).
+ */
 export interface QuarantinedRow {
   line: number;
   column?: number;
   field?: string;
   raw: string;
   reason: string;
+  /**
+   * `quarantined` (the default): not applied. `possible_takedown`: not applied, and it may be
+   * a takedown (its action is unreadable, or a D with an invalid key), so it raises an alert.
+   * `warning`: applied; the defect is on record.
+   */
+  severity?: QuarantineSeverity;
 }
+
+export type QuarantineSeverity = 'quarantined' | 'possible_takedown' | 'warning';
 
 export interface ActionCounts {
   I: number;
@@ -43,5 +54,7 @@ export interface ParsedBatch {
   rows: CsvRow[];
   layout: CsvLayout;
   quarantined: QuarantinedRow[];
+  /** Defects of rows in `rows`, applied anyway (takedown first). */
+  warnings: QuarantinedRow[];
   actions: ActionCounts;
 }

@@ -90,6 +90,11 @@ export const quarantine = pgTable('quarantine', {
   field: text('field'),
   raw: text('raw').notNull(),
   reason: text('reason').notNull(),
+  /**
+   * `quarantined`: the row was not applied. `possible_takedown`: not applied and it may be a
+   * takedown, so it raises an alert. `warning`: the row applied; this defect of it is on record.
+   */
+  severity: text('severity').notNull().default('quarantined'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
 }, (t) => [uniqueIndex('quarantine_run_line').on(t.runId, t.line, t.reason)]);
 
@@ -103,6 +108,8 @@ export const takedownAudit = pgTable('takedown_audit', {
   itemId: text('item_id').notNull(),
   line: integer('line'),
   reason: text('reason').notNull(),
+  /** Defects of the takedown's row that did not stop it (the run's warnings for its line). */
+  warnings: text('warnings'),
   publishedAt: timestamp('published_at', { withTimezone: true }),
   receivedAt: timestamp('received_at', { withTimezone: true }),
   appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().default(sql`now()`),

@@ -73,7 +73,9 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
   const id = sql.raw(`r->>${layout.columns.id}`);
   const names = sql.raw(columns.join(', '));
   const incomingNames = sql.raw(columns.map((c) => `i.${c}`).join(', '));
-  const assignments = sql.raw(columns.map((c) => `${c} = excluded.${c}`).join(', '));
+  // A takedown changes availability: a field its row leaves empty (or that was unreadable,
+  // src/parse/row-reader.ts) keeps the stored value rather than blanking it.
+  const assignments = sql.raw(columns.map((c) => `${c} = case when excluded.status = 'taken_down' then coalesce(excluded.${c}, cur.${c}) else excluded.${c} end`).join(', '));
   return sql`
     with input as (
       select (r->>0)::integer as line, ${action} as action, ${id} as id, ${target.country}::text as territory,
@@ -108,9 +110,12 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
       select r.* from input r join effective e on e.id = r.id and e.territory = r.territory
     ),
     audited as (
-      insert into takedown_audit (run_id, entity, source, country, item_id, line, reason, published_at, received_at)
+      insert into takedown_audit (run_id, entity, source, country, item_id, line, reason, warnings, published_at, received_at)
       select ${target.runId}, ${target.entity}, ${target.source}, d.territory, d.id, d.line,
-        'feed_delete', r.published_at, r.created_at
+        'feed_delete',
+        (select string_agg(q.reason, '; ' order by q.id) from quarantine q
+          where q.run_id = ${target.runId} and q.line = d.line and q.severity = 'warning'),
+        r.published_at, r.created_at
       from took_effect d join feed_runs r on r.id = ${target.runId}
       where d.action = 'D'
       returning 1

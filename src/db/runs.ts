@@ -2,7 +2,7 @@
 // it so that Redis can lose everything and a run still completes (DESIGN.md invariant 1).
 import { sql } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
-import type { ParsedBatch, QuarantinedRow } from '../parse/rows.js';
+import type { ParsedBatch, QuarantinedRow, QuarantineSeverity } from '../parse/rows.js';
 import { query, type Orm } from './client.js';
 import { advanceCursor } from './cursors.js';
 
@@ -13,8 +13,9 @@ export type RunStatus = 'parsing' | 'applying' | 'applied' | 'rejected' | 'faile
 export interface Run {
   id: number;
   source: string;
-  entity: Entity | 'ddex';
-  kind: 'full' | 'updates' | 'ddex';
+  /** `unknown`: a rejected file whose name and flags did not say (src/ingest/ingest.ts). */
+  entity: Entity | 'ddex' | 'unknown';
+  kind: 'full' | 'updates' | 'ddex' | 'unknown';
   country: string;
   feedDate: string;
   publishedAt: string;
@@ -105,16 +106,16 @@ export async function registerBatch(db: Orm, runId: number, batch: ParsedBatch):
       values (${runId}, ${batch.seq}, ${batch.firstLine}, ${batch.lastLine}, ${batch.rows.length},
         ${batch.actions.I}, ${batch.actions.U}, ${batch.actions.D}, ${batch.quarantined.length})
       on conflict do nothing`);
-    await addQuarantine(tx, runId, batch.quarantined);
+    await addQuarantine(tx, runId, [...batch.quarantined, ...batch.warnings]);
   });
 }
 
 export async function addQuarantine(db: Executor, runId: number, rows: readonly QuarantinedRow[]): Promise<void> {
   if (rows.length === 0) return;
   await db.execute(sql`
-    insert into quarantine (run_id, line, "column", field, raw, reason)
-    select ${runId}, q.line, q."column", q.field, q.raw, q.reason
-    from json_to_recordset(${JSON.stringify(rows)}::json) as q(line integer, "column" integer, field text, raw text, reason text)
+    insert into quarantine (run_id, line, "column", field, raw, reason, severity)
+    select ${runId}, q.line, q."column", q.field, q.raw, q.reason, coalesce(q.severity, 'quarantined')
+    from json_to_recordset(${JSON.stringify(rows)}::json) as q(line integer, "column" integer, field text, raw text, reason text, severity text)
     on conflict do nothing`);
 }
 
@@ -127,7 +128,7 @@ export async function finishParsing(db: Orm, runId: number, totals: { rows: numb
   await db.transaction(async (tx) => {
     await tx.execute(sql`
       update feed_runs set status = 'applying', rows = ${totals.rows}, batches_total = ${totals.batches},
-        quarantined = (select count(*) from quarantine where run_id = ${runId}),
+        quarantined = (select count(*) from quarantine where run_id = ${runId} and severity <> 'warning'),
         meta = meta || ${JSON.stringify(totals.meta ?? {})}::jsonb, parsed_at = now(), heartbeat_at = now()
       where id = ${runId} and status = 'parsing'`);
     await completeRunIfDone(tx, runId);
@@ -177,17 +178,26 @@ export async function recordBatchFailure(db: Executor, runId: number, seq: numbe
 
 /**
  * Completes a run whose file is parsed and whose every batch is applied. Returns whether it did.
+ * Every record of the file must be accounted for, `rows = inserted + updated + takenDown +
+ * unchanged + quarantined`: a run where they do not add up has lost rows somewhere, and fails
+ * loudly instead of reporting `applied` (README "Bad input").
  * The feed's cursor moves in the same transaction: the scheduler never skips a date whose
  * run is not applied, and never re-fetches one that is (issue 3).
  */
 async function completeRunIfDone(db: Executor, runId: number): Promise<boolean> {
-  const done = await query<{ id: number }>(db, sql`
-    update feed_runs set status = 'applied', applied_at = now()
+  const done = await query<{ status: RunStatus }>(db, sql`
+    update feed_runs set applied_at = now(),
+      status = case when ${ACCOUNTED} then 'applied' else 'failed' end,
+      error = case when ${ACCOUNTED} then error else format(
+        'records not accounted for: %s rows in the file, but %s inserted + %s updated + %s taken down + %s unchanged + %s quarantined = %s',
+        rows, inserted, updated, taken_down, unchanged, quarantined, inserted + updated + taken_down + unchanged + quarantined) end
     where id = ${runId} and status = 'applying' and batches_applied = batches_total
-    returning id`);
-  if (done.length > 0) await advanceCursor(db, runId);
+    returning status`);
+  if (done[0]?.status === 'applied') await advanceCursor(db, runId);
   return done.length > 0;
 }
+
+const ACCOUNTED = sql.raw('rows = inserted + updated + taken_down + unchanged + quarantined');
 
 /** Batches of a run not yet applied: what recovery re-enqueues. */
 export async function unappliedBatchSeqs(db: Executor, runId: number): Promise<number[]> {
@@ -202,11 +212,20 @@ export interface QuarantineEntry {
   field: string | null;
   raw: string;
   reason: string;
+  severity: QuarantineSeverity;
 }
 
+/** A run's quarantined rows and its warnings (rows applied despite a defect), in line order. */
 export async function listQuarantine(db: Executor, runId: number, limit = 1000): Promise<QuarantineEntry[]> {
   return query<QuarantineEntry>(db, sql`
-    select line, "column", field, raw, reason from quarantine where run_id = ${runId} order by line, id limit ${limit}`);
+    select line, "column", field, raw, reason, severity from quarantine where run_id = ${runId} order by line, id limit ${limit}`);
+}
+
+/** How many of a run's quarantined rows may be takedowns that did not apply. */
+export async function countPossibleTakedowns(db: Executor, runId: number): Promise<number> {
+  const [row] = await query<{ n: number }>(db, sql`
+    select count(*)::integer as n from quarantine where run_id = ${runId} and severity = 'possible_takedown'`);
+  return row?.n ?? 0;
 }
 
 /**

@@ -154,6 +154,8 @@ export interface ProblemRun {
   rows: number;
   quarantined: number;
   failedBatches: number;
+  /** Quarantined rows that may be takedowns that did not apply (src/sla/possible-takedowns.ts). */
+  possibleTakedowns: number;
   /** A later run of the same feed and date, applied: the file was delivered again and applied. */
   reappliedBy: number | null;
   /** A later run of the same feed for this date or a later one, applied: the feed moved on. */
@@ -165,6 +167,7 @@ export async function problemRuns(db: Executor, since: Date): Promise<ProblemRun
     select r.id::integer as id, r.source, r.entity, r.kind, r.country, r.feed_date::text as "feedDate", r.file_name as "fileName",
       r.status, r.error, r.rows, r.quarantined,
       (select count(*)::integer from feed_batches b where b.run_id = r.id and b.status = 'failed') as "failedBatches",
+      (select count(*)::integer from quarantine q where q.run_id = r.id and q.severity = 'possible_takedown') as "possibleTakedowns",
       (select max(l.id)::integer from feed_runs l
         where l.id > r.id and l.status = 'applied' and l.source = r.source and l.entity = r.entity and l.kind = r.kind
           and l.country = r.country and l.feed_date = r.feed_date) as "reappliedBy",
@@ -173,7 +176,7 @@ export async function problemRuns(db: Executor, since: Date): Promise<ProblemRun
           and l.country = r.country and l.feed_date >= r.feed_date) as "supersededBy"
     from feed_runs r
     where r.created_at >= ${since.toISOString()}::timestamptz
-      and (r.status = 'rejected' or r.quarantined > 0
+      and (r.status in ('rejected', 'failed') or r.quarantined > 0
         or exists (select 1 from feed_batches b where b.run_id = r.id and b.status = 'failed'))
     order by r.id`);
 }
@@ -261,7 +264,7 @@ export async function appliedTotals(db: Executor): Promise<{ inserted: number; u
 
 export async function quarantinedTotals(db: Executor): Promise<{ entity: string; country: string; rows: number }[]> {
   return query(db, sql`
-    select r.entity, r.country, count(*)::float8 as rows from quarantine q join feed_runs r on r.id = q.run_id group by 1, 2 order by 1, 2`);
+    select r.entity, r.country, count(*)::float8 as rows from quarantine q join feed_runs r on r.id = q.run_id where q.severity <> 'warning' group by 1, 2 order by 1, 2`);
 }
 
 /**

@@ -7,7 +7,8 @@ import type { Run } from '../db/runs.js';
 import { dateFlag, oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, progressBar } from './output.js';
-import { batchSink, openRuntime } from './runtime.js';
+import { openRuntime } from './runtime.js';
+import { pullDeps } from './feed-commands.js';
 
 export const ingestCommand: Command = {
   name: 'ingest',
@@ -35,7 +36,9 @@ Options:
   --no-wait                return once the batches are queued
   --json                   print one JSON object instead of a summary
 
-Exit codes: 0 applied, queued or duplicate; 3 feed rejected; 2 usage; 4 file not found; 5 database or Redis unreachable.`,
+Exit codes: 0 applied, queued or duplicate; 1 the run failed (its records do not add up);
+3 feed rejected (also a file whose name and flags do not say what feed it is); 2 usage;
+4 file not found; 5 database or Redis unreachable.`,
   async run(argv, ctx) {
     const { values, positionals } = parseCommand('ingest', argv, {
       entity: { type: 'string' }, kind: { type: 'string' }, country: { type: 'string' }, date: { type: 'string' },
@@ -54,9 +57,8 @@ Exit codes: 0 applied, queued or duplicate; 3 feed rejected; 2 usage; 4 file not
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'if-configured' });
     const bar = progressBar(!values.json);
     try {
-      const sink = batchSink(runtime);
-      runtime.defer(() => sink.close());
-      const ingestCtx = { config: ctx.config, db: runtime.db, sink, logger: ctx.logger, onProgress: bar.update };
+      // The alerter raises at once what the parse finds (possible takedowns).
+      const ingestCtx = { ...pullDeps(runtime), onProgress: bar.update };
       if ((await stat(positionals[0]!).catch(() => undefined))?.isDirectory()) {
         const messages = await ingestDdexBatch(ingestCtx, positionals[0]!, { source: values.source, publishedAt, force: values.force });
         bar.stop();
@@ -75,7 +77,7 @@ Exit codes: 0 applied, queued or duplicate; 3 feed rejected; 2 usage; 4 file not
       const summary = summarise(run, status);
       if (values.json) ctx.out.json(summary);
       else ctx.out.line(describe(summary, outcome.status === 'rejected' ? outcome.reason : undefined));
-      return status === 'rejected' ? ExitCode.feedRejected : ExitCode.ok;
+      return status === 'rejected' ? ExitCode.feedRejected : status === 'failed' ? ExitCode.unexpected : ExitCode.ok;
     } finally {
       bar.stop();
       await runtime.close();
@@ -112,6 +114,8 @@ function describe(s: ReturnType<typeof summarise>, reason?: string): string {
       return `duplicate: ${s.file} has the same content as run ${s.duplicateOf} (${s.duplicateStatus}); nothing changed. Use --force to re-apply.`;
     case 'rejected':
       return `rejected: ${reason ?? s.error} (run ${s.runId}; nothing applied)`;
+    case 'failed':
+      return `run ${s.runId} failed: ${s.error ?? 'no reason recorded'} (see: feedline quarantine ${s.runId})`;
     default:
       return `run ${s.runId} ${s.status}: ${s.rows} rows, ${s.inserted} inserted, ${s.updated} updated, ${s.takenDown} taken down, ${s.unchanged} unchanged, ${s.quarantined} quarantined${s.seconds === null ? '' : ` in ${s.seconds.toFixed(1)} s`}${s.quarantined > 0 ? ` (see: feedline quarantine ${s.runId})` : ''}`;
   }

@@ -1,4 +1,5 @@
 import { listQuarantine, listRuns, getRun } from '../db/runs.js';
+import type { QuarantineSeverity } from '../parse/rows.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
@@ -29,8 +30,12 @@ export const runsCommand: Command = {
 
 export const quarantineCommand: Command = {
   name: 'quarantine',
-  summary: 'Show the rows of a run that were quarantined, with line and reason',
-  help: `Usage: feedline quarantine <runId> [--json]`,
+  summary: 'Show the rows of a run that were quarantined, and its warnings, with line and reason',
+  help: `Usage: feedline quarantine <runId> [--json]
+
+Lists the run's quarantined rows (not applied) and its warnings (rows applied despite a
+defect, e.g. a takedown with an unreadable date), by line. A row marked POSSIBLE TAKEDOWN
+was not applied and may be a takedown (unreadable action, or D with an invalid key).`,
   async run(argv, ctx) {
     const { values, positionals } = parseCommand('quarantine', argv, { json: { type: 'boolean' } }, { min: 1, max: 1 });
     if (values.help) return printHelp(ctx, this.help);
@@ -43,10 +48,12 @@ export const quarantineCommand: Command = {
       const rows = await listQuarantine(runtime.db.orm, runId);
       if (values.json) ctx.out.json({ runId, file: run.fileName, rows });
       else if (rows.length === 0) ctx.out.line(`run ${runId} (${run.fileName}): nothing quarantined`);
-      else ctx.out.line(rows.map((r) => `${run.fileName}:${r.line}${r.field ? ` field ${r.field}` : ''}: ${r.reason}\n    ${r.raw.slice(0, 200)}`).join('\n'));
+      else ctx.out.line(rows.map((r) => `${run.fileName}:${r.line}${r.field ? ` field ${r.field}` : ''}: ${SEVERITY_LABEL[r.severity]}${r.reason}\n    ${r.raw.slice(0, 200)}`).join('\n'));
       return 0;
     } finally {
       await runtime.close();
     }
   },
 };
+
+const SEVERITY_LABEL: Record<QuarantineSeverity, string> = { quarantined: '', possible_takedown: 'POSSIBLE TAKEDOWN: ', warning: 'warning (applied): ' };

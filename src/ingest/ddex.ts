@@ -7,9 +7,7 @@
 //
 // A delivery folder (a DDEX batch) is processed only once its `BatchComplete_*.xml` marker is
 // there, message by message in MessageCreatedDateTime order, each message once by content hash.
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { applyDdexEvents, type DdexTotals } from '../apply/ddex.js';
@@ -20,7 +18,8 @@ import { FeedRejectedError, NotFoundError, UsageError } from '../errors.js';
 import { archiveFile } from '../feeds/archive.js';
 import { readDdexMessage } from '../parse/ddex.js';
 import type { DdexEvent, DdexMessageHeader, DdexProblem } from '../parse/ddex-model.js';
-import { isGzip, openFeed } from '../parse/input.js';
+import { encodingReason, fileHead, foreignEncoding, headText } from '../parse/encoding.js';
+import { openFeed, peekFeed } from '../parse/input.js';
 import type { IngestContext, IngestOutcome, IngestRequest } from './ingest.js';
 
 /** The source recorded on a run whose header could not be read. */
@@ -28,41 +27,18 @@ const UNKNOWN_SENDER = 'ddex-unknown';
 const MARKER = /^BatchComplete.*\.xml$/i;
 const MESSAGE = /\.xml(\.gz)?$/i;
 
-/**
- * The start of a file's decompressed bytes, for a look at its head: destroying it closes the
- * file too (openFeed's chain would keep reading a gzip file after its end is dropped).
- */
-async function peek(filePath: string): Promise<{ stream: AsyncIterable<Buffer>; close(): void }> {
-  const raw = createReadStream(filePath, { highWaterMark: 64 * 1024 });
-  raw.on('error', () => {});
-  if (!(await isGzip(filePath))) return { stream: raw, close: () => raw.destroy() };
-  const gunzip = createGunzip();
-  gunzip.on('error', () => {});
-  raw.pipe(gunzip);
-  return { stream: gunzip, close: () => { raw.destroy(); gunzip.destroy(); } };
-}
-
-/** Whether the file (after gunzip) starts, past whitespace and a BOM, with `<`: XML, so DDEX. */
+/** Whether the file (after gunzip) starts, past whitespace and a BOM, with `<` in any Unicode encoding: XML, so DDEX. */
 export async function isXmlFile(filePath: string): Promise<boolean> {
   // A missing file is the caller's to report.
   if (!(await stat(filePath).catch(() => undefined))?.isFile()) return false;
-  const { stream, close } = await peek(filePath);
-  try {
-    for await (const chunk of stream) {
-      const text = chunk.toString('utf8').replace(/^\uFEFF/, '').trimStart();
-      if (text.length > 0) return text.startsWith('<');
-    }
-    return false;
-  } catch {
-    return false;
-  } finally {
-    close();
-  }
+  return headText(await fileHead(filePath)).trimStart().startsWith('<');
 }
 
 /** The message's header, or the fatal problem that stops it being read. Reads only the head of the file. */
 async function readHeader(filePath: string, name: string): Promise<{ header: DdexMessageHeader } | { problem: DdexProblem }> {
-  const { stream, close } = await peek(filePath);
+  const encoding = foreignEncoding(await fileHead(filePath, 4));
+  if (encoding) return { problem: { file: name, line: 1, column: 1, reason: 'malformed_xml', detail: encodingReason(encoding), fatal: true } };
+  const { stream, close } = await peekFeed(filePath);
   const events = readDdexMessage(stream, name);
   try {
     for await (const event of events) {
@@ -144,7 +120,7 @@ async function reject(ctx: IngestContext, run: Run, problem: DdexProblem, log: I
   const reason = `${problem.reason} at line ${problem.line}, column ${problem.column}: ${problem.detail}`;
   await addQuarantine(ctx.db.orm, run.id, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason }]);
   await rejectRun(ctx.db.orm, run.id, reason);
-  await ctx.db.orm.execute(sql`update feed_runs set quarantined = (select count(*) from quarantine where run_id = ${run.id}) where id = ${run.id}`);
+  await ctx.db.orm.execute(sql`update feed_runs set quarantined = (select count(*) from quarantine where run_id = ${run.id} and severity <> 'warning') where id = ${run.id}`);
   log.error({ reason }, 'DDEX message rejected');
   return { status: 'rejected', run: (await getRun(ctx.db.orm, run.id))!, reason: `${run.fileName}: rejected: ${reason}` };
 }
@@ -170,7 +146,7 @@ async function finishDdexRun(db: Parameters<typeof query>[0], runId: number, tot
   await db.execute(sql`
     update feed_runs set status = 'applied', rows = ${totals.rows}, inserted = ${totals.inserted}, updated = ${totals.updated},
       taken_down = ${totals.takenDown}, unchanged = ${totals.unchanged},
-      quarantined = (select count(*) from quarantine where run_id = ${runId}),
+      quarantined = (select count(*) from quarantine where run_id = ${runId} and severity <> 'warning'),
       batches_total = 0, batches_applied = 0, meta = meta || ${JSON.stringify(meta)}::jsonb,
       parsed_at = now(), applied_at = now(), heartbeat_at = now(), error = null
     where id = ${runId} and status <> 'applied'`);

@@ -14,6 +14,13 @@ export interface FeedIdentity {
 
 const CONVENTIONAL = /^([A-Z]{2})_(track|release|artist)_(full|updates)_(\d{4})(\d{2})(\d{2})\.csv(\.gz)?$/;
 
+/** The name and flags do not say what the feed is: the file is refused on record (a rejected run). */
+export class UnidentifiedFeedError extends UsageError {
+  constructor(readonly partial: Partial<FeedIdentity>, message: string) {
+    super(message);
+  }
+}
+
 export function conventionalName(feed: FeedIdentity): string {
   return `${feed.country}_${feed.entity}_${feed.kind}_${feed.date.replaceAll('-', '')}.csv.gz`;
 }
@@ -27,7 +34,7 @@ export function identifyFeed(fileName: string, given: Partial<FeedIdentity>): Fe
   const feed = { ...inferred, ...definedOnly(given) };
   const missing = (['entity', 'kind', 'country', 'date'] as const).filter((k) => feed[k] === undefined);
   if (missing.length > 0) {
-    throw new UsageError(`cannot tell the feed's ${missing.join(', ')} from the name ${JSON.stringify(path.basename(fileName))}; pass ${missing.map((m) => `--${m}`).join(' ')} or use the name COUNTRY_entity_kind_YYYYMMDD.csv.gz`);
+    throw new UnidentifiedFeedError(feed, `cannot tell the feed's ${missing.join(', ')} from the name ${JSON.stringify(path.basename(fileName))}; pass ${missing.map((m) => `--${m}`).join(' ')} or use the name COUNTRY_entity_kind_YYYYMMDD.csv.gz`);
   }
   if (!ENTITIES.includes(feed.entity!)) throw new UsageError(`--entity must be one of ${ENTITIES.join(', ')}`);
   if (!FEED_KINDS.includes(feed.kind!)) throw new UsageError(`--kind must be one of ${FEED_KINDS.join(', ')}`);

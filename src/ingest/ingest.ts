@@ -13,9 +13,12 @@ import { archiveFile, archiveStream } from '../feeds/archive.js';
 import type { Logger } from '../log.js';
 import { parseCsvFeed } from '../parse/csv.js';
 import { verifyFeedFile } from '../parse/input.js';
+import { encodingReason, fileHead, foreignEncoding } from '../parse/encoding.js';
+import type { Alerter } from '../sla/alerts.js';
+import { alertPossibleTakedowns } from '../sla/possible-takedowns.js';
 import type { BatchSink } from '../queue/sink.js';
 import { versionBase } from '../apply/version.js';
-import { identifyFeed, type FeedIdentity } from './feed-name.js';
+import { identifyFeed, isCalendarDate, UnidentifiedFeedError, type FeedIdentity } from './feed-name.js';
 import { ingestDdexMessage, isXmlFile } from './ddex.js';
 
 export interface IngestRequest {
@@ -40,6 +43,8 @@ export interface IngestContext {
   onProgress?: (progress: Progress) => void;
   /** The clock DDEX deal windows are judged by; default: the database's (tests inject one). */
   now?: () => Date;
+  /** Raises at once the alerts a run's own parse finds (possible takedowns); the SLA sweep raises them too. */
+  alerter?: Alerter;
 }
 
 export interface Progress {
@@ -58,12 +63,19 @@ export type IngestOutcome =
 /** Archives, registers, verifies and parses; the run may still be applying when this returns. */
 export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Promise<IngestOutcome> {
   const { config, db } = ctx;
+  const local = !/^https?:\/\//i.test(request.input);
+  // A path that is not there is not found, whatever its name says.
+  if (local && !(await stat(request.input).catch(() => undefined))?.isFile()) throw new NotFoundError(`no such file: ${request.input}`);
   // A DDEX message is told by its content (XML after gunzip), whatever its name (issue 5).
-  if (!/^https?:\/\//i.test(request.input) && (await isXmlFile(request.input))) {
-    return ingestDdexMessage(ctx, request);
-  }
-  const feed = identifyFeed(request.input, request.feed);
+  if (local && (await isXmlFile(request.input))) return ingestDdexMessage(ctx, request);
   const name = request.fileName ?? path.basename(request.input.split('?')[0] ?? request.input);
+  let feed: FeedIdentity;
+  try {
+    feed = identifyFeed(request.input, request.feed);
+  } catch (err) {
+    if (!(err instanceof UnidentifiedFeedError)) throw err;
+    return rejectUnidentified(ctx, request, name, err);
+  }
   const archived = await archiveInput(config.home, request.input);
   const publishedAt = request.publishedAt ?? defaultPublication(feed.date, config.publicationHour);
   const registered = await createRun(db.orm, {
@@ -123,8 +135,11 @@ export interface ParseSelection {
 export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSelection = {}): Promise<void> {
   const { config, db, sink } = ctx;
   if (run.entity === 'ddex' || run.kind === 'ddex') throw new UsageError(`run ${run.id} is a DDEX message, not a CSV feed`);
+  if (run.entity === 'unknown' || run.kind === 'unknown') throw new UsageError(`run ${run.id} is a file that was not identified as a feed`);
   const options = { name: run.fileName, maxInflatedBytes: config.maxInflatedBytes };
   await verifyFeedFile(run.archivePath, options);
+  const encoding = foreignEncoding(await fileHead(run.archivePath, 4));
+  if (encoding) throw new FeedRejectedError(run.fileName, encodingReason(encoding));
   const batches = parseCsvFeed({
     ...options,
     path: run.archivePath,
@@ -138,16 +153,19 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
   const outlast = <T>(work: () => Promise<T>) => outlastOutage(db, outage, work);
   let rowsParsed = 0;
   let count = 0;
+  let possibleTakedowns = 0;
   for (;;) {
     const next = await batches.next();
     if (next.done) {
       await sink.flush();
       await outlast(() => finishParsing(db.orm, run.id, { rows: next.value.rows, batches: count, meta: { header: next.value.header.names } }));
+      if (ctx.alerter && possibleTakedowns > 0) await alertPossibleTakedowns(ctx.alerter, run, possibleTakedowns);
       return;
     }
     const batch = next.value;
     count++;
     rowsParsed += batch.rows.length + batch.quarantined.length;
+    possibleTakedowns += batch.quarantined.filter((q) => q.severity === 'possible_takedown').length;
     // The heartbeat tells recovery this parser is alive (FEEDLINE_STALE_PARSE_SECONDS).
     if (count % 10 === 0) await outlast(() => heartbeat(db.orm, run.id));
     if ((selection.only && !selection.only.has(batch.seq)) || selection.skip?.has(batch.seq)) continue;
@@ -181,10 +199,37 @@ export function defaultPublication(feedDate: string, publicationHour: number): D
   return new Date(`${feedDate}T${String(publicationHour).padStart(2, '0')}:00:00Z`);
 }
 
+/**
+ * A file the name and flags do not identify is still on record: a rejected run (entity and
+ * kind `unknown` where not given, country `ZZ`, today's date), so the rejected-run alert fires.
+ */
+async function rejectUnidentified(ctx: IngestContext, request: IngestRequest, name: string, err: UnidentifiedFeedError): Promise<IngestOutcome> {
+  const { config, db } = ctx;
+  const archived = await archiveInput(config.home, request.input);
+  const now = new Date();
+  const registered = await createRun(db.orm, {
+    source: request.source ?? config.source,
+    entity: err.partial.entity ?? 'unknown',
+    kind: err.partial.kind ?? 'unknown',
+    country: err.partial.country && /^[A-Z]{2}$/.test(err.partial.country) ? err.partial.country : 'ZZ',
+    feedDate: err.partial.date && isCalendarDate(err.partial.date) ? err.partial.date : now.toISOString().slice(0, 10),
+    publishedAt: request.publishedAt ?? now,
+    fileName: name,
+    fileSha256: archived.sha256,
+    fileBytes: archived.bytes,
+    archivePath: archived.path,
+    forced: request.force ?? false,
+    versionBase: 0n,
+    batchSize: config.batchSize,
+  });
+  const run = registered.run ?? registered.duplicateOf;
+  await rejectRun(db.orm, run.id, err.message);
+  ctx.logger.error({ runId: run.id, feed: name, reason: err.message }, 'feed rejected');
+  return { status: 'rejected', run: (await getRun(db.orm, run.id))!, reason: `${name}: rejected: ${err.message}` };
+}
+
 async function archiveInput(home: string, input: string): Promise<{ path: string; sha256: string; bytes: number }> {
   if (!/^https?:\/\//i.test(input)) {
-    const info = await stat(input).catch(() => undefined);
-    if (!info?.isFile()) throw new NotFoundError(`no such file: ${input}`);
     return archiveFile(home, input);
   }
   let response: Response;

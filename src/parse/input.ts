@@ -27,6 +27,20 @@ export interface OpenFeedOptions {
   maxInflatedBytes: number;
 }
 
+/**
+ * The start of a file's decompressed bytes, for a look at its head: destroying it closes the
+ * file too (openFeed's chain would keep reading a gzip file after its end is dropped).
+ */
+export async function peekFeed(filePath: string): Promise<{ stream: AsyncIterable<Buffer>; close(): void }> {
+  const raw = createReadStream(filePath, { highWaterMark: 64 * 1024 });
+  raw.on('error', () => {});
+  if (!(await isGzip(filePath))) return { stream: raw, close: () => raw.destroy() };
+  const gunzip = createGunzip();
+  gunzip.on('error', () => {});
+  raw.pipe(gunzip);
+  return { stream: gunzip, close: () => { raw.destroy(); gunzip.destroy(); } };
+}
+
 /** The feed's bytes, decompressed; errors are FeedRejectedErrors naming the file and reason. */
 export async function openFeed(filePath: string, options: OpenFeedOptions): Promise<Readable> {
   const raw = createReadStream(filePath, { highWaterMark: 256 * 1024 });

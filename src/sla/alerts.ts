@@ -201,6 +201,8 @@ export const alertSubject = {
   rejected: (runId: number) => `rejected-run-${runId}`,
   batchFailed: (runId: number) => `batch-failed-run-${runId}`,
   quarantine: (runId: number) => `quarantine-run-${runId}`,
+  possibleTakedown: (runId: number) => `possible-takedown-run-${runId}`,
+  counts: (runId: number) => `counts-run-${runId}`,
   /** The same subject src/feeds/pull.ts raises when it gives up on a feed. */
   missing: (feed: { entity: string; kind: string; country: string; feedDate: string }) =>
     `feed-missing-${feed.entity}-${feed.kind}-${feed.country}-${feed.feedDate}`,

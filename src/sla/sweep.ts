@@ -10,6 +10,7 @@ import {
 } from '../db/sla.js';
 import { alertSubject } from './alerts.js';
 import { checkRunSla, feedLabel, type SlaContext } from './check.js';
+import { alertPossibleTakedowns } from './possible-takedowns.js';
 import { formatDuration, slaSnapshot, type SlaSnapshot } from './deadlines.js';
 import { scheduleRunTimers, type SlaTimerJob } from './timers.js';
 
@@ -88,6 +89,19 @@ async function sweepProblemRuns(ctx: SlaContext, since: Date, share: number): Pr
         details: { runId: run.id, feed, failedBatches: run.failedBatches },
       });
     }
+    if (run.possibleTakedowns > 0 && !fixed) {
+      open.add(alertSubject.possibleTakedown(run.id));
+      await alertPossibleTakedowns(alerter, run, run.possibleTakedowns);
+    }
+    // A run whose records do not add up lost some of them somewhere (src/db/runs.ts).
+    if (run.status === 'failed' && run.failedBatches === 0 && !fixed) {
+      open.add(alertSubject.counts(run.id));
+      await alerter.raise({
+        subject: alertSubject.counts(run.id), kind: 'batch_failed', state: 'breach',
+        message: `run ${run.id} (${feed}) failed: ${run.error ?? 'no reason recorded'}`,
+        details: { runId: run.id, feed, file: run.fileName, reason: run.error },
+      });
+    }
     // The quarantined share is known once the file is parsed (rows is counted at the end).
     const parsed = run.status !== 'parsing' && run.status !== 'rejected';
     if (parsed && run.rows > 0 && run.quarantined / run.rows > share && run.supersededBy === null) {
@@ -102,7 +116,7 @@ async function sweepProblemRuns(ctx: SlaContext, since: Date, share: number): Pr
   for (const kind of ['rejected', 'batch_failed', 'quarantine'] as const) {
     for (const { subject, details } of await openSubjects(db.orm, kind)) {
       if (open.has(subject)) continue;
-      const why = kind === 'batch_failed' ? 'every batch is applied now' : kind === 'rejected' ? 'the feed was delivered again and applied' : 'a later run of the feed was applied';
+      const why = kind === 'batch_failed' ? 'every batch is applied now' : kind === 'rejected' || subject.startsWith('possible-takedown-') ? 'the feed was delivered again and applied' : 'a later run of the feed was applied';
       await alerter.resolve(subject, `run ${String(details.runId ?? '?')} (${String(details.feed ?? '')}): ${why}`);
     }
   }

@@ -73,7 +73,7 @@ describe('files that cannot be a feed are rejected whole, with the reason', () =
   it('a feed whose header belongs to another entity', async () => {
     const file = path.join(dir, nextName());
     writeFileSync(file, gzipSync('action,releaseId,title,version,artistId\nI,1,A Release,,5\n'));
-    expect(await rejected(file)).toContain('lacks required track column(s) trackId');
+    expect(await rejected(file)).toContain('this is a release header (it has releaseId), not a track header');
   });
 });
 

@@ -134,7 +134,7 @@ describe('ingest of a provider updates feed', () => {
     const file = writeFeed(dir, 'GB_track_updates_20261120.csv.gz', 'action,releaseId,title,version', ['I,900,Some Release,']);
     const result = await ingest(db, config, { input: file });
     expect(result.status).toBe('rejected');
-    expect(result.run.error).toContain('lacks required track column(s) trackId');
+    expect(result.run.error).toContain('this is a release header (it has releaseId), not a track header');
     const [count] = await query<{ n: number }>(db.orm, sql`select count(*)::integer as n from tracks where id = '900'`);
     expect(count?.n).toBe(0);
   });

@@ -34,6 +34,8 @@ export type TakedownReason =
   | 'deal_not_started'
   /** Deals cover the territory, but none for a streaming use. */
   | 'no_streaming_use'
+  /** The streaming deals for the territory are limited to other services' DistributionChannel. */
+  | 'other_distribution_channel'
   /** No deal covers the territory. */
   | 'territory_not_licensed';
 
@@ -97,10 +99,12 @@ function covers(deal: DdexDeal, territory: string): boolean {
 function stateAt(at: Date, covering: readonly DdexDeal[], anyDeal: boolean): TerritoryState {
   if (!anyDeal) return takenDown('no_deal');
   if (covering.some((deal) => deal.takeDown && inForce(deal, at))) return takenDown('takedown_flag');
-  const streaming = covering.filter((deal) => !deal.takeDown && deal.useTypes.some((use) => STREAMING_USE_TYPES.has(use)));
+  const forStreaming = covering.filter((deal) => !deal.takeDown && deal.useTypes.some((use) => STREAMING_USE_TYPES.has(use)));
+  const streaming = forStreaming.filter((deal) => !deal.otherChannels);
   if (streaming.some((deal) => inForce(deal, at))) return LIVE;
   if (streaming.some((deal) => deal.validUntil && deal.validUntil <= at)) return takenDown('deal_expired');
   if (streaming.some((deal) => deal.validFrom && deal.validFrom > at)) return takenDown('deal_not_started');
+  if (forStreaming.length > 0) return takenDown('other_distribution_channel');
   if (covering.some((deal) => !deal.takeDown)) return takenDown('no_streaming_use');
   return takenDown('territory_not_licensed');
 }

@@ -84,7 +84,7 @@ async function applyEvent(db: Executor, target: DdexRunTarget, event: DdexEvent,
   else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
   else if (event.type === 'problem') {
     const { problem } = event;
-    await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason }]);
+    await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason, ...(problem.warning ? { severity: 'warning' as const } : {}) }]);
     totals.quarantined++;
   }
 }

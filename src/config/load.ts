@@ -97,6 +97,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
       reconcileMaxShare: p.FEEDLINE_RECONCILE_MAX_SHARE,
     },
     ddexDropDir: p.FEEDLINE_DDEX_DROP_DIR,
+    ddexRecipientPartyId: p.FEEDLINE_DDEX_RECIPIENT_PARTY_ID,
     http: {
       host: p.FEEDLINE_HTTP_HOST,
       port: p.FEEDLINE_HTTP_PORT,

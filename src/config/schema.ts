@@ -59,6 +59,7 @@ export const ENV = {
   FEEDLINE_ARCHIVE_RETENTION_DAYS: [positiveInt, '90', 'Days raw feed files are kept in the archive.'],
   FEEDLINE_RECONCILE_MAX_SHARE: [z.coerce.number().min(0).max(1), '0.02', 'A full feed may take down at most this share of live items unconfirmed.'],
   FEEDLINE_DDEX_DROP_DIR: [z.string().optional(), undefined, 'Directory watched by `serve` for DDEX deliveries.'],
+  FEEDLINE_DDEX_RECIPIENT_PARTY_ID: [z.string().optional(), undefined, "This service's DDEX PartyId: a deal whose DistributionChannel names other parties only makes nothing available. Unset: each message's MessageRecipient."],
   FEEDLINE_HTTP_HOST: [z.string(), '127.0.0.1', 'Address of the HTTP server (health, metrics, dashboards).'],
   FEEDLINE_HTTP_PORT: [z.coerce.number().int().min(0).max(65535), '8080', 'Port of the HTTP server.'],
   FEEDLINE_DASHBOARD_TOKEN: [z.string().min(16).optional(), undefined, 'Bearer token for the dashboards and /metrics.'],
@@ -113,6 +114,7 @@ export interface Config {
     archiveRetentionDays: number;
     reconcileMaxShare: number;
   };
+  ddexRecipientPartyId: string | undefined;
   ddexDropDir: string | undefined;
   http: {
     host: string;

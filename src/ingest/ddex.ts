@@ -103,7 +103,7 @@ export async function ingestDdexMessage(ctx: IngestContext, request: IngestReque
   log.info({ sha256: run.fileSha256, bytes: run.fileBytes, sender: header.senderPartyId, messageId: header.messageId, messageType: header.messageType }, 'DDEX run registered');
   try {
     const now = ctx.now?.() ?? (await databaseNow(db.orm));
-    const events = skipHeader(readDdexMessage(await openFeed(archived.path, options), name));
+    const events = skipHeader(readDdexMessage(await openFeed(archived.path, options), name, { recipientPartyId: config.ddexRecipientPartyId }));
     // Between transactions: the heartbeat tells other processes the run is alive.
     const totals = await applyDdexEvents(db.orm, { runId: run.id, file: name, header, versionBase: run.versionBase }, events, now, () => heartbeat(db.orm, run.id));
     await finishDdexRun(db.orm, run.id, totals);

@@ -63,6 +63,8 @@ export interface DdexDeal {
   readonly validUntil?: Date;
   /** ERN 3 DealTerms/TakeDown (or AllDealsCancelled) is true: its territories are taken down. */
   readonly takeDown: boolean;
+  /** Its DistributionChannel names other services only (src/parse/ddex-validity.ts): it makes nothing available here. */
+  readonly otherChannels?: true;
 }
 
 /** A SoundRecording the release references; keyed by ISRC. */
@@ -123,7 +125,9 @@ export type DdexProblemReason =
   /** A sound recording without a usable ISRC: left out of its releases. */
   | 'invalid_track'
   /** A track-level release whose recordings are on no main release of the message. */
-  | 'orphan_track_release';
+  | 'orphan_track_release'
+  /** An identifier that is malformed beside a valid one: skipped, a warning; the item applies under the valid one. */
+  | 'invalid_identifier';
 
 /** A quarantine record: where, and why. */
 export interface DdexProblem {
@@ -138,6 +142,8 @@ export interface DdexProblem {
    * been read to its end.
    */
   fatal: boolean;
+  /** Not a quarantine but a warning: the item it is about applied anyway. */
+  warning?: boolean;
 }
 
 export type DdexEvent =

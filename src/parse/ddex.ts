@@ -22,6 +22,7 @@
 // Security. DDEX never uses a DOCTYPE, so any DOCTYPE rejects the file: that is how XXE and
 // entity-expansion ("billion laughs") attacks begin. sax never fetches external entities, and
 // with strictEntities it knows only the five XML entities; no other is ever expanded.
+import { dealProblem, forOtherChannels } from './ddex-validity.js';
 import sax from 'sax';
 import type { QualifiedAttribute, QualifiedTag, SAXOptions, SAXParser } from 'sax';
 import type {
@@ -68,13 +69,18 @@ const ERN_NAMESPACE_VERSION = /\/ern\/(\d{2,3})\/?$/;
 const ERN_ATTRIBUTE_VERSION = /^\/?ern\/(\d{2,3})$/;
 const SUPPORTED_VERSION = /^(3\.8(\.\d)?|4\.\d(\.\d)?)$/;
 
+export interface DdexReadOptions {
+  /** This service's DDEX PartyId, for DistributionChannel; default: the message's MessageRecipient. */
+  recipientPartyId?: string;
+}
+
 /**
  * Reads one ERN message. Yields its header first, then (once the whole document has been
  * read) its releases or purged releases in document order, with non-fatal problems. A fatal
  * problem ends the iteration. Errors of `input` itself (I/O, gzip) are thrown unchanged.
  */
-export async function* readDdexMessage(input: AsyncIterable<Uint8Array | string>, file: string): AsyncGenerator<DdexEvent, void, undefined> {
-  const reader = new ErnReader(file);
+export async function* readDdexMessage(input: AsyncIterable<Uint8Array | string>, file: string, options: DdexReadOptions = {}): AsyncGenerator<DdexEvent, void, undefined> {
+  const reader = new ErnReader(file, options);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for await (const chunk of input) {
     reader.write(chunk, decoder);
@@ -191,6 +197,8 @@ interface DealDraft {
   excluded: string[];
   periods: { validFrom?: Date; validUntil?: Date }[];
   takeDown: boolean;
+  /** DistributionChannel PartyIds: the deal licenses these services only. */
+  channels: string[];
   invalid: string | undefined;
 }
 
@@ -207,7 +215,7 @@ class ErnReader {
 
   private messageType: ErnMessageType | undefined;
   private schemaVersion = '';
-  private readonly header: { senderPartyId?: string; messageId?: string; createdAt?: string } = {};
+  private readonly header: { senderPartyId?: string; recipientPartyId?: string; messageId?: string; createdAt?: string } = {};
   private headerRead = false;
   private rootClosed = false;
 
@@ -237,7 +245,7 @@ class ErnReader {
   private purge: { ids: IdsDraft; position: SourcePosition } | undefined;
   private readonly purges: { ids: IdsDraft; position: SourcePosition }[] = [];
 
-  constructor(private readonly file: string) {
+  constructor(private readonly file: string, private readonly options: DdexReadOptions) {
     this.parser = sax.parser(true, { xmlns: true, position: true, strictEntities: true } as SAXOptions);
     this.parser.onerror = (err) => this.fail('malformed_xml', err.message.split('\n')[0] ?? 'not well-formed XML');
     this.parser.ondoctype = () => this.fail('doctype_refused', 'has a DOCTYPE; DDEX messages never do, and external or nested entities are refused');
@@ -281,6 +289,7 @@ class ErnReader {
     yield* this.problems;
     for (const purge of this.purges) {
       const ids = purge.ids.result();
+      if (ids && purge.ids.rejected.length > 0) yield this.problem('invalid_identifier', `PurgedRelease: skipped${rejectionNote(purge.ids.rejected)}; purged by its valid identifier`, purge.position, true);
       if (ids) yield { type: 'purge', purge: { ids, position: purge.position } };
       else yield this.problem('missing_release_id', `PurgedRelease names no usable release identifier${rejectionNote(purge.ids.rejected)}`, purge.position);
     }
@@ -289,6 +298,7 @@ class ErnReader {
     for (let i = 0; i < this.releases.length; i++) {
       const facts = this.releases[i];
       this.releases[i] = undefined;
+      if (facts?.ids && facts.idsProblem) yield this.problem('invalid_identifier', `release ${facts.reference ?? ''}: skipped${facts.idsProblem}; applied under its valid identifier`, facts.position, true);
       if (facts) yield this.releaseEvent(facts, trackReleaseDeals);
     }
   }
@@ -373,7 +383,7 @@ class ErnReader {
         break;
       case 'Deal':
         if (this.releaseDeal && parent === 'ReleaseDeal') {
-          this.deal = { useTypes: [], commercialModelTypes: [], included: [], excluded: [], periods: [], takeDown: false, invalid: undefined };
+          this.deal = { useTypes: [], commercialModelTypes: [], included: [], excluded: [], periods: [], takeDown: false, channels: [], invalid: undefined };
         }
         break;
       case 'ValidityPeriod':
@@ -434,6 +444,8 @@ class ErnReader {
         return;
       case 'PartyId':
         if (parent === 'MessageSender') this.header.senderPartyId ??= text;
+        else if (parent === 'MessageRecipient') this.header.recipientPartyId ??= text;
+        else if (parent === 'DistributionChannel' && this.parent(2) === 'DealTerms') this.deal?.channels.push(text);
         return;
       case 'MessageCreatedDateTime':
         if (parent === 'MessageHeader') this.header.createdAt = text;
@@ -644,7 +656,7 @@ class ErnReader {
       reference: draft.reference,
       recordings,
       ids,
-      idsProblem: ids ? undefined : rejectionNote(draft.ids.rejected),
+      idsProblem: rejectionNote(draft.ids.rejected) || undefined,
       title: draft.title.value?.title,
       version: this.shared(draft.title.value?.version),
       displayArtist: this.shared(this.displayArtist(draft)),
@@ -671,8 +683,7 @@ class ErnReader {
 
   private finishDeal(draft: DealDraft): void {
     const releaseDeal = this.releaseDeal!;
-    if (draft.included.length > 0 && draft.excluded.length > 0) draft.invalid ??= 'a deal lists both TerritoryCode and ExcludedTerritoryCode';
-    if (draft.included.length === 0 && draft.excluded.length === 0) draft.invalid ??= 'a deal lists no territory';
+    draft.invalid ??= dealProblem(draft);
     if (draft.invalid) {
       releaseDeal.invalid ??= draft.invalid;
       return;
@@ -680,7 +691,10 @@ class ErnReader {
     const territories = draft.included.length > 0 ? { kind: 'included' as const, codes: draft.included } : { kind: 'excluded' as const, codes: draft.excluded };
     const periods = draft.periods.length > 0 ? draft.periods : [{}];
     for (const period of periods) {
-      const deal: DdexDeal = { useTypes: draft.useTypes, commercialModelTypes: draft.commercialModelTypes, territories, ...period, takeDown: draft.takeDown };
+      const deal: DdexDeal = {
+        useTypes: draft.useTypes, commercialModelTypes: draft.commercialModelTypes, territories, ...period, takeDown: draft.takeDown,
+        ...(forOtherChannels(draft.channels, this.options.recipientPartyId ?? this.header.recipientPartyId) ? { otherChannels: true } : {}),
+      };
       const key = JSON.stringify(deal);
       const shared = this.dealsByTerms.get(key) ?? structuredClone(deal);
       this.dealsByTerms.set(key, shared);
@@ -728,8 +742,8 @@ class ErnReader {
     return { line: this.parser.line + 1, column: this.parser.column + 1 };
   }
 
-  private problem(reason: DdexProblemReason, detail: string, at: SourcePosition): DdexEvent {
-    return { type: 'problem', problem: { file: this.file, line: at.line, column: at.column, reason, detail, fatal: false } };
+  private problem(reason: DdexProblemReason, detail: string, at: SourcePosition, warning = false): DdexEvent {
+    return { type: 'problem', problem: { file: this.file, line: at.line, column: at.column, reason, detail, fatal: false, ...(warning ? { warning } : {}) } };
   }
 
   private fail(reason: DdexProblemReason, detail: string): void {

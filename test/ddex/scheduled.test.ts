@@ -75,7 +75,7 @@ describe('scheduled DDEX changes', () => {
   });
 
   it('judges deals by the database clock when none is injected', async () => {
-    const expired = variant('ern382-deal-future-end.xml', { '5012345678931': '5012345678849', '2026-01-21T09:00:00Z': '2026-02-03T09:00:00Z', '2099-06-30': '2020-06-30' });
+    const expired = variant('ern382-deal-future-end.xml', { '5012345678931': '5012345678849', '2026-01-21T09:00:00Z': '2026-02-03T09:00:00Z', '2025-01-01': '2019-01-01', '2099-06-30': '2020-06-30' });
     await ingestDdex(db, config, expired);
     expect(await territories(db, 'release', '5012345678849')).toEqual({ WW: 'deal_expired' });
     // Due changes of a past date are applied by the database clock too.

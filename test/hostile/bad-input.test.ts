@@ -11,7 +11,7 @@ import { ingestFeed, waitForRun } from '../../src/ingest/ingest.js';
 import { inlineSink } from '../../src/queue/sink.js';
 import { ROOT } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
-import { tempDir, trackRecord, updatesFeed } from '../helpers/feeds.js';
+import { tempDir, trackRecord, updatesFeed, writeFeed } from '../helpers/feeds.js';
 import { ingest, item, silentLogger, testConfig } from '../helpers/pipeline.js';
 
 export const BAD_INPUT = path.join(ROOT, 'fixtures/csv/bad-input');
@@ -134,5 +134,20 @@ describe('issue 17 case 4: a duplicated column rejects the file', () => {
     expect(result.run.error).toBe('line 1: column "trackId" appears twice (columns 2 and 20); which one holds the value cannot be known');
     expect(await item(db, 'track', '7401')).toBeUndefined();
     expect(await item(db, 'track', '9999')).toBeUndefined();
+  });
+});
+
+describe('header checks, whatever entity and kind', () => {
+  it.each([
+    ['GB_track_updates_20261126.csv.gz', `action,${'trackId,version'}`, 'line 1: header lacks required track column(s) title; is this a track feed? (header: action,trackId,version)'],
+    ['GB_track_updates_20261127.csv.gz', 'trackId,action,title', 'line 1: an updates feed must start with an `action` column'],
+    ['GB_track_full_20261127.csv.gz', 'action,trackId,title', 'line 1: a full feed has no `action` column; is this an updates feed?'],
+    ['GB_release_updates_20261127.csv.gz', 'action,artistId,name', 'line 1: this is an artist header (it has artistId), not a release header; the entity comes from the file name or --entity (header: action,artistId,name)'],
+    ['GB_artist_full_20261127.csv.gz', 'releaseId,title,artistId', 'line 1: this is a release header (it has releaseId), not an artist header; the entity comes from the file name or --entity (header: releaseId,title,artistId)'],
+  ])('%s with header %s is rejected', async (name, header, reason) => {
+    const config = testConfig({ DATABASE_URL: url });
+    const result = await ingest(db, config, { input: writeFeed(dir, name, header, []) });
+    expect(result.status).toBe('rejected');
+    expect(result.run.error).toBe(reason);
   });
 });

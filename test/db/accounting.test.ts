@@ -36,6 +36,14 @@ const artistBatch = (rows: CsvRow[], quarantined: ParsedBatch['quarantined'] = [
   actions: { I: rows.length, U: 0, D: 0 },
 });
 
+/** Registers the batch, ends the parse claiming `rows` records, and applies the batch. */
+async function parseAndApply(run: Run, batch: ParsedBatch, rows: number): Promise<Run | undefined> {
+  await registerBatch(db.orm, run.id, batch);
+  await finishParsing(db.orm, run.id, { rows, batches: 1 });
+  await applyBatch(db, { runId: run.id, entity: 'artist', source: '7digital', country: 'GB', versionBase: run.versionBase, seq: 0, layout: batch.layout, rows: batch.rows });
+  return getRun(db.orm, run.id);
+}
+
 async function sweep() {
   const alerter = createAlerter({ db, logger: silentLogger, webhooks: { urls: [], timeoutMs: 1000 } });
   await sweepOnce({ db, alerter, sla: testConfig().sla, logger: silentLogger, now: () => new Date() }, { quarantineAlertShare: 1 });
@@ -49,21 +57,13 @@ async function alertState(subject: string): Promise<string | undefined> {
 describe('a run is applied only when every record is accounted for', () => {
   it('counts that add up: applied', async () => {
     const run = await registeredRun('2026-11-01');
-    const batch = artistBatch([[2, null, 'I', '1', 'One']]);
-    await registerBatch(db.orm, run.id, batch);
-    await finishParsing(db.orm, run.id, { rows: 1, batches: 1 });
-    await applyBatch(db, { runId: run.id, entity: 'artist', source: '7digital', country: 'GB', versionBase: run.versionBase, seq: 0, layout: batch.layout, rows: batch.rows });
-    expect(await getRun(db.orm, run.id)).toMatchObject({ status: 'applied', rows: 1, inserted: 1, error: null });
+    expect(await parseAndApply(run, artistBatch([[2, null, 'I', '1', 'One']]), 1)).toMatchObject({ status: 'applied', rows: 1, inserted: 1, error: null });
   });
 
   it('a record lost between the parse and the apply: failed, with the sums, and a breach from the sweep', async () => {
     const run = await registeredRun('2026-11-02');
-    const batch = artistBatch([[2, null, 'I', '2', 'Two']]);
-    await registerBatch(db.orm, run.id, batch);
     // The parser counted three records, but only one reached a batch.
-    await finishParsing(db.orm, run.id, { rows: 3, batches: 1 });
-    await applyBatch(db, { runId: run.id, entity: 'artist', source: '7digital', country: 'GB', versionBase: run.versionBase, seq: 0, layout: batch.layout, rows: batch.rows });
-    const failed = await getRun(db.orm, run.id);
+    const failed = await parseAndApply(run, artistBatch([[2, null, 'I', '2', 'Two']]), 3);
     expect(failed?.status).toBe('failed');
     expect(failed?.error).toBe('records not accounted for: 3 rows in the file, but 1 inserted + 0 updated + 0 taken down + 0 unchanged + 0 quarantined = 1');
     const [cursor] = await query<{ n: number }>(db.orm, sql`select count(*)::integer as n from feed_cursors where last_applied_date = '2026-11-02'`);
@@ -76,10 +76,7 @@ describe('a run is applied only when every record is accounted for', () => {
     const run = await registeredRun('2026-11-03');
     const rows: CsvRow[] = Array.from({ length: 50 }, (_, i) => [3 + i, null, 'I', String(100 + i), `Artist ${i}`]);
     const batch = artistBatch(rows, [{ line: 2, raw: 'Q,5,x', reason: 'unknown action "Q"', severity: 'possible_takedown' }]);
-    await registerBatch(db.orm, run.id, batch);
-    await finishParsing(db.orm, run.id, { rows: 51, batches: 1 });
-    await applyBatch(db, { runId: run.id, entity: 'artist', source: '7digital', country: 'GB', versionBase: run.versionBase, seq: 0, layout: batch.layout, rows: batch.rows });
-    expect(await getRun(db.orm, run.id)).toMatchObject({ status: 'applied', rows: 51, inserted: 50, quarantined: 1 });
+    expect(await parseAndApply(run, batch, 51)).toMatchObject({ status: 'applied', rows: 51, inserted: 50, quarantined: 1 });
     await sweep();
     expect(await alertState(`possible-takedown-run-${run.id}`)).toBe('breach');
     expect(await alertState(`quarantine-run-${run.id}`)).toBeUndefined();

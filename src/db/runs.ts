@@ -235,7 +235,7 @@ export async function countPossibleTakedowns(db: Executor, runId: number): Promi
 export async function runsToRecover(db: Executor, staleSeconds: number): Promise<Run[]> {
   return query<Run>(db, sql`
     select ${RUN_COLUMNS} from feed_runs
-    where kind <> 'ddex' and (status = 'applying'
+    where kind not in ('ddex', 'unknown') and (status = 'applying'
       or (status = 'parsing' and heartbeat_at < now() - make_interval(secs => ${staleSeconds})))
     order by id`);
 }

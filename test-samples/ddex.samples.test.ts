@@ -76,12 +76,12 @@ describe('public DDEX ERN 4.3 mixed-media sample', () => {
     expect(release!.tracks[1]).toMatchObject({ isrc: 'DEC611000431', title: 'Frei sein', version: 'Radio Edit', durationSeconds: 209 });
   });
 
-  it('licenses the bundle for download only, and tracks for streaming through their TrackRelease deals', async () => {
+  it('licenses the bundle for download only, and its tracks streaming only on the channels its TrackRelease deals name (iTunes UMG, Universal UMG), not to this recipient (Sony DADC)', async () => {
     const [release] = releases(await read('ern43-mixed-media.xml'));
     const now = new Date('2014-09-24T14:00:00Z');
     expect(states(release!.deals, now)).toEqual({ [WORLDWIDE]: 'territory_not_licensed', AT: 'no_streaming_use', CH: 'no_streaming_use', DE: 'no_streaming_use' });
     const ohneDich = release!.tracks.find((t) => t.isrc === 'DEC611000904')!;
-    expect(states(trackDeals(release!, ohneDich), now)).toEqual({ [WORLDWIDE]: 'territory_not_licensed', AT: 'live', CH: 'live', DE: 'live' });
+    expect(states(trackDeals(release!, ohneDich), now)).toEqual({ [WORLDWIDE]: 'territory_not_licensed', AT: 'other_distribution_channel', CH: 'other_distribution_channel', DE: 'other_distribution_channel' });
     const withoutTrackDeal = release!.tracks.find((t) => t.isrc === 'ATW590800730')!;
     expect(withoutTrackDeal.trackReleaseDeals).toEqual([]);
     expect(states(trackDeals(release!, withoutTrackDeal), now)).toEqual({ [WORLDWIDE]: 'territory_not_licensed', AT: 'no_streaming_use', CH: 'no_streaming_use', DE: 'no_streaming_use' });

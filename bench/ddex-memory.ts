@@ -6,7 +6,7 @@
 //   node --expose-gc --import tsx bench/ddex-memory.ts /tmp/ern-200mb.xml
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { readDdexMessage } from '../src/parse/ddex.js';
+import { readDdexMessage } from '../src/parse/ddex/index.js';
 
 const MB = 1024 * 1024;
 const file = process.argv[2];

@@ -4,8 +4,8 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { availability, trackDeals, WORLDWIDE } from '../src/apply/ddex-availability.js';
-import { readDdexMessage } from '../src/parse/ddex.js';
-import type { DdexEvent, DdexRelease } from '../src/parse/ddex-model.js';
+import { readDdexMessage } from '../src/parse/ddex/index.js';
+import type { DdexEvent, DdexRelease } from '../src/parse/ddex/index.js';
 
 const SAMPLES = path.resolve(import.meta.dirname, '../../shared/samples/ddex');
 

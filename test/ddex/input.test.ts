@@ -62,11 +62,6 @@ describe('DDEX input', () => {
     expect(await catalogueRows()).toBe(before);
   });
 
-  it('never resolves the external entity of an XXE attempt', async () => {
-    const [row] = await query<{ n: number }>(db.orm, sql`select count(*)::integer as n from releases where raw::text like '%root:%' or title like '%root:%'`);
-    expect(row!.n).toBe(0);
-  });
-
   it('ingests a batch folder only once it is complete, each message once', async () => {
     const batch = path.join(dir, 'batch');
     cpSync(path.join(DDEX_FIXTURES, 'batch-001'), batch, { recursive: true });

@@ -2,8 +2,8 @@ import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readDdexMessage } from '../../src/parse/ddex.js';
-import type { DdexEvent, DdexMessageHeader, DdexProblem, DdexPurgedRelease, DdexRelease } from '../../src/parse/ddex-model.js';
+import { readDdexMessage } from '../../src/parse/ddex/index.js';
+import type { DdexEvent, DdexMessageHeader, DdexProblem, DdexPurgedRelease, DdexRelease } from '../../src/parse/ddex/index.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/ddex');
 
@@ -301,6 +301,16 @@ describe('readDdexMessage: rejected files', () => {
 
   it('refuses a billion-laughs DOCTYPE without expanding anything', async () => {
     expect(await rejected('billion-laughs.xml')).toMatchObject({ reason: 'doctype_refused', line: 15 });
+  });
+
+  // With the DOCTYPE refusal off, the entities reach sax itself: it must expand none of them,
+  // so this would fail on a parser that resolves external or nested entities.
+  it.each(['xxe.xml', 'billion-laughs.xml'])('expands no entity of %s even with the DOCTYPE refusal off', async (name) => {
+    const events: DdexEvent[] = [];
+    for await (const event of readDdexMessage(createReadStream(join(FIXTURES, name)), name, {}, { refuseDoctype: false })) events.push(event);
+    expect(JSON.stringify(events)).not.toMatch(/root:|lol/);
+    expect(events.filter((e) => e.type === 'release')).toEqual([]);
+    expect(only(events.flatMap((e) => (e.type === 'problem' ? [e.problem] : [])))).toMatchObject({ reason: 'malformed_xml', fatal: true });
   });
 
   it('refuses an entity that is not one of the five XML ones', async () => {

@@ -1,5 +1,5 @@
 // What makes a DDEX deal invalid, and whether a deal is for this service (README "Bad input",
-// DDEX rows). Kept apart from src/parse/ddex.ts, which reads the XML: these are the rules.
+// DDEX rows). Kept apart from the handlers that read the XML: these are the rules.
 
 export interface DealShape {
   included: readonly string[];

@@ -1,4 +1,4 @@
-// What a DDEX ERN message (FEEDS.md "Label XML feeds") is read into by src/parse/ddex.ts:
+// What a DDEX ERN message (FEEDS.md "Label XML feeds") is read into by src/parse/ddex/:
 // compact, typed facts, never XML. Release and resource references (R1, A1) only link
 // items inside one message, so none of them survive into this model.
 
@@ -63,7 +63,7 @@ export interface DdexDeal {
   readonly validUntil?: Date;
   /** ERN 3 DealTerms/TakeDown (or AllDealsCancelled) is true: its territories are taken down. */
   readonly takeDown: boolean;
-  /** Its DistributionChannel names other services only (src/parse/ddex-validity.ts): it makes nothing available here. */
+  /** Its DistributionChannel names other services only (./validity.ts): it makes nothing available here. */
   readonly otherChannels?: true;
 }
 

@@ -40,8 +40,10 @@ Roles (default all):
              (catching up missed days in date order, up to FEEDLINE_MAX_BACKLOG_DAYS), fetch and
              ingest them, reconcile full feeds; every 30 s resume runs left unfinished and
              re-enqueue batches lost with Redis; every 30 s apply DDEX deal changes come due and
-             ingest complete DDEX batches from FEEDLINE_DDEX_DROP_DIR (see feedline ingest --help).
-             Needs the FEEDLINE_PROVIDER_* and OAuth settings.
+             ingest complete DDEX batches from FEEDLINE_DDEX_DROP_DIR (see feedline ingest --help);
+             run the SLA sweep and timers. Pulling feeds starts only when
+             FEEDLINE_PROVIDER_BASE_URL is set, and then the provider settings are checked at start;
+             without it the role still runs everything else (a DDEX-only or hand-fed service).
   worker     apply batches from the queue (needs REDIS_URL; like \`feedline worker\`).
   api        the SLA page, /metrics and the queue board on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT.
 
@@ -63,7 +65,8 @@ close connections, exit 0.`,
     const { config, logger } = ctx;
     const runs = { scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker', api: role === 'all' || role === 'api' };
     if (role === 'worker' && !config.redisUrl) throw new UsageError('serve --role worker needs REDIS_URL (without Redis, --role all applies batches in-process)');
-    if (runs.scheduler) validateScheduling(config);
+    const pulls = runs.scheduler && config.provider.baseUrl !== undefined;
+    if (pulls) validateProvider(config);
 
     const runtime = await openRuntime(config, logger, { redis: config.redisUrl ? 'required' : 'never', poolSize: config.workerConcurrency + 4 });
     const log = logger.child({ component: 'serve', role });
@@ -79,11 +82,15 @@ close connections, exit 0.`,
       if (runs.scheduler) {
         const sink = batchSink(runtime);
         runtime.defer(() => sink.close());
-        const scheduler = createScheduler({ config, db: runtime.db, sink, logger, alerter }, { redis: runtime.redis, prefix: config.queuePrefix });
         const maintenance = startMaintenance(runtime, sink, alerter, log);
         stops.push({ name: 'maintenance', stop: () => maintenance.stop() });
-        scheduler.start();
-        stops.push({ name: 'scheduler', stop: (grace) => scheduler.stop(grace) });
+        if (pulls) {
+          const scheduler = createScheduler({ config, db: runtime.db, sink, logger, alerter }, { redis: runtime.redis, prefix: config.queuePrefix });
+          scheduler.start();
+          stops.push({ name: 'scheduler', stop: (grace) => scheduler.stop(grace) });
+        } else {
+          log.info('no provider configured (FEEDLINE_PROVIDER_BASE_URL): feeds are not pulled; SLA, DDEX and recovery run');
+        }
         for (const factory of SCHEDULER_SERVICES) {
           const service: BackgroundService = await factory(deps);
           stops.push({ name: 'service', stop: (grace) => service.stop(grace) });
@@ -125,9 +132,14 @@ close connections, exit 0.`,
   },
 };
 
-function validateScheduling(config: Runtime['config']): void {
+/** A configured provider is checked once at start, so a bad setting fails now and not at every fetch. */
+function validateProvider(config: Runtime['config']): void {
   const problems: string[] = [];
-  if (!config.provider.baseUrl) problems.push('FEEDLINE_PROVIDER_BASE_URL is not set');
+  const protocol = urlProtocol(config.provider.baseUrl!);
+  if (protocol === undefined) problems.push(`FEEDLINE_PROVIDER_BASE_URL: ${JSON.stringify(config.provider.baseUrl)} is not a URL`);
+  else if (protocol !== 'https:' && !(protocol === 'http:' && config.provider.allowHttp)) {
+    problems.push(`FEEDLINE_PROVIDER_BASE_URL: feeds are fetched over https only (${protocol.slice(0, -1)} given; FEEDLINE_ALLOW_HTTP=true allows http for local testing)`);
+  }
   if (!config.provider.consumerKey || !config.provider.consumerSecret) problems.push('FEEDLINE_OAUTH_CONSUMER_KEY and FEEDLINE_OAUTH_CONSUMER_SECRET (or their _FILE variants) must both be set');
   if (!cron.validate(config.provider.scheduleCron)) problems.push(`FEEDLINE_SCHEDULE_CRON: ${JSON.stringify(config.provider.scheduleCron)} is not a cron expression`);
   try {
@@ -142,6 +154,14 @@ function validateScheduling(config: Runtime['config']): void {
   }
   if (config.provider.feeds.length === 0) problems.push('FEEDLINE_FEEDS / FEEDLINE_COUNTRIES: no feeds configured');
   if (problems.length > 0) throw new UsageError(`serve --role scheduler cannot start:\n  ${problems.join('\n  ')}`);
+}
+
+function urlProtocol(text: string): string | undefined {
+  try {
+    return new URL(text).protocol;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Waits for `closing` up to `graceMs`, then forces. */

@@ -129,6 +129,19 @@ export class Scenario {
     }
   }
 
+  /** Waits until the run's parser has shown no sign of life for FEEDLINE_STALE_PARSE_SECONDS, so another process may resume it. */
+  async waitForStaleParse(timeoutMs = 60_000): Promise<void> {
+    const staleSeconds = Number(this.env.FEEDLINE_STALE_PARSE_SECONDS);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [row] = await query<{ stale: boolean }>(this.db.orm, sql`
+        select heartbeat_at < now() - make_interval(secs => ${staleSeconds}) as stale from feed_runs order by id limit 1`);
+      if (row?.stale) return;
+      if (Date.now() > deadline) throw new Error(`${this.label}: the run's parser still looked alive after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   private async firstRun(): Promise<Run | undefined> {
     const [row] = await query<{ id: number }>(this.db.orm, sql`select id::integer as id from feed_runs order by id limit 1`);
     return row ? getRun(this.db.orm, row.id) : undefined;

@@ -36,7 +36,6 @@ async function expectSameAsClean(scenario: Scenario, label: string, expected = c
   expect(result.differences, result.first).toBe(0);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('faults during a run', () => {
   it('1. SIGKILL a worker in the middle of a batch, several times', async () => {
@@ -132,7 +131,7 @@ describe('faults during a run', () => {
       const expectedBatches = Math.ceil(FAULT_ROWS / 2000);
       await scenario.waitForRun((r) => r.batchesApplied >= expectedBatches / 2);
       first.kill('SIGKILL');
-      await sleep(6000);
+      await scenario.waitForStaleParse();
       const second = await feedline(['ingest', feed, '--json'], scenario.env);
       expect(second.code, second.stderr).toBe(0);
       await expectSameAsClean(scenario, 'ingest killed half-way, then re-run');

@@ -1,6 +1,7 @@
 // Each test file gets its own BullMQ key prefix on Redis db 0, deleted before and after.
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createApplyQueue } from '../../src/queue/sink.js';
 import { CHECKOUT } from './db.js';
 
 export const REDIS_URL = process.env.FEEDLINE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -20,6 +21,25 @@ export async function clearPrefix(prefix: string, url = REDIS_URL): Promise<void
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
   } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Waits until `count` apply workers are connected under `prefix`: BullMQ names each worker's
+ * connection, and the queue lists them. Started processes are ready only then.
+ */
+export async function waitForApplyWorkers(prefix: string, count: number, timeoutMs = 30_000): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = createApplyQueue(redis, prefix);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while ((await queue.getWorkersCount()) < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} apply workers connected after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await queue.close();
     redis.disconnect();
   }
 }

@@ -7,7 +7,7 @@ import { connect, freshDatabase } from '../helpers/db.js';
 import { tempDir, trackRecord, updatesFeed } from '../helpers/feeds.js';
 import { feedline, feedlineProcess } from '../helpers/cli.js';
 import { item } from '../helpers/pipeline.js';
-import { REDIS_URL, clearPrefix, testPrefix } from '../helpers/redis.js';
+import { REDIS_URL, clearPrefix, testPrefix, waitForApplyWorkers } from '../helpers/redis.js';
 
 const prefix = testPrefix(import.meta.filename);
 const dir = tempDir();
@@ -56,7 +56,7 @@ describe('two worker processes', () => {
 
   it('stop on SIGTERM with exit code 0', async () => {
     const extra = feedlineProcess(['worker'], env);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await waitForApplyWorkers(prefix, workers.length + 1);
     const code = await new Promise((resolve) => {
       extra.once('close', resolve);
       extra.kill('SIGTERM');

@@ -57,13 +57,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(processes.map((p) => new Promise((resolve) => {
-    if (p.exitCode !== null) return resolve(undefined);
-    p.once('close', resolve);
-    p.kill('SIGTERM');
-  })));
+  await Promise.all(processes.map(stopped));
   await clearPrefix(prefix);
 });
+
+function stopped(child: ChildProcess): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined);
+    child.once('close', resolve);
+    child.kill('SIGTERM');
+  });
+}
 
 describe('secrets', () => {
   it('appear in no output of the whole pipeline: logs, errors, --json, metrics', async () => {
@@ -85,7 +89,8 @@ describe('secrets', () => {
     }
     expect(metrics).toContain('feedline_');
     outputs.push(metrics);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Everything the long-running processes wrote is in hand once they have exited.
+    await Promise.all(processes.map(stopped));
     const everything = outputs.join('\n');
     expect(everything.length).toBeGreaterThan(1000);
     for (const secret of SECRETS) expect(everything, secret).not.toContain(secret);
@@ -101,7 +106,13 @@ describe('parameterised SQL', () => {
       `{"json": [1, 2]} <script>alert(1)</script> ' OR 1=1 --`,
     ];
     const file = updatesFeed(dir, 'GB_track_updates_20261102.csv.gz', titles.map((title, i) => trackRecord(100 + i, { title }, 'I')));
-    expect((await run(['ingest', file])).code).toBe(0);
+    // The first test stopped the long-running processes to read all they wrote: a worker of its own.
+    const worker = feedlineProcess(['worker'], env);
+    try {
+      expect((await run(['ingest', file])).code).toBe(0);
+    } finally {
+      await stopped(worker);
+    }
     for (const [i, title] of titles.entries()) {
       const got = await run(['get', 'track', String(100 + i), '--country', 'GB', '--json']);
       expect(JSON.parse(got.stdout).title).toBe(title);

@@ -108,26 +108,24 @@ async function openPglite(home: string): Promise<Database> {
     throw err;
   }
   const orm = drizzlePglite(pg, { schema }) as unknown as Orm;
-  let tail: Promise<unknown> = Promise.resolve();
-  const held = new Set<string>();
+  // One process owns PGlite, so in-process locks, one queue per key, are the advisory locks.
+  const locks = new Map<string, Promise<void>>();
+  const withLock = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (locks.get(key) ?? Promise.resolve()).then(fn);
+    const released = run.then(() => undefined, () => undefined);
+    locks.set(key, released);
+    void released.then(() => {
+      if (locks.get(key) === released) locks.delete(key);
+    });
+    return run;
+  };
   return {
     orm,
     kind: 'pglite',
     where: dataDir,
-    // One process owns PGlite, so an in-process mutex is the advisory lock.
-    withLock(_key, fn) {
-      const run = tail.then(fn, fn);
-      tail = run.catch(() => {});
-      return run;
-    },
+    withLock,
     async tryWithLock(key, fn) {
-      if (held.has(key)) return undefined;
-      held.add(key);
-      try {
-        return await fn();
-      } finally {
-        held.delete(key);
-      }
+      return locks.has(key) ? undefined : withLock(key, fn);
     },
     async close() {
       await pg.close();

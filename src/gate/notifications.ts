@@ -40,10 +40,19 @@ export async function listenForChanges(databaseUrl: string, listener: ChangeList
       else logger.warn('catalogue notifications lost: answering from PostgreSQL until they are back');
     }
   };
+  let subscribed = false;
   const subscription = await client.listen(CATALOGUE_CHANNEL, (payload) => {
     lastHeardAt = now();
     noteHealth();
     if (payload !== PING) listener.onChange(payload.split('\n'));
+  }, () => {
+    // postgres.js listens again by itself after a lost connection, often faster than the
+    // heartbeat notices: whatever was notified in between is lost, so start again empty.
+    if (subscribed) {
+      logger.warn('catalogue notifications resubscribed after a lost connection: view emptied');
+      listener.onReset();
+    }
+    subscribed = true;
   });
   const ping = () => {
     client`select pg_notify(${CATALOGUE_CHANNEL}, ${PING})`.catch(() => undefined);

@@ -18,6 +18,8 @@ export interface AvailabilityView extends ChangeListener {
   attach(channel: NotificationChannel): void;
   /** Tracks held in memory. */
   size(): number;
+  /** Whether decisions come from memory (the notification channel is flowing). */
+  healthy(): boolean;
 }
 
 export function createAvailabilityView(load: LoadFacts, options: { maxTracks?: number } = {}): AvailabilityView {
@@ -72,6 +74,7 @@ export function createAvailabilityView(load: LoadFacts, options: { maxTracks?: n
       channel = opened;
     },
     size: () => tracks.size,
+    healthy: () => channel?.healthy() ?? false,
     onChange(keys) {
       epoch++;
       for (const line of keys) {

@@ -26,8 +26,8 @@ export function createCallers(callers: readonly GateCaller[], ratePerSecond: num
     admit(caller, nowMs) {
       let bucket = buckets.get(caller);
       if (!bucket) buckets.set(caller, (bucket = { tokens: ratePerSecond, at: nowMs }));
-      bucket.tokens = Math.min(ratePerSecond, bucket.tokens + ((nowMs - bucket.at) / 1000) * ratePerSecond);
-      bucket.at = nowMs;
+      bucket.tokens = Math.min(ratePerSecond, bucket.tokens + (Math.max(0, nowMs - bucket.at) / 1000) * ratePerSecond);
+      bucket.at = Math.max(bucket.at, nowMs);
       if (bucket.tokens < 1) return false;
       bucket.tokens -= 1;
       return true;

@@ -51,10 +51,15 @@ const NOT_STARTED = 'deal_not_started';
 const NOT_COUNTRIES = new Set(['EU', 'EZ', 'UN', 'QO', 'ZZ', 'UK']);
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
 
+/** Two upper-case letters make at most 676 codes: the ICU lookup is done once per code. */
+const countryCodes = new Map<string, boolean>();
+
 /** An assigned ISO 3166-1 alpha-2 country code, upper case. */
 export function isCountry(code: string): boolean {
-  if (!/^[A-Z]{2}$/.test(code) || NOT_COUNTRIES.has(code)) return false;
-  return regionNames.of(code) !== code;
+  if (!/^[A-Z]{2}$/.test(code)) return false;
+  let known = countryCodes.get(code);
+  if (known === undefined) countryCodes.set(code, (known = !NOT_COUNTRIES.has(code) && regionNames.of(code) !== code));
+  return known;
 }
 
 export function decide(facts: TrackFacts | undefined, country: string, now: Date): Decision {

@@ -77,7 +77,9 @@ export async function startGate(deps: GateDeps): Promise<Gate> {
   const callers = createCallers(gate.callers, Math.max(1, gate.rateLimitPerSecond / (deps.processes ?? 1)));
   let server;
   try {
-    server = await startGateServer({ host: gate.host, port: gate.port, routes, callers, logger: log, now });
+    server = await startGateServer({ host: gate.host, port: gate.port, routes, callers, logger: log, now,
+      // Where decisions come from: "memory" (the view) or "database" (channel lost, or PGlite).
+      health: () => ({ pid: process.pid, decisions: view.healthy() ? 'memory' : 'database', tracksInMemory: view.size() }) });
   } catch (err) {
     clearInterval(pruneTimer);
     await channel?.close();

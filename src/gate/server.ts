@@ -28,14 +28,14 @@ export interface GateServer {
   close(): Promise<void>;
 }
 
-export async function startGateServer(options: { host: string; port: number; routes: Route[]; callers: Callers; logger: Logger; now: () => number }): Promise<GateServer> {
+export async function startGateServer(options: { host: string; port: number; routes: Route[]; callers: Callers; logger: Logger; now: () => number; health: () => Record<string, unknown> }): Promise<GateServer> {
   const routes = new Map(options.routes.map((r) => [`${r.method} ${r.path}`, r]));
   const { callers, logger } = options;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const question = req.url?.indexOf('?') ?? -1;
     const path = question >= 0 ? req.url!.slice(0, question) : req.url ?? '/';
-    if (path === '/healthz') return send(res, { status: 200, body: { ok: true } });
+    if (path === '/healthz') return send(res, { status: 200, body: { ok: true, ...options.health() } });
     const route = routes.get(`${req.method} ${path}`);
     if (!route) return send(res, { status: 404, body: { error: 'no such endpoint' } });
     const caller = callers.identify(req.headers.authorization);

@@ -44,17 +44,17 @@ describe('feedline serve --role gate', () => {
         return res?.status === 200;
       }, 30_000);
       expect(stderr).not.toContain('k1-secret');
-      for (let i = 0; i < 20 && pids.size < 2; i++) {
+      // The second process may still be starting: the connections are shared round-robin.
+      await waitFor(async () => {
         const health = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } });
-        expect(health.status).toBe(200);
         pids.add(((await health.json()) as { pid: number }).pid);
-      }
-      expect(pids.size).toBe(2);
+        return pids.size === 2;
+      }, 30_000);
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-  });
+  }, 150_000);
   it('refuses to start without its settings (exit 2), naming the variables and never a secret', async () => {
     const missing = await feedline(['serve', '--role', 'gate'], { DATABASE_URL: world.url, FEEDLINE_HOME: tempDir() });
     expect(missing.code).toBe(2);

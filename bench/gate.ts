@@ -43,7 +43,7 @@ const MEDIA = 'https://media.example.test/media';
 const PREFIX = 'flbench-gate';
 const BASELINE_SERVER = `
 const cluster = require('node:cluster');
-const [port, processes] = process.argv.slice(1).map(Number);
+const [port, processes] = process.argv.slice(2).map(Number);
 if (cluster.isPrimary) { for (let i = 0; i < processes; i++) cluster.fork(); process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.kill(); process.exit(0); }); }
 else require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.end('{}')); }).listen(port, '127.0.0.1');
 `;
@@ -80,8 +80,9 @@ const gateEnv = {
 };
 const gate: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--role', 'gate'], { cwd: ROOT, env: gateEnv, stdio: ['ignore', 'ignore', 'inherit'] });
 const base = `http://127.0.0.1:${port}`;
+const REFUSALS_IN_A_ROW = 4;
 const playback = (trackId: number) => fetch(`${base}/v1/playback`, {
-  method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'probe', trackId: String(trackId), country: 'GB' }),
+  method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ userId: 'probe', trackId: String(trackId), country: 'GB' }),
 }).then(async (res) => { await res.arrayBuffer(); return res.status; });
 
 try {
@@ -107,8 +108,11 @@ try {
     const started = performance.now();
     await applyTracks(dateAfter('2026-11-21', i), [csvTrack({ id }, 'D')]);
     const applied = performance.now();
-    for (;;) {
-      if ((await playback(id)) === 403) break;
+    // Refused by every process: new connections are shared round-robin between them, so
+    // REFUSALS_IN_A_ROW refusals on fresh connections in a row cover both of two processes.
+    for (let refusedInARow = 0; refusedInARow < REFUSALS_IN_A_ROW;) {
+      refusedInARow = (await playback(id)) === 403 ? refusedInARow + 1 : 0;
+      if (refusedInARow === REFUSALS_IN_A_ROW) break;
       if (performance.now() - applied > 10_000) throw new Error(`track ${id}: still playable 10 s after its takedown was applied`);
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -137,10 +141,15 @@ try {
   // The machine's ceiling right now: the same load on node:http answering "{}" in as many
   // processes, doing nothing else. Paired with the gate's figures, it says how much is ours.
   say('baseline: 15 s of the playback load on a bare node:http cluster answering {}');
-  const baseline = spawn(process.execPath, ['-e', BASELINE_SERVER, String(port + 2), args.processes], { stdio: 'ignore' });
+  const baselineFile = path.join(dir, 'baseline.cjs');
+  writeFileSync(baselineFile, BASELINE_SERVER);
+  const baseline = spawn(process.execPath, [baselineFile, String(port + 2), args.processes], { stdio: 'ignore' });
   let baselineResult: WrkResult;
   try {
-    await new Promise((r) => setTimeout(r, 1_500));
+    for (let i = 0; !(await fetch(`http://127.0.0.1:${port + 2}/`).then(() => true, () => false)); i++) {
+      if (i > 150) throw new Error('the baseline server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     baselineResult = await wrk('gate-playback.lua', [TOKEN, String(trackCount), String(rate), String(connections)], 15, `http://127.0.0.1:${port + 2}`);
   } finally {
     baseline.kill('SIGTERM');

@@ -18,9 +18,12 @@ import { printHelp } from './output.js';
 import { batchSink, openRuntime, type Runtime } from './runtime.js';
 import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from './serve-parts.js';
 import { sql } from 'drizzle-orm';
+import { gateStartProblems } from '../config/gate.js';
+import { isGateClusterPrimary, superviseGateProcesses } from '../gate/cluster.js';
+import { startGateService } from '../gate/service.js';
 import { query } from '../db/client.js';
 
-const ROLES = ['all', 'scheduler', 'worker', 'api'] as const;
+const ROLES = ['all', 'scheduler', 'worker', 'api', 'gate'] as const;
 type Role = (typeof ROLES)[number];
 
 // Recovery (runs whose parser died, batches lost with Redis), reconciliation a crash left
@@ -33,7 +36,7 @@ const RECONCILE_LOOKBACK_DAYS = 7;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Run unattended: schedule and fetch due feeds, apply batches, serve health and dashboards',
-  help: `Usage: feedline serve [--role all|scheduler|worker|api]
+  help: `Usage: feedline serve [--role all|scheduler|worker|api|gate]
 
 Roles (default all):
   scheduler  on FEEDLINE_SCHEDULE_CRON, enqueue one fetch job per feed for its oldest due date
@@ -46,6 +49,10 @@ Roles (default all):
              without it the role still runs everything else (a DDEX-only or hand-fed service).
   worker     apply batches from the queue (needs REDIS_URL; like \`feedline worker\`).
   api        the SLA page, /metrics and the queue board on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT.
+  gate       the playback gate on FEEDLINE_GATE_HOST:FEEDLINE_GATE_PORT (decisions, signed URLs,
+             authorization, the play log and its forwarding), in FEEDLINE_GATE_PROCESSES
+             processes; needs FEEDLINE_GATE_MEDIA_BASE_URL, _KEYS and _TOKENS. \`all\` runs it
+             too (one process) when those are set. See README "Playback gate".
 
 Every role serves /healthz (alive) and /readyz (PostgreSQL, Redis and migrations; 503 when not
 ready) on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT: give processes on one host different ports.
@@ -64,6 +71,7 @@ close connections, exit 0.`,
     const role: Role = oneOf('role', values.role, ROLES) ?? 'all';
     const { config, logger } = ctx;
     const runs = { scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker', api: role === 'all' || role === 'api' };
+    if (role === 'gate' && isGateClusterPrimary(config.gate.processes)) return superviseGateProcesses(config.gate.processes, logger, ctx.stopping, config.http.shutdownGraceMs);
     if (role === 'worker' && !config.redisUrl) throw new UsageError('serve --role worker needs REDIS_URL (without Redis, --role all applies batches in-process)');
     const pulls = runs.scheduler && config.provider.baseUrl !== undefined;
     if (pulls) validateProvider(config);
@@ -78,6 +86,10 @@ close connections, exit 0.`,
       if (runs.worker && runtime.redis) {
         const worker = startApplyWorker(runtime.db, runtime.redis, logger, { prefix: config.queuePrefix, concurrency: config.workerConcurrency });
         stops.push({ name: 'apply worker', stop: (grace) => closeWithin(worker.close(), grace, () => worker.close(true)) });
+      }
+      if (role === 'gate' || (role === 'all' && gateStartProblems(config.gate).length === 0)) {
+        const gate = await startGateService(deps);
+        stops.unshift({ name: 'gate', stop: (grace) => gate.stop(grace) });
       }
       if (runs.scheduler) {
         const sink = batchSink(runtime);

@@ -5,12 +5,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { gateConfig } from './gate.js';
 import { ENTITIES, ENV, FEED_KINDS, type Config, type EnvName, type Entity, type FeedKind, type FeedSpec } from './schema.js';
 
 type Env = Record<string, string | undefined>;
 type Parsed = { [K in EnvName]: z.output<(typeof ENV)[K][0]> };
 
-const SECRET_FILE_VARS = ['FEEDLINE_OAUTH_CONSUMER_KEY', 'FEEDLINE_OAUTH_CONSUMER_SECRET', 'FEEDLINE_DASHBOARD_TOKEN', 'FEEDLINE_DASHBOARD_PASSWORD', 'DATABASE_URL', 'REDIS_URL'] as const;
+const SECRET_FILE_VARS = ['FEEDLINE_OAUTH_CONSUMER_KEY', 'FEEDLINE_OAUTH_CONSUMER_SECRET', 'FEEDLINE_DASHBOARD_TOKEN', 'FEEDLINE_DASHBOARD_PASSWORD', 'DATABASE_URL', 'REDIS_URL', 'FEEDLINE_GATE_KEYS', 'FEEDLINE_GATE_TOKENS'] as const;
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Record<EnvName, string>> = {}): Config {
   const problems: string[] = [];
@@ -50,6 +51,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
   if ((p.FEEDLINE_DASHBOARD_USER === undefined) !== (p.FEEDLINE_DASHBOARD_PASSWORD === undefined)) {
     problems.push('FEEDLINE_DASHBOARD_USER and FEEDLINE_DASHBOARD_PASSWORD: set both or neither');
   }
+  const gate = gateConfig(p, problems);
   if (problems.length > 0) {
     throw new UsageError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
       password: p.FEEDLINE_DASHBOARD_PASSWORD,
       shutdownGraceMs: p.FEEDLINE_SHUTDOWN_GRACE_MS,
     },
+    gate,
   });
 }
 

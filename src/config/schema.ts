@@ -1,6 +1,7 @@
 // The validated shape of feedline's configuration. Everything that reads settings
 // takes a `Config`; nothing else reads process.env (src/config/load.ts does, once).
 import { z } from 'zod';
+import type { GateConfig } from './gate.js';
 
 export const ENTITIES = ['track', 'release', 'artist'] as const;
 export type Entity = (typeof ENTITIES)[number];
@@ -66,6 +67,18 @@ export const ENV = {
   FEEDLINE_DASHBOARD_USER: [z.string().optional(), undefined, 'Basic-auth user for the dashboards (with FEEDLINE_DASHBOARD_PASSWORD).'],
   FEEDLINE_DASHBOARD_PASSWORD: [z.string().min(8).optional(), undefined, 'Basic-auth password for the dashboards.'],
   FEEDLINE_SHUTDOWN_GRACE_MS: [positiveInt, '30000', 'On SIGTERM, how long in-flight work may take before it is returned to the queue.'],
+  // Playback gate (README "Playback gate"; src/config/gate.ts).
+  FEEDLINE_GATE_HOST: [z.string(), '127.0.0.1', 'Address of the playback gate (serve --role gate or all).'],
+  FEEDLINE_GATE_PORT: [z.coerce.number().int().min(0).max(65535), '8090', 'Port of the playback gate.'],
+  FEEDLINE_GATE_PROCESSES: [positiveInt.max(64), '1', 'Gate processes (node:cluster, sharing the port) for serve --role gate.'],
+  FEEDLINE_GATE_MEDIA_BASE_URL: [url.optional(), undefined, 'Base of stream URLs (the media host behind the edge), e.g. https://media.example.com/media.'],
+  FEEDLINE_GATE_KEYS: [z.string().optional(), undefined, 'URL signing keys, id:secret (32+ chars) separated by commas or lines; all verify (or FEEDLINE_GATE_KEYS_FILE).'],
+  FEEDLINE_GATE_SIGNING_KEY_ID: [z.string().optional(), undefined, 'The key that signs new URLs (default: the first of FEEDLINE_GATE_KEYS).'],
+  FEEDLINE_GATE_TOKENS: [z.string().optional(), undefined, 'Calling services, name:bearer-token (16+ chars), separated by commas or lines (or FEEDLINE_GATE_TOKENS_FILE).'],
+  FEEDLINE_GATE_URL_TTL_SECONDS: [positiveInt, '3600', 'Lifetime of a signed stream URL.'],
+  FEEDLINE_GATE_CLOCK_SKEW_SECONDS: [z.coerce.number().int().min(0).max(600), '30', 'Clock skew allowed when checking a URL\'s expiry.'],
+  FEEDLINE_GATE_RATE_LIMIT: [positiveInt, '5000', 'Requests per second each calling service may make (shared by the gate processes of one host).'],
+  FEEDLINE_PLAYS_FORWARD_INTERVAL_MS: [positiveInt, '5000', 'How often the gate forwards stored plays to the provider\'s stream log.'],
 } as const satisfies Record<string, readonly [z.ZodType, string | undefined, string]>;
 
 export type EnvName = keyof typeof ENV;
@@ -124,4 +137,5 @@ export interface Config {
     password: string | undefined;
     shutdownGraceMs: number;
   };
+  gate: GateConfig;
 }

@@ -13,6 +13,8 @@ export interface SignOptions {
   now?: number;
   /** Tests fix it; otherwise 16 random bytes as hex. */
   nonce?: string;
+  /** The request's method, part of the signature base string; default GET (the feeds). */
+  method?: 'GET' | 'POST';
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
@@ -44,15 +46,15 @@ export function signUrl(url: string, creds: OAuthCredentials, options: SignOptio
   };
   const params = Object.entries(data).map(([key, value]) => `${key}=${oauth.percentEncode(String(value))}`);
   const unsigned = `${url}${url.includes('?') ? '&' : '?'}${params.join('&')}`;
-  const signature = oauth.getSignature({ url: unsigned, method: 'GET' }, undefined, data);
+  const signature = oauth.getSignature({ url: unsigned, method: options.method ?? 'GET' }, undefined, data);
   return `${unsigned}&${SIGNATURE_PARAM}=${oauth.percentEncode(signature)}`;
 }
 
 /**
- * Checks a received GET URL (absolute, as the client addressed it) against the known
+ * Checks a received URL (absolute, as the client addressed it) against the known
  * credentials by recomputing the signature over the URL without oauth_signature.
  */
-export function verifySignedUrl(url: string, creds: OAuthCredentials): VerifyResult {
+export function verifySignedUrl(url: string, creds: OAuthCredentials, method: 'GET' | 'POST' = 'GET'): VerifyResult {
   const [base, query = ''] = url.split('?', 2) as [string, string | undefined];
   const pairs = query.split('&').filter(Boolean);
   const signaturePair = pairs.find((pair) => pair.startsWith(`${SIGNATURE_PARAM}=`));
@@ -81,7 +83,7 @@ export function verifySignedUrl(url: string, creds: OAuthCredentials): VerifyRes
     oauth_timestamp: Number(params.oauth_timestamp),
     oauth_version: '1.0',
   };
-  const expected = Buffer.from(oauth.getSignature({ url: `${base}?${rest.join('&')}`, method: 'GET' }, undefined, data));
+  const expected = Buffer.from(oauth.getSignature({ url: `${base}?${rest.join('&')}`, method }, undefined, data));
   const same = expected.length === received.length && timingSafeEqual(expected, received);
   return same ? { ok: true } : { ok: false, reason: 'invalid signature' };
 }

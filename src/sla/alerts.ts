@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { query, type Database } from '../db/client.js';
 import type { Logger } from '../log.js';
 
-export type AlertKind = 'sla' | 'missing' | 'rejected' | 'quarantine' | 'batch_failed' | 'auth' | 'reconcile' | 'backlog';
+export type AlertKind = 'sla' | 'missing' | 'rejected' | 'quarantine' | 'batch_failed' | 'auth' | 'reconcile' | 'backlog' | 'play_rejected';
 export type AlertState = 'warning' | 'breach' | 'resolved';
 
 export interface AlertInput {

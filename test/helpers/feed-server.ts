@@ -1,7 +1,9 @@
 // A local stand-in for the provider's feeds API (FEEDS.md "Provider CSV feeds"): HTTPS on
 // 127.0.0.1 with a self-signed certificate only the test trusts, OAuth 1.0a checked on
 // every request, feeds served by (entity, kind, country, date), 404 for the rest, and
-// scriptable faults. Used by the fetch tests and the scheduler tests.
+// scriptable faults. Used by the fetch tests and the scheduler tests. It also takes the
+// gate's play log (POST /catalogue/log?country=..&userId=.., OAuth-signed as a POST), and
+// refuses plays dated more than 61 days ago, as the provider does.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -46,8 +48,24 @@ export interface FeedServer {
   requests(): readonly RequestRecord[];
   /** How many requests this feed and date received. */
   requestCount(feed: FeedSpec, date: string): number;
+  /** Stream-log requests the server accepted (2xx), oldest first. */
+  loggedPlays(): readonly LoggedPlays[];
+  /** Answers the next stream-log requests with these faults, one each, in order. */
+  failLog(faults: Fault[]): void;
   close(): Promise<void>;
 }
+
+export interface LoggedPlays {
+  country: string;
+  userId: string;
+  plays: { trackId: string; releaseId: string; dateTimePlayed: string; totalTimePlayed: number; endReason: string }[];
+  /** Indexes of the plays it refused. */
+  rejected: number[];
+}
+
+/** The provider refuses stream logs of plays older than this. */
+const LOG_MAX_AGE_MS = 61 * 86_400_000;
+const LOG_PATH = '/catalogue/log';
 
 export interface FeedServerOptions extends OAuthCredentials {
   /** Plain http, to test FEEDLINE_ALLOW_HTTP; default https. */
@@ -80,7 +98,28 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
   const faults = new Map<string, Fault[]>();
   const paces = new Map<string, SlowBody>();
   const log: RequestRecord[] = [];
+  const logFaults: Fault[] = [];
+  const logged: LoggedPlays[] = [];
   let origin = '';
+
+  const handleLog = (req: IncomingMessage, received: string, answer: (status: number, body?: string, headers?: Record<string, string>) => void): void => {
+    const check = verifySignedUrl(`${origin}${received}`, options, 'POST');
+    if (!check.ok) return answer(401, check.reason, { 'content-type': 'text/plain' });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const fault = logFaults.shift();
+      if (fault !== undefined) {
+        const { status, body } = typeof fault === 'number' ? { status: fault } : fault;
+        return answer(status, body ?? `scripted ${status}`);
+      }
+      const query = new URL(`${origin}${received}`).searchParams;
+      const { plays } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { plays: LoggedPlays['plays'] };
+      const rejected = plays.flatMap((p, index) => (Date.now() - Date.parse(p.dateTimePlayed) > LOG_MAX_AGE_MS ? [index] : []));
+      logged.push({ country: query.get('country') ?? '', userId: query.get('userId') ?? '', plays, rejected });
+      answer(200, JSON.stringify({ accepted: plays.length - rejected.length, rejected: rejected.map((index) => ({ index, reason: 'dateTimePlayed is more than 61 days ago' })) }), { 'content-type': 'application/json' });
+    });
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const received = req.url ?? '/';
@@ -90,6 +129,7 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
       res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
       res.end(body);
     };
+    if (req.method === 'POST' && received.startsWith(`${LOG_PATH}?`)) return handleLog(req, received, answer);
     const check = verifySignedUrl(`${origin}${received}`, options);
     if (!check.ok) return answer(401, check.reason, { 'content-type': 'text/plain' });
     const fault = faults.get(key)?.shift();
@@ -125,6 +165,8 @@ export async function startFeedServer(options: FeedServerOptions): Promise<FeedS
     slow: (feed, date, pace) => void paces.set(feedPath(feed, date), pace),
     requests: () => log,
     requestCount: (feed, date) => log.filter((record) => record.path === feedPath(feed, date)).length,
+    loggedPlays: () => logged,
+    failLog: (list) => void logFaults.push(...list),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));

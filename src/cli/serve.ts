@@ -18,9 +18,10 @@ import { printHelp } from './output.js';
 import { batchSink, openRuntime, type Runtime } from './runtime.js';
 import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from './serve-parts.js';
 import { sql } from 'drizzle-orm';
+import { startEventsReceiverService, startEventsWorkerService } from '../events/service.js';
 import { query } from '../db/client.js';
 
-const ROLES = ['all', 'scheduler', 'worker', 'api'] as const;
+const ROLES = ['all', 'scheduler', 'worker', 'api', 'events'] as const;
 type Role = (typeof ROLES)[number];
 
 // Recovery (runs whose parser died, batches lost with Redis), reconciliation a crash left
@@ -44,10 +45,14 @@ Roles (default all):
              Needs the FEEDLINE_PROVIDER_* and OAuth settings.
   worker     apply batches from the queue (needs REDIS_URL; like \`feedline worker\`).
   api        the SLA page, /metrics and the queue board on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT.
+  events     the Catalogue Events receiver on FEEDLINE_EVENTS_HOST:FEEDLINE_EVENTS_PORT (needs
+             FEEDLINE_EVENTS_PUBLIC_KEY_FILE; README "Catalogue Events"). Without REDIS_URL it also
+             applies the events it stores; with it, worker processes do.
 
 Every role serves /healthz (alive) and /readyz (PostgreSQL, Redis and migrations; 503 when not
 ready) on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT: give processes on one host different ports.
-  all        all three in one process. Without REDIS_URL batches are applied in-process.
+  all        all of them in one process (events only when FEEDLINE_EVENTS_PUBLIC_KEY_FILE is set).
+             Without REDIS_URL batches and events are applied in-process.
 
 Any number of scheduler, worker and api processes may run against one PostgreSQL and Redis:
 fetch and batch jobs have deterministic ids, so each feed is fetched once. Migrations run at
@@ -61,7 +66,10 @@ close connections, exit 0.`,
     if (values.help) return printHelp(ctx, this.help);
     const role: Role = oneOf('role', values.role, ROLES) ?? 'all';
     const { config, logger } = ctx;
-    const runs = { scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker', api: role === 'all' || role === 'api' };
+    const runs = {
+      scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker', api: role === 'all' || role === 'api',
+      events: role === 'events' || (role === 'all' && Boolean(config.events.publicKeyFile)),
+    };
     if (role === 'worker' && !config.redisUrl) throw new UsageError('serve --role worker needs REDIS_URL (without Redis, --role all applies batches in-process)');
     if (runs.scheduler) validateScheduling(config);
 
@@ -75,6 +83,12 @@ close connections, exit 0.`,
       if (runs.worker && runtime.redis) {
         const worker = startApplyWorker(runtime.db, runtime.redis, logger, { prefix: config.queuePrefix, concurrency: config.workerConcurrency });
         stops.push({ name: 'apply worker', stop: (grace) => closeWithin(worker.close(), grace, () => worker.close(true)) });
+        const eventsWorker = startEventsWorkerService(deps);
+        stops.push({ name: 'events worker', stop: (grace) => eventsWorker.stop(grace) });
+      }
+      if (runs.events) {
+        const receiver = await startEventsReceiverService(deps);
+        stops.push({ name: 'events receiver', stop: (grace) => receiver.stop(grace) });
       }
       if (runs.scheduler) {
         const sink = batchSink(runtime);

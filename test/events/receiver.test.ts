@@ -1,0 +1,169 @@
+// The Catalogue Events receiver on the real PostgreSQL: token checks, bodies, the inbox.
+import { gzipSync } from 'node:zlib';
+import { SignJWT, base64url } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { query, type Database } from '../../src/db/client.js';
+import { connect, databaseUrl, freshDatabase, testDatabaseName } from '../helpers/db.js';
+import { releaseEvent, startTestReceiver, takedownEvent, type TestReceiver } from '../helpers/events.js';
+import { generateProviderKeys, postEvent, signToken } from '../helpers/provider.js';
+
+let db: Database;
+let rx: TestReceiver;
+
+beforeAll(async () => {
+  db = await connect(await freshDatabase('test/events/receiver.test.ts'));
+  rx = await startTestReceiver(db, { maxBodyBytes: 256 * 1024 });
+});
+afterAll(async () => {
+  await rx?.close();
+  await db?.close();
+});
+
+async function inbox(where = sql`true`) {
+  return query<{ id: number; itemId: string | null; status: string; reason: string | null; conflicting: boolean; httpStatus: number; gzip: boolean; runId: number | null }>(db.orm, sql`
+    select id::integer as id, item_id as "itemId", status, reason, conflicting, http_status as "httpStatus", gzip, run_id::integer as "runId"
+    from events_inbox where ${where} order by id`);
+}
+
+describe('the token', () => {
+  const body = () => releaseEvent(9001, Date.now());
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('accepts a valid RS256 token signed by the provider key', async () => {
+    const res = await postEvent(rx.url(), body(), { token: await signToken(rx.keys) });
+    expect(res.status).toBe(202);
+  });
+
+  it.each([
+    ['expired', async () => signToken(rx.keys, { iat: now() - 900, exp: now() - 600 })],
+    ['not yet valid', async () => signToken(rx.keys, { nbf: now() + 600 })],
+    ['signed by another key', async () => signToken(await generateProviderKeys())],
+    ['alg none', async () => `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url.encode(JSON.stringify({ iat: now(), exp: now() + 300 }))}.`],
+    ['HS256 with the public key as the secret', async () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m')
+      .sign(new TextEncoder().encode(rx.keys.publicKeyPem))],
+    ['missing', async () => undefined],
+  ])('refuses a token that is %s with 401 and stores nothing', async (_name, make) => {
+    const before = (await inbox()).length;
+    const token = await make();
+    const res = await postEvent(rx.url(), body(), token === undefined ? {} : { token });
+    expect(res.status).toBe(401);
+    expect(res.body).not.toContain('eyJ');
+    expect((await inbox()).length).toBe(before);
+  });
+
+  it('accepts a token within the leeway just after expiry', async () => {
+    const res = await postEvent(rx.url(), body(), { token: await signToken(rx.keys, { iat: now() - 310, exp: now() - 10 }) });
+    expect(res.status).toBe(202);
+  });
+
+  it('takes any key of a JWKS (rotation)', async () => {
+    const old = await generateProviderKeys('old');
+    const current = await generateProviderKeys('current');
+    const jwks = await startTestReceiver(db, { keys: current, keyFileText: () => JSON.stringify({ keys: [old.publicJwk, current.publicJwk] }) });
+    try {
+      expect((await postEvent(jwks.url(), body(), { token: await signToken(old) })).status).toBe(202);
+      expect((await postEvent(jwks.url(), body(), { token: await signToken(current) })).status).toBe(202);
+      expect((await postEvent(jwks.url(), body(), { token: await signToken(await generateProviderKeys('current')) })).status).toBe(401);
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  it('takes any of several PEM keys', async () => {
+    const other = await generateProviderKeys();
+    const pems = await startTestReceiver(db, { keyFileText: (k) => `${other.publicKeyPem}\n${k.publicKeyPem}` });
+    try {
+      expect((await postEvent(pems.url(), body(), { token: await signToken(pems.keys) })).status).toBe(202);
+      expect((await postEvent(pems.url(), body(), { token: await signToken(other) })).status).toBe(202);
+    } finally {
+      await pems.close();
+    }
+  });
+});
+
+describe('the body', () => {
+  it('accepts gzip and stores the inflated body', async () => {
+    const event = releaseEvent(9100, 1_700_000_000_000);
+    const res = await postEvent(rx.url(), event, { token: await signToken(rx.keys), gzip: true });
+    expect(res.status).toBe(202);
+    const [row] = await inbox(sql`item_id = '9100'`);
+    expect(row).toMatchObject({ status: expect.stringMatching(/pending|applied/), gzip: true });
+    const [stored] = await query<{ body: string }>(db.orm, sql`select body from events_inbox where id = ${row!.id}`);
+    expect(JSON.parse(stored!.body)).toEqual(event);
+  });
+
+  it('refuses a body over the limit with 413', async () => {
+    const event = { ...releaseEvent(9101, 1), padding: 'x'.repeat(300 * 1024) };
+    expect((await postEvent(rx.url(), event, { token: await signToken(rx.keys) })).status).toBe(413);
+    expect(await inbox(sql`item_id = '9101'`)).toEqual([]);
+  });
+
+  it('refuses a gzip bomb with 413 without inflating it whole', async () => {
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(256 * 1024);
+    const res = await fetch(rx.url(), { method: 'POST', body: bomb, headers: { 'content-encoding': 'gzip', authorization: `Bearer ${await signToken(rx.keys)}` } });
+    expect(res.status).toBe(413);
+  });
+
+  it('answers invalid JSON with 400 and records it with the reason', async () => {
+    const res = await postEvent(rx.url(), '{"id": 9102, "version": ', { token: await signToken(rx.keys) });
+    expect(res.status).toBe(400);
+    const rows = await inbox(sql`status = 'rejected' and reason like 'invalid JSON%'`);
+    expect(rows.length).toBe(1);
+    const [run] = await query<{ status: string; error: string }>(db.orm, sql`select status, error from feed_runs where id = ${rows[0]!.runId}`);
+    expect(run).toMatchObject({ status: 'rejected', error: expect.stringContaining('invalid JSON') });
+  });
+
+  it('answers a schema violation with 400 naming the field', async () => {
+    const event = releaseEvent(9103, 5);
+    (event.tracks[1] as Record<string, unknown>).id = 'not a number';
+    const res = await postEvent(rx.url(), event, { token: await signToken(rx.keys) });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).error).toContain('tracks.1.id');
+    expect((await inbox(sql`reason like '%tracks.1.id%'`)).length).toBe(1);
+  });
+
+  it('acknowledges a test event (negative id) and applies nothing', async () => {
+    const res = await postEvent(rx.url(), { id: -1, version: 1, takedown: true }, { token: await signToken(rx.keys) });
+    expect(res.status).toBe(200);
+    expect(await inbox(sql`item_id = '-1'`)).toEqual([expect.objectContaining({ status: 'test', runId: null })]);
+    const [releases] = await query<{ n: number }>(db.orm, sql`select count(*)::integer as n from releases where id = '-1'`);
+    expect(releases!.n).toBe(0);
+  });
+});
+
+describe('the inbox', () => {
+  it('stores the same event once', async () => {
+    const event = takedownEvent(9200, 10);
+    const first = await postEvent(rx.url(), event, { token: await signToken(rx.keys) });
+    const second = await postEvent(rx.url(), event, { token: await signToken(rx.keys), gzip: true });
+    expect([first.status, second.status]).toEqual([202, 200]);
+    expect((await inbox(sql`item_id = '9200'`)).length).toBe(1);
+  });
+
+  it('stores and flags a different body under a version already stored', async () => {
+    await postEvent(rx.url(), releaseEvent(9201, 10, { title: 'One' }), { token: await signToken(rx.keys) });
+    const res = await postEvent(rx.url(), releaseEvent(9201, 10, { title: 'Two' }), { token: await signToken(rx.keys) });
+    expect(res.status).toBe(202);
+    expect((await inbox(sql`item_id = '9201'`)).map((r) => r.conflicting)).toEqual([false, true]);
+  });
+
+  it('answers 503 within the deadline when PostgreSQL does not answer', async () => {
+    const blocked = await startTestReceiver(db, { storeTimeoutMs: 1500 });
+    const locker = await connect(databaseUrl(testDatabaseName('test/events/receiver.test.ts')));
+    try {
+      // Hold the inbox locked: the store waits, as it would on a PostgreSQL that does not answer.
+      await locker.orm.transaction(async (tx) => {
+        await tx.execute(sql`lock table events_inbox in access exclusive mode`);
+        const started = Date.now();
+        const res = await postEvent(blocked.url(), releaseEvent(9300, 1), { token: await signToken(blocked.keys) });
+        expect(res.status).toBe(503);
+        expect(Date.now() - started).toBeLessThan(5000);
+      });
+    } finally {
+      await locker.close();
+      await blocked.close();
+    }
+  });
+});

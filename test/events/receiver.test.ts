@@ -7,6 +7,8 @@ import { query, type Database } from '../../src/db/client.js';
 import { connect, databaseUrl, freshDatabase, testDatabaseName } from '../helpers/db.js';
 import { releaseEvent, startTestReceiver, takedownEvent, type TestReceiver } from '../helpers/events.js';
 import { generateProviderKeys, postEvent, signToken } from '../helpers/provider.js';
+import { createMetricsRegistry } from '../../src/http/metrics.js';
+import { testConfig } from '../helpers/pipeline.js';
 
 let db: Database;
 let rx: TestReceiver;
@@ -165,5 +167,21 @@ describe('the inbox', () => {
       await locker.close();
       await blocked.close();
     }
+  });
+});
+
+describe('/metrics', () => {
+  it('counts events by outcome and status, with the acknowledgement latency and apply lag', async () => {
+    // The store held back by the lock above commits once the lock goes: let it land first.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await rx.dispatcher.idle();
+    const registry = createMetricsRegistry({ db, sla: testConfig().sla, queues: [] });
+    const text = await registry.metrics();
+    const [counts] = await query<{ rejected: number; acked: number }>(db.orm, sql`
+      select count(*) filter (where http_status = 400)::integer as rejected, count(*) filter (where ack_ms is not null)::integer as acked from events_inbox`);
+    expect(text).toContain(`feedline_events_received_total{outcome="rejected",http_status="400"} ${counts!.rejected}`);
+    expect(text).toContain(`feedline_events_ack_seconds_count ${counts!.acked}`);
+    expect(text).toMatch(/feedline_events_ack_seconds_bucket\{le="0.25"\} \d+/);
+    expect(text).toMatch(/feedline_events_apply_lag_seconds \d/);
   });
 });

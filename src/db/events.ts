@@ -31,43 +31,50 @@ export type StoreOutcome =
   | { outcome: 'duplicate' }
   | { outcome: 'test'; id: number | undefined };
 
-/** Stores the event (once) and, unless it is a test event, its run; the caller answers 2XX after this. */
-export async function storeEvent(db: Orm, event: IncomingEvent): Promise<StoreOutcome> {
-  return db.transaction(async (tx) => {
-    const [row] = await query<{ id: number; conflicting: boolean }>(tx, sql`
+/**
+ * Stores the event (once) and, unless it is a test event, its run and batch; the caller
+ * answers 2XX after this. One statement, so one round trip and one commit per request: the
+ * run id is drawn first so the inbox row can name it (the foreign key is checked at the end
+ * of the statement, when the run exists). A duplicate inserts nothing and wastes one id.
+ */
+export async function storeEvent(db: Executor, event: IncomingEvent): Promise<StoreOutcome> {
+  const entity = event.endpoint === 'standard' ? 'release' : 'track';
+  const what = event.takedown ? 'takedown' : event.endpoint === 'standard' ? 'release' : 'enhanced';
+  const receivedAt = event.receivedAt.toISOString();
+  const [row] = await query<{ id: number; conflicting: boolean }>(db, sql`
+    with next as (select case when ${event.test} then null else nextval('feed_runs_id_seq') end as run_id),
+    stored as (
       insert into events_inbox (endpoint, item_id, version, takedown, content_sha256, body, bytes, gzip, received_at,
-        jwt_iat, jwt_jti, conflicting, http_status, ack_ms, status)
+        jwt_iat, jwt_jti, conflicting, http_status, ack_ms, status, run_id)
       select ${event.endpoint}, ${event.itemId}, ${event.version.toString()}::bigint, ${event.takedown}, ${event.sha256},
-        ${event.body}, ${event.bytes}, ${event.gzip}, ${event.receivedAt.toISOString()}::timestamptz,
+        ${event.body}, ${event.bytes}, ${event.gzip}, ${receivedAt}::timestamptz,
         ${event.iat?.toISOString() ?? null}::timestamptz, ${event.jti ?? null},
         exists (select 1 from events_inbox o where o.endpoint = ${event.endpoint} and o.item_id = ${event.itemId}
           and o.version = ${event.version.toString()}::bigint and o.content_sha256 <> ${event.sha256}),
-        ${event.test ? 200 : 202}, ${event.ackMs}, ${event.test ? 'test' : 'pending'}
+        ${event.test ? 200 : 202}, ${event.ackMs}, ${event.test ? 'test' : 'pending'}, next.run_id
+      from next
       on conflict (endpoint, item_id, version, content_sha256) do nothing
-      returning id::integer as id, conflicting`);
-    if (!row) return event.test ? { outcome: 'test', id: undefined } : { outcome: 'duplicate' };
-    if (event.test) return { outcome: 'test', id: row.id };
-    const entity = event.endpoint === 'standard' ? 'release' : 'track';
-    const what = event.takedown ? 'takedown' : event.endpoint === 'standard' ? 'release' : 'enhanced';
-    await tx.execute(sql`
-      with run as (
-        insert into feed_runs (source, entity, kind, country, feed_date, published_at, file_name, file_sha256, file_bytes,
-          archive_path, status, version_base, batch_size, batches_total, rows, meta, created_at, heartbeat_at)
-        values (${event.source}, ${entity}, 'event', 'WW', (${event.receivedAt.toISOString()}::timestamptz at time zone 'UTC')::date,
-          least(${event.receivedAt.toISOString()}::timestamptz, coalesce(${event.iat?.toISOString() ?? null}::timestamptz, 'infinity')),
-          ${`event ${what} ${event.itemId} v${event.version}`}, ${event.sha256}, ${event.bytes}, ${`events_inbox/${row.id}`},
-          'applying', ${event.changeVersion.toString()}::bigint, 1, 1, 0,
-          ${JSON.stringify({ inboxId: row.id, eventVersion: event.version.toString(), conflicting: row.conflicting })}::jsonb,
-          ${event.receivedAt.toISOString()}::timestamptz, now())
-        returning id
-      ),
-      batch as (
-        insert into feed_batches (run_id, seq, first_line, last_line, rows, updates, deletes)
-        select id, 0, 1, 1, 1, ${event.takedown ? 0 : 1}, ${event.takedown ? 1 : 0} from run
-      )
-      update events_inbox set run_id = (select id from run) where id = ${row.id}`);
-    return { outcome: 'stored', id: row.id, conflicting: row.conflicting };
-  });
+      returning id, conflicting, run_id
+    ),
+    run as (
+      insert into feed_runs (id, source, entity, kind, country, feed_date, published_at, file_name, file_sha256, file_bytes,
+        archive_path, status, version_base, batch_size, batches_total, rows, meta, created_at, heartbeat_at)
+      select s.run_id, ${event.source}, ${entity}, 'event', 'WW', (${receivedAt}::timestamptz at time zone 'UTC')::date,
+        least(${receivedAt}::timestamptz, coalesce(${event.iat?.toISOString() ?? null}::timestamptz, 'infinity')),
+        ${`event ${what} ${event.itemId} v${event.version}`}, ${event.sha256}, ${event.bytes}, 'events_inbox/' || s.id,
+        'applying', ${event.changeVersion.toString()}::bigint, 1, 1, 0,
+        jsonb_build_object('inboxId', s.id, 'eventVersion', ${event.version.toString()}::text, 'conflicting', s.conflicting),
+        ${receivedAt}::timestamptz, now()
+      from stored s where s.run_id is not null
+      returning id
+    ),
+    batch as (
+      insert into feed_batches (run_id, seq, first_line, last_line, rows, updates, deletes)
+      select id, 0, 1, 1, 1, ${event.takedown ? 0 : 1}, ${event.takedown ? 1 : 0} from run
+    )
+    select id::integer as id, conflicting from stored`);
+  if (!row) return event.test ? { outcome: 'test', id: undefined } : { outcome: 'duplicate' };
+  return event.test ? { outcome: 'test', id: row.id } : { outcome: 'stored', id: row.id, conflicting: row.conflicting };
 }
 
 export interface RejectedEvent {

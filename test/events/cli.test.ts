@@ -64,6 +64,12 @@ describe('feedline events', () => {
     expect(JSON.parse(release.stdout)).toMatchObject({ title: 'Newest' });
   });
 
+  it('serve --role events without the provider key is a configuration error, exit 2', async () => {
+    const result = await feedline(['serve', '--role', 'events'], { ...env, FEEDLINE_EVENTS_PORT: '0', FEEDLINE_HTTP_PORT: '0' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('FEEDLINE_EVENTS_PUBLIC_KEY_FILE');
+  });
+
   it('refuses a bad --since with exit 2', async () => {
     expect((await feedline(['events', '--since', 'yesterday'], env)).code).toBe(2);
     expect((await feedline(['events', 'replay'], env)).code).toBe(2);

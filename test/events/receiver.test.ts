@@ -1,5 +1,9 @@
 // The Catalogue Events receiver on the real PostgreSQL: token checks, bodies, the inbox.
+import { writeFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { generate } from 'selfsigned';
 import { SignJWT, base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
@@ -9,6 +13,7 @@ import { releaseEvent, startTestReceiver, takedownEvent, type TestReceiver } fro
 import { generateProviderKeys, postEvent, signToken } from '../helpers/provider.js';
 import { createMetricsRegistry } from '../../src/http/metrics.js';
 import { testConfig } from '../helpers/pipeline.js';
+import { tempDir } from '../helpers/feeds.js';
 
 let db: Database;
 let rx: TestReceiver;
@@ -183,5 +188,33 @@ describe('/metrics', () => {
     expect(text).toContain(`feedline_events_ack_seconds_count ${counts!.acked}`);
     expect(text).toMatch(/feedline_events_ack_seconds_bucket\{le="0.25"\} \d+/);
     expect(text).toMatch(/feedline_events_apply_lag_seconds \d/);
+  });
+});
+
+describe('TLS', () => {
+  it('speaks HTTPS itself when given a certificate and key', async () => {
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    });
+    const dir = tempDir('feedline-events-tls-');
+    writeFileSync(path.join(dir, 'cert.pem'), pems.cert);
+    writeFileSync(path.join(dir, 'key.pem'), pems.private);
+    const secure = await startTestReceiver(db, { tls: { certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') } });
+    try {
+      const body = JSON.stringify(releaseEvent(9400, 1));
+      const token = await signToken(secure.keys);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = https.request(secure.url(), { method: 'POST', ca: pems.cert, headers: { authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(status).toBe(202);
+      await expect(fetch(secure.url().replace('https:', 'http:'), { method: 'POST', body })).rejects.toThrow();
+    } finally {
+      await secure.close();
+    }
   });
 });

@@ -75,7 +75,7 @@ export interface TestReceiver {
 }
 
 /** A receiver on a free port whose key file holds a freshly generated key (plus `extraPems`). */
-export async function startTestReceiver(db: Database, options: { maxBodyBytes?: number; storeTimeoutMs?: number; redis?: Redis; prefix?: string; keys?: ProviderKeys; keyFileText?: (keys: ProviderKeys) => string } = {}): Promise<TestReceiver> {
+export async function startTestReceiver(db: Database, options: { maxBodyBytes?: number; storeTimeoutMs?: number; redis?: Redis; prefix?: string; keys?: ProviderKeys; keyFileText?: (keys: ProviderKeys) => string; tls?: { certFile: string; keyFile: string } } = {}): Promise<TestReceiver> {
   const keys = options.keys ?? await generateProviderKeys();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'feedline-events-'));
   const keyFile = path.join(dir, 'provider.pem');
@@ -86,11 +86,11 @@ export async function startTestReceiver(db: Database, options: { maxBodyBytes?: 
     host: '127.0.0.1', port: 0, paths: { standard: '/events/standard', enhanced: '/events/enhanced' },
     verify: tokenVerifier(await loadVerificationKeys(keyFile), 30),
     maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024, storeTimeoutMs: options.storeTimeoutMs ?? 5000,
-    source: SOURCE, db, dispatcher, logger,
+    source: SOURCE, db, dispatcher, logger, ...(options.tls ? { tls: options.tls } : {}),
   });
   return {
     receiver, dispatcher, keys,
-    url: (endpoint = 'standard') => `http://127.0.0.1:${receiver.port}/events/${endpoint}`,
+    url: (endpoint = 'standard') => `${options.tls ? 'https' : 'http'}://127.0.0.1:${receiver.port}/events/${endpoint}`,
     async close() {
       await receiver.close();
       await dispatcher.close();

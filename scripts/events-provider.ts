@@ -56,7 +56,7 @@ async function post(argv: string[]): Promise<void> {
     keys: await loadKeys(values.keys), concurrency: Number(values.concurrency ?? 8), shuffle: true, retries: 6, retryDelayMs: 250,
     gzipShare: Number(values['gzip-share'] ?? 0.1),
   });
-  process.stdout.write(`${JSON.stringify({ events: events.length, acknowledged: report.acknowledged.length, parked: report.parked, attempts: report.attempts, statuses: report.statuses }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ events: events.length, acknowledged: report.acknowledged.length, parked: report.parked.length, firstParked: report.parked.slice(0, 10), attempts: report.attempts, statuses: report.statuses }, null, 2)}\n`);
   process.exitCode = report.parked.length > 0 ? 1 : 0;
 }
 

@@ -94,7 +94,9 @@ export interface RejectedEvent {
  * does: the provider retries it and then parks it, and only an operator can redrive it.
  */
 export async function storeRejected(db: Orm, event: RejectedEvent): Promise<void> {
-  const entity = event.endpoint === 'standard' ? 'release' : 'track';
+  // Entity `event`, not release or track: the SLA sweep counts a rejected run as fixed once a
+  // later run of the same feed and date applies, and any later event would look like one.
+  const entity = 'event';
   await db.execute(sql`
     with run as (
       insert into feed_runs (source, entity, kind, country, feed_date, published_at, file_name, file_sha256, file_bytes,

@@ -13,6 +13,7 @@ import { releaseEvent, startTestReceiver, takedownEvent, type TestReceiver } fro
 import { generateProviderKeys, postEvent, signToken } from '../helpers/provider.js';
 import { createMetricsRegistry } from '../../src/http/metrics.js';
 import { testConfig } from '../helpers/pipeline.js';
+import { problemRuns } from '../../src/db/sla.js';
 import { tempDir } from '../helpers/feeds.js';
 
 let db: Database;
@@ -120,6 +121,11 @@ describe('the body', () => {
     expect(rows.length).toBe(1);
     const [run] = await query<{ status: string; error: string }>(db.orm, sql`select status, error from feed_runs where id = ${rows[0]!.runId}`);
     expect(run).toMatchObject({ status: 'rejected', error: expect.stringContaining('invalid JSON') });
+    // It alerts as a rejected run, and a later event that applies does not count as its fix.
+    await postEvent(rx.url(), releaseEvent(9102, 1), { token: await signToken(rx.keys) });
+    await rx.dispatcher.idle();
+    const problems = await problemRuns(db.orm, new Date(Date.now() - 3600_000));
+    expect(problems.find((p) => p.id === rows[0]!.runId)).toMatchObject({ status: 'rejected', reappliedBy: null });
   });
 
   it('answers a schema violation with 400 naming the field', async () => {

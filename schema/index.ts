@@ -3,3 +3,4 @@ export * from './runs.js';
 export * from './operations.js';
 export * from './ddex.js';
 export * from './gate.js';
+export * from './events.js';

@@ -6,7 +6,8 @@
 // 27 bits of line allow files of 134 million records; 34 bits of seconds last past 2500.
 // It exceeds 2^53, so it travels as bigint or decimal text, never as a JS number.
 
-const KIND_RANK = { full: 0n, updates: 1n, ddex: 2n } as const;
+// `event`: the provider's Catalogue Events (src/events/version.ts maps their versions here).
+const KIND_RANK = { full: 0n, updates: 1n, ddex: 2n, event: 3n } as const;
 export type VersionKind = keyof typeof KIND_RANK;
 export const MAX_LINE = 2 ** 27 - 1;
 

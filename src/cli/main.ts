@@ -22,8 +22,9 @@ import { reconcileCommand } from './reconcile.js';
 import { ddexDueCommand } from './ddex-due.js';
 import { playableCommand } from './playable.js';
 import { playsCommand } from './plays.js';
+import { eventsCommand } from './events.js';
 
-const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexDueCommand, playableCommand, playsCommand];
+const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexDueCommand, eventsCommand, playableCommand, playsCommand];
 
 /** After a stop signal, the process gets this long to close before it is forced out. */
 const FORCED_EXIT_MS = 60_000;

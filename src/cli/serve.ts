@@ -21,9 +21,10 @@ import { sql } from 'drizzle-orm';
 import { gateStartProblems } from '../config/gate.js';
 import { isGateClusterPrimary, superviseGateProcesses } from '../gate/cluster.js';
 import { startGateService } from '../gate/service.js';
+import { startEventsReceiverService, startEventsWorkerService } from '../events/service.js';
 import { query } from '../db/client.js';
 
-const ROLES = ['all', 'scheduler', 'worker', 'api', 'gate'] as const;
+const ROLES = ['all', 'scheduler', 'worker', 'api', 'events', 'gate'] as const;
 type Role = (typeof ROLES)[number];
 
 // Recovery (runs whose parser died, batches lost with Redis), reconciliation a crash left
@@ -36,7 +37,7 @@ const RECONCILE_LOOKBACK_DAYS = 7;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Run unattended: schedule and fetch due feeds, apply batches, serve health and dashboards',
-  help: `Usage: feedline serve [--role all|scheduler|worker|api|gate]
+  help: `Usage: feedline serve [--role all|scheduler|worker|api|events|gate]
 
 Roles (default all):
   scheduler  on FEEDLINE_SCHEDULE_CRON, enqueue one fetch job per feed for its oldest due date
@@ -49,6 +50,9 @@ Roles (default all):
              without it the role still runs everything else (a DDEX-only or hand-fed service).
   worker     apply batches from the queue (needs REDIS_URL; like \`feedline worker\`).
   api        the SLA page, /metrics and the queue board on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT.
+  events     the Catalogue Events receiver on FEEDLINE_EVENTS_HOST:FEEDLINE_EVENTS_PORT (needs
+             FEEDLINE_EVENTS_PUBLIC_KEY_FILE; README "Catalogue Events"). Without REDIS_URL it also
+             applies the events it stores; with it, worker processes do.
   gate       the playback gate on FEEDLINE_GATE_HOST:FEEDLINE_GATE_PORT (decisions, signed URLs,
              authorization, the play log and its forwarding), in FEEDLINE_GATE_PROCESSES
              processes; needs FEEDLINE_GATE_MEDIA_BASE_URL, _KEYS and _TOKENS. \`all\` runs it
@@ -56,7 +60,8 @@ Roles (default all):
 
 Every role serves /healthz (alive) and /readyz (PostgreSQL, Redis and migrations; 503 when not
 ready) on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT: give processes on one host different ports.
-  all        all three in one process. Without REDIS_URL batches are applied in-process.
+  all        all of them in one process (events only when FEEDLINE_EVENTS_PUBLIC_KEY_FILE is set).
+             Without REDIS_URL batches and events are applied in-process.
 
 Any number of scheduler, worker and api processes may run against one PostgreSQL and Redis:
 fetch and batch jobs have deterministic ids, so each feed is fetched once. Migrations run at
@@ -70,7 +75,10 @@ close connections, exit 0.`,
     if (values.help) return printHelp(ctx, this.help);
     const role: Role = oneOf('role', values.role, ROLES) ?? 'all';
     const { config, logger } = ctx;
-    const runs = { scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker', api: role === 'all' || role === 'api' };
+    const runs = {
+      scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker', api: role === 'all' || role === 'api',
+      events: role === 'events' || (role === 'all' && Boolean(config.events.publicKeyFile)),
+    };
     if (role === 'gate' && isGateClusterPrimary(config.gate.processes)) return superviseGateProcesses(config.gate.processes, logger, ctx.stopping, config.http.shutdownGraceMs);
     if (role === 'worker' && !config.redisUrl) throw new UsageError('serve --role worker needs REDIS_URL (without Redis, --role all applies batches in-process)');
     const pulls = runs.scheduler && config.provider.baseUrl !== undefined;
@@ -86,6 +94,12 @@ close connections, exit 0.`,
       if (runs.worker && runtime.redis) {
         const worker = startApplyWorker(runtime.db, runtime.redis, logger, { prefix: config.queuePrefix, concurrency: config.workerConcurrency });
         stops.push({ name: 'apply worker', stop: (grace) => closeWithin(worker.close(), grace, () => worker.close(true)) });
+        const eventsWorker = startEventsWorkerService(deps);
+        stops.push({ name: 'events worker', stop: (grace) => eventsWorker.stop(grace) });
+      }
+      if (runs.events) {
+        const receiver = await startEventsReceiverService(deps);
+        stops.push({ name: 'events receiver', stop: (grace) => receiver.stop(grace) });
       }
       if (role === 'gate' || (role === 'all' && gateStartProblems(config.gate).length === 0)) {
         const gate = await startGateService(deps);

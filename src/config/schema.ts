@@ -61,6 +61,18 @@ export const ENV = {
   FEEDLINE_RECONCILE_MAX_SHARE: [z.coerce.number().min(0).max(1), '0.02', 'A full feed may take down at most this share of live items unconfirmed.'],
   FEEDLINE_DDEX_DROP_DIR: [z.string().optional(), undefined, 'Directory watched by `serve` for DDEX deliveries.'],
   FEEDLINE_DDEX_RECIPIENT_PARTY_ID: [z.string().optional(), undefined, "This service's DDEX PartyId: a deal whose DistributionChannel names other parties only makes nothing available. Unset: each message's MessageRecipient."],
+  FEEDLINE_EVENTS_HOST: [z.string(), '127.0.0.1', 'Address of the Catalogue Events receiver (`serve --role events`).'],
+  FEEDLINE_EVENTS_PORT: [z.coerce.number().int().min(0).max(65535), '8081', 'Port of the Catalogue Events receiver.'],
+  FEEDLINE_EVENTS_TLS_CERT_FILE: [z.string().optional(), undefined, 'TLS certificate chain (PEM) of the receiver; unset: plain HTTP behind a TLS-terminating proxy.'],
+  FEEDLINE_EVENTS_TLS_KEY_FILE: [z.string().optional(), undefined, 'TLS private key (PEM) of the receiver.'],
+  FEEDLINE_EVENTS_PUBLIC_KEY_FILE: [z.string().optional(), undefined, "The provider's token keys: PEM public keys or certificates (several for rotation), or a JWKS."],
+  FEEDLINE_EVENTS_LEEWAY_SECONDS: [z.coerce.number().int().min(0).max(300), '30', 'Clock leeway for the token expiry and not-before.'],
+  FEEDLINE_EVENTS_STANDARD_PATH: [z.string().regex(/^\/[\w./-]*$/), '/events/standard', 'Path of the Standard Metadata endpoint.'],
+  FEEDLINE_EVENTS_ENHANCED_PATH: [z.string().regex(/^\/[\w./-]*$/), '/events/enhanced', 'Path of the Enhanced Metadata endpoint.'],
+  FEEDLINE_EVENTS_MAX_BODY_BYTES: [positiveInt, String(8 * 1024 * 1024), 'Largest event body after gzip inflation (413 past it).'],
+  FEEDLINE_EVENTS_STORE_TIMEOUT_MS: [positiveInt.max(9000), '5000', 'An event not stored in PostgreSQL within this is answered 503 (the provider retries).'],
+  FEEDLINE_EVENTS_ENHANCED_WAIT_SECONDS: [positiveInt, '3600', 'How long Enhanced Metadata waits for its track before it is rejected.'],
+  FEEDLINE_EVENTS_SWEEP_SECONDS: [positiveInt, '30', 'How often open events are re-submitted to apply (lost jobs, waiting enhancements).'],
   FEEDLINE_HTTP_HOST: [z.string(), '127.0.0.1', 'Address of the HTTP server (health, metrics, dashboards).'],
   FEEDLINE_HTTP_PORT: [z.coerce.number().int().min(0).max(65535), '8080', 'Port of the HTTP server.'],
   FEEDLINE_DASHBOARD_TOKEN: [z.string().min(16).optional(), undefined, 'Bearer token for the dashboards and /metrics.'],
@@ -129,6 +141,20 @@ export interface Config {
   };
   ddexRecipientPartyId: string | undefined;
   ddexDropDir: string | undefined;
+  events: {
+    host: string;
+    port: number;
+    tlsCertFile: string | undefined;
+    tlsKeyFile: string | undefined;
+    publicKeyFile: string | undefined;
+    leewaySeconds: number;
+    standardPath: string;
+    enhancedPath: string;
+    maxBodyBytes: number;
+    storeTimeoutMs: number;
+    enhancedWaitSeconds: number;
+    sweepSeconds: number;
+  };
   http: {
     host: string;
     port: number;

@@ -15,7 +15,7 @@ export interface Run {
   source: string;
   /** `unknown`: a rejected file whose name and flags did not say (src/ingest/ingest.ts). */
   entity: Entity | 'ddex' | 'unknown';
-  kind: 'full' | 'updates' | 'ddex' | 'unknown';
+  kind: 'full' | 'updates' | 'ddex' | 'event' | 'unknown';
   country: string;
   feedDate: string;
   publishedAt: string;
@@ -235,7 +235,7 @@ export async function countPossibleTakedowns(db: Executor, runId: number): Promi
 export async function runsToRecover(db: Executor, staleSeconds: number): Promise<Run[]> {
   return query<Run>(db, sql`
     select ${RUN_COLUMNS} from feed_runs
-    where kind not in ('ddex', 'unknown') and (status = 'applying'
+    where kind not in ('ddex', 'event', 'unknown') and (status = 'applying'
       or (status = 'parsing' and heartbeat_at < now() - make_interval(secs => ${staleSeconds})))
     order by id`);
 }

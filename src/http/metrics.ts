@@ -10,6 +10,7 @@ import {
   appliedTotals, countAlertEvents, feedProgress, openAlerts, quarantinedTotals, takedownLatencyBuckets,
 } from '../db/sla.js';
 import { slaSnapshot, type SlaSnapshot } from '../sla/deadlines.js';
+import { registerEventMetrics } from '../events/metrics.js';
 
 export const METRIC_PREFIX = 'feedline_';
 
@@ -131,5 +132,6 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
     }
     return samples;
   });
+  registerEventMetrics(registry, db, computed, METRIC_PREFIX);
   return registry;
 }

@@ -17,7 +17,7 @@ import { renderDashboard } from './dashboard.js';
 import { createMetricsRegistry } from './metrics.js';
 
 /** Every BullMQ queue feedline runs; `fetch` is src/feeds/scheduler.ts's FETCH_QUEUE. */
-export const QUEUE_NAMES = [QUEUE.apply, 'fetch', SLA_QUEUE] as const;
+export const QUEUE_NAMES = [QUEUE.apply, 'fetch', SLA_QUEUE, QUEUE.events] as const;
 
 export const BULL_BOARD_PATH = '/admin/queues';
 

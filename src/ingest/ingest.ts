@@ -136,6 +136,7 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
   const { config, db, sink } = ctx;
   if (run.entity === 'ddex' || run.kind === 'ddex') throw new UsageError(`run ${run.id} is a DDEX message, not a CSV feed`);
   if (run.entity === 'unknown' || run.kind === 'unknown') throw new UsageError(`run ${run.id} is a file that was not identified as a feed`);
+  if (run.kind === 'event') throw new UsageError(`run ${run.id} is a Catalogue Event: feedline events replay re-applies events`);
   const options = { name: run.fileName, maxInflatedBytes: config.maxInflatedBytes };
   await verifyFeedFile(run.archivePath, options);
   const encoding = foreignEncoding(await fileHead(run.archivePath, 4));

@@ -3,7 +3,12 @@
 import type { MergeTarget } from '../db/catalogue.js';
 import type { CsvLayout, CsvRow } from '../parse/rows.js';
 
-export const QUEUE = { apply: 'apply' } as const;
+export const QUEUE = { apply: 'apply', events: 'events' } as const;
+
+/** Catalogue Events stored in the inbox, applied together (src/events/dispatch.ts). */
+export interface EventsJob {
+  inboxIds: number[];
+}
 
 /** One batch of changes for one run: what an apply worker receives. */
 export interface BatchJob extends MergeTarget {

@@ -1,0 +1,172 @@
+// Applies stored Catalogue Events to the catalogue under the provider's source, through the
+// same version-guarded territory writes, availability rules and scheduling as DDEX
+// (src/db/ddex.ts, src/apply/ddex-availability.ts). Each release snapshot is the release's
+// whole truth: its territories (those no longer covered go down with their reason), its
+// tracks (a track that left goes down), its scheduled windows. A takedown event takes the
+// release and its tracks down everywhere. Enhanced Metadata attaches to a stored track.
+//
+// One event per transaction, serialised per release by an advisory lock, so two workers
+// applying two versions of one release never interleave; the version guard makes any order
+// and any repetition end in the newest snapshot.
+import { sql } from 'drizzle-orm';
+import { availability, WORLDWIDE, type ScheduledChange } from '../apply/ddex-availability.js';
+import { query, type Database, type Orm } from '../db/client.js';
+import { replaceSchedules, writeTerritories, type ItemSchedule, type TerritoryRow, type WriteCounts, type WriteTarget } from '../db/ddex.js';
+import { finishEvent, lockOpenEvent, markWaiting, type ApplyCounts, type InboxEvent } from '../db/events.js';
+import {
+  availabilityAsDeals, enhancedEventSchema, releaseColumns, standardSchemaFor, trackColumns, type ReleaseSnapshot,
+} from './model.js';
+
+type Executor = Pick<Orm, 'execute'>;
+
+/** Audit reason of an explicit takedown event. */
+export const TAKEDOWN_EVENT = 'takedown_event';
+/** Audit reason of a track that a newer snapshot of its release no longer lists. */
+export const LEFT_RELEASE = 'removed_from_release';
+const DEAL_STARTED = 'deal_started';
+
+export interface EventApplyOptions {
+  source: string;
+  /** How long an enhancement waits for its track before it is rejected (and alerts). */
+  enhancedWaitSeconds: number;
+  now?: () => Date;
+}
+
+export type EventOutcome = 'applied' | 'stale' | 'waiting' | 'rejected' | 'skipped';
+
+/** Applies one inbox event if it is still open; `skipped` when another worker has it or it is done. */
+export async function applyInboxEvent(db: Database, id: number, options: EventApplyOptions): Promise<EventOutcome> {
+  return db.orm.transaction(async (tx) => {
+    const event = await lockOpenEvent(tx, id);
+    if (!event) return 'skipped';
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`events:${event.endpoint}:${options.source}:${event.itemId}`}))`);
+    const now = options.now?.() ?? new Date();
+    const body: unknown = JSON.parse(event.body);
+    if (event.endpoint === 'enhanced') return applyEnhanced(tx, event, body, options, now);
+    const parsed = standardSchemaFor(body).parse(body);
+    const counts = 'release' in parsed
+      ? await applySnapshot(tx, event, parsed as ReleaseSnapshot, options.source, now)
+      : await applyTakedown(tx, event, options.source);
+    const outcome = counts === 'stale' ? 'stale' : 'applied';
+    await finishEvent(tx, event, outcome, counts === 'stale' ? await staleCounts(tx, event, options.source) : counts);
+    return outcome;
+  });
+}
+
+const ZERO: ApplyCounts = { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
+
+function add(into: ApplyCounts, counts: WriteCounts): void {
+  into.inserted += counts.inserted;
+  into.updated += counts.updated;
+  into.takenDown += counts.takenDown;
+  into.unchanged += counts.unchanged;
+}
+
+interface StoredRow { id: string; country: string; version: string }
+
+async function releaseRows(db: Executor, source: string, id: string): Promise<StoredRow[]> {
+  return query<StoredRow>(db, sql`
+    select id, country, change_version::text as version from releases where source = ${source} and id = ${id} order by country`);
+}
+
+async function releaseTrackRows(db: Executor, source: string, releaseId: string): Promise<StoredRow[]> {
+  return query<StoredRow>(db, sql`
+    select id, country, change_version::text as version from tracks where source = ${source} and release_id = ${releaseId} order by id, country`);
+}
+
+/** The release's stored state is as new as this event or newer (DDEX's rule: the WW row decides). */
+function isStale(stored: readonly StoredRow[], version: string): boolean {
+  const ww = stored.find((s) => s.country === WORLDWIDE) ?? stored[0];
+  return ww !== undefined && BigInt(ww.version) >= BigInt(version);
+}
+
+/** A stale event changes nothing: every row it states counts as unchanged. */
+async function staleCounts(db: Executor, event: InboxEvent, source: string): Promise<ApplyCounts> {
+  const rows = (await releaseRows(db, source, event.itemId)).length + (await releaseTrackRows(db, source, event.itemId)).length;
+  return { ...ZERO, unchanged: Math.max(rows, 1) };
+}
+
+function target(event: InboxEvent, entity: 'release' | 'track', source: string, mode: WriteTarget['mode']): WriteTarget {
+  return { runId: event.runId, entity, source, version: event.changeVersion, line: 1, guard: 'newer', mode };
+}
+
+function scheduleRows(changes: readonly ScheduledChange[]) {
+  return changes.map((c) => ({ country: c.territory, dueAt: c.dueAt, targetStatus: c.status, reason: c.status === 'live' ? DEAL_STARTED : c.reason }));
+}
+
+async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseSnapshot, source: string, now: Date): Promise<ApplyCounts | 'stale'> {
+  const releaseId = event.itemId;
+  const stored = await releaseRows(db, source, releaseId);
+  if (isStale(stored, event.changeVersion)) return 'stale';
+  const counts = { ...ZERO };
+  const deals = availabilityAsDeals(snapshot.availability);
+
+  const release = availability(deals, now, stored.map((s) => s.country));
+  const metadata = releaseColumns(snapshot);
+  const rows: TerritoryRow[] = [...release.territories].map(([country, state]) => ({
+    id: releaseId, country, status: state.status, reason: state.status === 'live' ? null : state.reason, ...metadata,
+  }));
+  add(counts, await writeTerritories(db, target(event, 'release', source, 'replace'), rows));
+  await replaceSchedules(db, 'release', source, event.runId, [{ id: releaseId, version: event.changeVersion, changes: scheduleRows(release.scheduled) }]);
+
+  const storedTracks = await releaseTrackRows(db, source, releaseId);
+  const listed = new Set(snapshot.tracks.map((t) => String(t.id)));
+  const trackRows: TerritoryRow[] = [];
+  const schedules: ItemSchedule[] = [];
+  snapshot.tracks.forEach((track, index) => {
+    const trackId = String(track.id);
+    const known = storedTracks.filter((s) => s.id === trackId).map((s) => s.country);
+    const result = availability(deals, now, known);
+    const columns = trackColumns(snapshot, index);
+    for (const [country, state] of result.territories) {
+      trackRows.push({ id: trackId, country, status: state.status, reason: state.status === 'live' ? null : state.reason, ...columns });
+    }
+    schedules.push({ id: trackId, version: event.changeVersion, changes: scheduleRows(result.scheduled) });
+  });
+  add(counts, await writeTerritories(db, target(event, 'track', source, 'replace'), trackRows));
+
+  const left = storedTracks.filter((s) => !listed.has(s.id));
+  add(counts, await writeTerritories(db, target(event, 'track', source, 'status'),
+    left.map((s) => ({ id: s.id, country: s.country, status: 'taken_down', reason: LEFT_RELEASE }))));
+  for (const id of new Set(left.map((s) => s.id))) schedules.push({ id, version: event.changeVersion, changes: [] });
+  await replaceSchedules(db, 'track', source, event.runId, schedules);
+  return counts;
+}
+
+async function applyTakedown(db: Executor, event: InboxEvent, source: string): Promise<ApplyCounts | 'stale'> {
+  const releaseId = event.itemId;
+  const stored = await releaseRows(db, source, releaseId);
+  if (isStale(stored, event.changeVersion)) return 'stale';
+  const counts = { ...ZERO };
+  // A takedown of a release never seen still leaves a tombstone, so an older snapshot
+  // arriving late cannot make it live (DESIGN.md invariant 3).
+  const countries = stored.length > 0 ? stored.map((s) => s.country) : [WORLDWIDE];
+  const rows: TerritoryRow[] = countries.map((country) => ({ id: releaseId, country, status: 'taken_down', reason: TAKEDOWN_EVENT, raw: { takedown: true, version: event.version } }));
+  add(counts, await writeTerritories(db, target(event, 'release', source, stored.length > 0 ? 'status' : 'replace'), rows));
+  await replaceSchedules(db, 'release', source, event.runId, [{ id: releaseId, version: event.changeVersion, changes: [] }]);
+  const tracks = await releaseTrackRows(db, source, releaseId);
+  add(counts, await writeTerritories(db, target(event, 'track', source, 'status'),
+    tracks.map((s) => ({ id: s.id, country: s.country, status: 'taken_down', reason: TAKEDOWN_EVENT }))));
+  await replaceSchedules(db, 'track', source, event.runId, [...new Set(tracks.map((t) => t.id))].map((id) => ({ id, version: event.changeVersion, changes: [] })));
+  return counts;
+}
+
+/** Enhanced Metadata never makes structure or availability: it waits for its track, then attaches. */
+async function applyEnhanced(db: Executor, event: InboxEvent, body: unknown, options: EventApplyOptions, now: Date): Promise<EventOutcome> {
+  const parsed = enhancedEventSchema.parse(body);
+  const [track] = await query<{ id: string }>(db, sql`select id from tracks where source = ${options.source} and id = ${event.itemId} limit 1`);
+  if (!track) {
+    const giveUp = now.getTime() - new Date(event.receivedAt).getTime() > options.enhancedWaitSeconds * 1000;
+    await markWaiting(db, event, `track ${event.itemId} is not stored yet${giveUp ? ` after ${options.enhancedWaitSeconds} s` : ''}`, giveUp);
+    return giveUp ? 'rejected' : 'waiting';
+  }
+  const written = await query<{ n: number }>(db, sql`
+    insert into track_enhancements as cur (source, track_id, version, data, inbox_id)
+    values (${options.source}, ${event.itemId}, ${event.version}::bigint, ${JSON.stringify(parsed.enhanced)}::jsonb, ${event.id})
+    on conflict (source, track_id) do update set version = excluded.version, data = excluded.data, inbox_id = excluded.inbox_id, updated_at = now()
+    where cur.version < excluded.version
+    returning 1 as n`);
+  const outcome = written.length > 0 ? 'applied' : 'stale';
+  await finishEvent(db, event, outcome, written.length > 0 ? { ...ZERO, updated: 1 } : { ...ZERO, unchanged: 1 });
+  return outcome;
+}

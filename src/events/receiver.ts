@@ -1,0 +1,160 @@
+// The Catalogue Events receiver (FEEDS.md "Catalogue Events"): plain node:http (or https with
+// FEEDLINE_EVENTS_TLS_*), one POST endpoint per metadata type. A request is answered 2XX only
+// after its event is committed to the inbox; within the provider's 10 s it is answered
+// either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
+// away) is a 503, which the provider retries.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Database } from '../db/client.js';
+import { storeEvent, storeRejected, type StoreOutcome } from '../db/events.js';
+import { coerceError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { readEventBody } from './body.js';
+import type { EventDispatcher } from './dispatch.js';
+import type { TokenVerifier } from './jwt.js';
+import { validateEvent, type EndpointKind } from './model.js';
+import { eventChangeVersion } from './version.js';
+
+export interface ReceiverOptions {
+  host: string;
+  port: number;
+  tls?: { certFile: string; keyFile: string };
+  paths: Record<EndpointKind, string>;
+  verify: TokenVerifier;
+  maxBodyBytes: number;
+  storeTimeoutMs: number;
+  source: string;
+  db: Database;
+  dispatcher: EventDispatcher;
+  logger: Logger;
+}
+
+export interface Receiver {
+  port: number;
+  close(): Promise<void>;
+}
+
+class StoreTimeout extends Error {}
+
+export async function startEventReceiver(options: ReceiverOptions): Promise<Receiver> {
+  const log = options.logger.child({ component: 'events-receiver' });
+  const endpoints = new Map<string, EndpointKind>([[options.paths.standard, 'standard'], [options.paths.enhanced, 'enhanced']]);
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err: coerceError(err) }, 'event request failed');
+      if (!res.headersSent) answer(res, 500, { error: 'internal error' });
+    });
+  };
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    const receivedAt = new Date();
+    const url = (req.url ?? '/').split('?')[0]!;
+    if (url === '/healthz' && req.method === 'GET') return answer(res, 200, { status: 'ok' });
+    const endpoint = endpoints.get(url);
+    if (!endpoint) return drain(req, res, 404, { error: 'no such endpoint' });
+    if (req.method !== 'POST') return drain(req, res, 405, { error: 'POST only' });
+    const token = await options.verify(req.headers.authorization);
+    if (!token.ok) {
+      log.warn({ endpoint, reason: token.reason, remote: req.socket.remoteAddress }, 'event refused: 401');
+      return drain(req, res, 401, { error: 'unauthorized' });
+    }
+    const body = await readEventBody(req, options.maxBodyBytes);
+    if (!body.ok) {
+      log.warn({ endpoint, status: body.status, reason: body.reason }, 'event body refused');
+      return answer(res, body.status, { error: body.reason });
+    }
+    const sha256 = createHash('sha256').update(body.text).digest('hex');
+    const bytes = Buffer.byteLength(body.text);
+    let parsed: unknown;
+    let reason: string | undefined;
+    try {
+      parsed = JSON.parse(body.text);
+    } catch (err) {
+      reason = `invalid JSON: ${(err as Error).message}`;
+    }
+    const validation = reason === undefined ? validateEvent(endpoint, parsed) : undefined;
+    if (validation && !validation.ok) reason = `schema: ${validation.reason}`;
+    if (reason !== undefined || !validation?.ok) {
+      const why = reason ?? 'unreadable';
+      const stored = await withinDeadline(() => storeRejected(options.db.orm, {
+        endpoint, source: options.source, body: body.text, sha256, bytes, gzip: body.gzip, receivedAt, reason: why, ackMs: performance.now() - started,
+      }));
+      if (stored === 'unavailable') return unavailable(res);
+      log.warn({ endpoint, reason: why, sha256 }, 'event rejected: 400 (recorded)');
+      return answer(res, 400, { error: why });
+    }
+    const { key } = validation;
+    const outcome = await withinDeadline(() => storeEvent(options.db.orm, {
+      endpoint, source: options.source, itemId: key.itemId, version: key.version, changeVersion: eventChangeVersion(key.version),
+      takedown: key.takedown, test: key.test, body: body.text, sha256, bytes, gzip: body.gzip, receivedAt,
+      iat: token.token.iat, jti: token.token.jti, ackMs: performance.now() - started,
+    }));
+    if (outcome === 'unavailable') return unavailable(res);
+    respondStored(res, outcome);
+    if (outcome.outcome === 'stored') {
+      if (outcome.conflicting) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString() }, 'a different body under a version already stored: stored and flagged');
+      options.dispatcher.submit(outcome.id);
+    }
+  };
+
+  /** The store, or `unavailable` when PostgreSQL does not answer in time or is away. */
+  const withinDeadline = async <T>(store: () => Promise<T>): Promise<T | 'unavailable'> => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new StoreTimeout()), options.storeTimeoutMs); });
+    try {
+      return await Promise.race([store(), deadline]);
+    } catch (err) {
+      log.error({ err: err instanceof StoreTimeout ? `no answer from PostgreSQL in ${options.storeTimeoutMs} ms` : coerceError(err) }, 'event not stored: 503');
+      return 'unavailable';
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const server = options.tls
+    ? https.createServer({ cert: await readFile(options.tls.certFile), key: await readFile(options.tls.keyFile) }, handler)
+    : http.createServer(handler);
+  // A request still arriving after 9 s could not be answered in the provider's 10 s anyway.
+  server.requestTimeout = 9_000;
+  server.headersTimeout = 9_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ host: options.host, port, tls: Boolean(options.tls), paths: options.paths }, 'events receiver listening');
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }),
+  };
+}
+
+function respondStored(res: ServerResponse, outcome: StoreOutcome): void {
+  if (outcome.outcome === 'stored') answer(res, 202, { status: 'stored', id: outcome.id, ...(outcome.conflicting ? { conflicting: true } : {}) });
+  else if (outcome.outcome === 'duplicate') answer(res, 200, { status: 'duplicate' });
+  else answer(res, 200, { status: 'test event: acknowledged, not applied' });
+}
+
+function unavailable(res: ServerResponse): void {
+  res.setHeader('Retry-After', '30');
+  answer(res, 503, { error: 'event store unavailable; retry' });
+}
+
+function answer(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Answers without reading a body we refuse, discarding what arrives. */
+function drain(req: IncomingMessage, res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  req.resume();
+  answer(res, status, body);
+}

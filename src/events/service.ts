@@ -1,0 +1,58 @@
+// What `feedline serve` runs for Catalogue Events: the receiver with its dispatcher and
+// sweep (role events, and all when FEEDLINE_EVENTS_PUBLIC_KEY_FILE is set), and the queue
+// worker that applies them (role worker, and all, with REDIS_URL).
+import type { BackgroundService, ServeDeps } from '../cli/serve-parts.js';
+import { UsageError } from '../errors.js';
+import { createEventDispatcher, startEventSweep, startEventsApplyWorker } from './dispatch.js';
+import { loadVerificationKeys, tokenVerifier } from './jwt.js';
+import { startEventReceiver } from './receiver.js';
+import type { EventApplyOptions } from './apply.js';
+
+export function eventApplyOptions(deps: Pick<ServeDeps, 'config'>): EventApplyOptions & { prefix: string } {
+  return { source: deps.config.source, enhancedWaitSeconds: deps.config.events.enhancedWaitSeconds, prefix: deps.config.queuePrefix };
+}
+
+export async function startEventsReceiverService(deps: ServeDeps): Promise<BackgroundService & { port: number }> {
+  const { config, logger, db } = deps;
+  const settings = config.events;
+  if (!settings.publicKeyFile) throw new UsageError('serve --role events needs FEEDLINE_EVENTS_PUBLIC_KEY_FILE (the provider\'s public key)');
+  if (Boolean(settings.tlsCertFile) !== Boolean(settings.tlsKeyFile)) throw new UsageError('FEEDLINE_EVENTS_TLS_CERT_FILE and FEEDLINE_EVENTS_TLS_KEY_FILE go together');
+  const verify = tokenVerifier(await loadVerificationKeys(settings.publicKeyFile), settings.leewaySeconds);
+  const dispatcher = createEventDispatcher(db, deps.redis, eventApplyOptions(deps), logger);
+  const receiver = await startEventReceiver({
+    host: settings.host,
+    port: settings.port,
+    ...(settings.tlsCertFile && settings.tlsKeyFile ? { tls: { certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile } } : {}),
+    paths: { standard: settings.standardPath, enhanced: settings.enhancedPath },
+    verify,
+    maxBodyBytes: settings.maxBodyBytes,
+    storeTimeoutMs: settings.storeTimeoutMs,
+    source: config.source,
+    db,
+    dispatcher,
+    logger,
+  });
+  const sweep = startEventSweep(db, dispatcher, { intervalMs: settings.sweepSeconds * 1000, olderThanSeconds: settings.sweepSeconds }, logger);
+  return {
+    port: receiver.port,
+    async stop() {
+      await receiver.close();
+      await sweep.stop();
+      await dispatcher.close();
+    },
+  };
+}
+
+export function startEventsWorkerService(deps: ServeDeps): BackgroundService {
+  if (!deps.redis) throw new Error('the events worker needs Redis');
+  const worker = startEventsApplyWorker(deps.db, deps.redis, { ...eventApplyOptions(deps), concurrency: deps.config.workerConcurrency }, deps.logger);
+  return {
+    async stop(graceMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), graceMs); });
+      const outcome = await Promise.race([worker.close().then(() => 'closed' as const), expired]);
+      clearTimeout(timer);
+      if (outcome === 'expired') await worker.close(true);
+    },
+  };
+}

@@ -1,0 +1,182 @@
+// Applying Catalogue Events: the version guard, snapshots, takedowns, windows, enhancements,
+// on the real PostgreSQL. Events are stored as the receiver stores them, then applied.
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { query, type Database } from '../../src/db/client.js';
+import { storeEvent } from '../../src/db/events.js';
+import { pendingSchedule } from '../../src/db/ddex.js';
+import { applyInboxEvent, type EventOutcome } from '../../src/events/apply.js';
+import { validateEvent } from '../../src/events/model.js';
+import { eventChangeVersion } from '../../src/events/version.js';
+import { versionBase } from '../../src/apply/version.js';
+import { connect, freshDatabase } from '../helpers/db.js';
+import { releaseEvent, SOURCE, takedownEvent } from '../helpers/events.js';
+
+let db: Database;
+const NOW = new Date('2026-12-02T12:00:00Z');
+
+beforeAll(async () => {
+  db = await connect(await freshDatabase('test/events/apply.test.ts'));
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+async function receive(body: object, endpoint: 'standard' | 'enhanced' = 'standard', receivedAt = NOW, iat?: Date): Promise<number> {
+  const text = JSON.stringify(body);
+  const validation = validateEvent(endpoint, body);
+  if (!validation.ok) throw new Error(validation.reason);
+  const { key } = validation;
+  const stored = await storeEvent(db.orm, {
+    endpoint, source: SOURCE, itemId: key.itemId, version: key.version, changeVersion: eventChangeVersion(key.version),
+    takedown: key.takedown, test: key.test, body: text, sha256: createHash('sha256').update(text).digest('hex'),
+    bytes: text.length, gzip: false, receivedAt, iat, jti: undefined, ackMs: 1,
+  });
+  if (stored.outcome !== 'stored') throw new Error(`not stored: ${stored.outcome}`);
+  return stored.id;
+}
+
+async function apply(id: number, now = NOW): Promise<EventOutcome> {
+  return applyInboxEvent(db, id, { source: SOURCE, enhancedWaitSeconds: 60, now: () => now });
+}
+
+async function deliver(body: object): Promise<EventOutcome> {
+  return apply(await receive(body));
+}
+
+async function rows(table: 'releases' | 'tracks', id: string) {
+  return query<{ country: string; status: string; reason: string | null; title: string | null }>(db.orm, sql`
+    select country, status, takedown_reason as reason, title from ${sql.raw(table)} where source = ${SOURCE} and id = ${id} order by country`);
+}
+
+async function audit(itemId: string) {
+  return query<{ entity: string; country: string; reason: string }>(db.orm, sql`
+    select entity, country, reason from takedown_audit where source = ${SOURCE} and item_id = ${itemId} order by id`);
+}
+
+describe('the version guard', () => {
+  it('versions 3, 1, 2 of one release end at version 3', async () => {
+    expect(await deliver(releaseEvent(100, 3, { title: 'v3' }))).toBe('applied');
+    expect(await deliver(releaseEvent(100, 1, { title: 'v1' }))).toBe('stale');
+    expect(await deliver(releaseEvent(100, 2, { title: 'v2' }))).toBe('stale');
+    expect((await rows('releases', '100')).map((r) => r.title)).toEqual(['v3', 'v3', 'v3']);
+    expect((await rows('tracks', '1001')).every((r) => r.title === 'Track 1001')).toBe(true);
+    const [counts] = await query<{ stale: number; applied: number }>(db.orm, sql`
+      select count(*) filter (where status = 'stale')::integer as stale, count(*) filter (where status = 'applied')::integer as applied
+      from events_inbox where item_id = '100'`);
+    expect(counts).toEqual({ stale: 2, applied: 1 });
+  });
+
+  it('a takedown, then an older snapshot: the release stays down', async () => {
+    await deliver(releaseEvent(101, 1));
+    expect(await deliver(takedownEvent(101, 5))).toBe('applied');
+    expect(await deliver(releaseEvent(101, 3))).toBe('stale');
+    for (const id of ['101', '1011', '1012']) {
+      const territory = await rows(id === '101' ? 'releases' : 'tracks', id);
+      expect(territory.length).toBeGreaterThan(0);
+      expect(territory.every((r) => r.status === 'taken_down' && r.reason === 'takedown_event')).toBe(true);
+    }
+    expect((await audit('1011')).filter((a) => a.reason === 'takedown_event').map((a) => a.country).sort()).toEqual(['GB', 'IE', 'WW']);
+  });
+
+  it('a newer snapshot after a takedown brings the release back', async () => {
+    await deliver(releaseEvent(102, 1));
+    await deliver(takedownEvent(102, 2));
+    expect(await deliver(releaseEvent(102, 3, { title: 'back' }))).toBe('applied');
+    expect(await rows('releases', '102')).toEqual([
+      { country: 'GB', status: 'live', reason: null, title: 'back' },
+      { country: 'IE', status: 'live', reason: null, title: 'back' },
+      { country: 'WW', status: 'taken_down', reason: 'territory_not_licensed', title: 'back' },
+    ]);
+  });
+
+  it('a takedown of a release never seen leaves a tombstone that an older snapshot cannot undo', async () => {
+    await deliver(takedownEvent(103, 9));
+    expect(await deliver(releaseEvent(103, 8))).toBe('stale');
+    expect(await rows('releases', '103')).toEqual([{ country: 'WW', status: 'taken_down', reason: 'takedown_event', title: null }]);
+    expect(await rows('tracks', '1031')).toEqual([]);
+  });
+
+  it('applying an event twice changes nothing the second time', async () => {
+    const id = await receive(releaseEvent(104, 1));
+    expect(await apply(id)).toBe('applied');
+    expect(await apply(id)).toBe('skipped');
+  });
+});
+
+describe('a snapshot is the whole truth of its release', () => {
+  it('takes down a territory no longer covered and a track that left, each with an audit reason', async () => {
+    await deliver(releaseEvent(110, 1, { availability: [{ countries: ['GB', 'IE', 'DE'] }] }));
+    await deliver(releaseEvent(110, 2, { tracks: [{ id: 1101 }], availability: [{ countries: ['GB', 'IE'] }] }));
+    expect((await rows('releases', '110')).find((r) => r.country === 'DE')).toMatchObject({ status: 'taken_down', reason: 'territory_not_licensed' });
+    expect((await rows('tracks', '1101')).find((r) => r.country === 'DE')).toMatchObject({ status: 'taken_down', reason: 'territory_not_licensed' });
+    expect((await rows('tracks', '1102')).filter((r) => r.status === 'live')).toEqual([]);
+    expect((await audit('1102')).filter((a) => a.reason === 'removed_from_release').map((a) => a.country).sort()).toEqual(['DE', 'GB', 'IE', 'WW']);
+    expect((await audit('110')).map((a) => `${a.country}:${a.reason}`)).toContain('DE:territory_not_licensed');
+  });
+
+  it('Worldwide with exclusions is a live WW row and the excluded country down', async () => {
+    await deliver(releaseEvent(111, 1, { availability: [{ countries: ['Worldwide'], excludedCountries: ['CN'] }] }));
+    expect((await rows('tracks', '1111')).map((r) => `${r.country}:${r.status}`)).toEqual(['CN:taken_down', 'WW:live']);
+  });
+
+  it('a download-only territory makes nothing streamable', async () => {
+    await deliver(releaseEvent(112, 1, { availability: [{ countries: ['GB'] }, { countries: ['FR'], usageTypes: ['PermanentDownload'] }] }));
+    expect((await rows('releases', '112')).find((r) => r.country === 'FR')).toMatchObject({ status: 'taken_down', reason: 'no_streaming_use' });
+  });
+
+  it('schedules future windows as DDEX deal windows are scheduled', async () => {
+    await deliver(releaseEvent(113, 1, { availability: [{ countries: ['GB'], startDate: '2026-01-01', endDate: '2026-12-31' }, { countries: ['US'], startDate: '2027-01-15' }] }));
+    expect((await rows('tracks', '1131')).map((r) => `${r.country}:${r.status}:${r.reason}`)).toEqual(['GB:live:null', 'US:taken_down:deal_not_started', 'WW:taken_down:territory_not_licensed']);
+    const pending = await pendingSchedule(db.orm, 'track', SOURCE, '1131');
+    expect(pending.map((p) => `${p.country}:${p.targetStatus}:${new Date(p.dueAt).toISOString()}`)).toEqual([
+      'GB:taken_down:2027-01-01T00:00:00.000Z', 'US:live:2027-01-15T00:00:00.000Z',
+    ]);
+    // A newer snapshot replaces the schedule.
+    await deliver(releaseEvent(113, 2, { availability: [{ countries: ['GB'] }] }));
+    expect(await pendingSchedule(db.orm, 'track', SOURCE, '1131')).toEqual([]);
+  });
+});
+
+describe('Enhanced Metadata', () => {
+  it('waits for its track, then attaches; an older version does not overwrite a newer one', async () => {
+    const early = await receive({ id: 1201, version: 5, enhanced: { bpm: 120 } }, 'enhanced');
+    expect(await apply(early)).toBe('waiting');
+    await deliver(releaseEvent(120, 1));
+    expect(await apply(early)).toBe('applied');
+    expect(await apply(await receive({ id: 1201, version: 4, enhanced: { bpm: 90 } }, 'enhanced'))).toBe('stale');
+    const [row] = await query<{ data: { bpm: number } }>(db.orm, sql`select data from track_enhancements where track_id = '1201'`);
+    expect(row!.data.bpm).toBe(120);
+    expect((await rows('tracks', '1201')).every((r) => r.status !== undefined)).toBe(true);
+  });
+
+  it('is rejected after waiting too long for a track that never came', async () => {
+    const id = await receive({ id: 1299, version: 1, enhanced: { bpm: 1 } }, 'enhanced');
+    expect(await apply(id, new Date(NOW.getTime() + 61_000))).toBe('rejected');
+  });
+});
+
+describe('evidence and order', () => {
+  it('the takedown evidence starts the clock at the token iat when it is earlier than receipt', async () => {
+    await deliver(releaseEvent(130, 1));
+    const iat = new Date(NOW.getTime() - 90_000);
+    await apply(await receive(takedownEvent(130, 2), 'standard', NOW, iat));
+    const [record] = await query<{ publishedAt: Date; receivedAt: Date }>(db.orm, sql`
+      select published_at as "publishedAt", received_at as "receivedAt" from takedown_audit where item_id = '130' and country = 'GB'`);
+    expect(new Date(record!.publishedAt).toISOString()).toBe(iat.toISOString());
+    expect(new Date(record!.receivedAt).toISOString()).toBe(NOW.toISOString());
+    const [run] = await query<{ status: string; kind: string; rows: number }>(db.orm, sql`
+      select r.status, r.kind, r.rows from feed_runs r join events_inbox e on e.run_id = r.id where e.item_id = '130' and e.version = 2`);
+    expect(run).toMatchObject({ status: 'applied', kind: 'event' });
+  });
+
+  it('an event version (epoch ms) sorts after feed rows published before it and before those published after', () => {
+    const at = Date.parse('2026-12-02T06:00:00Z');
+    const event = eventChangeVersion(BigInt(at));
+    expect(event > versionBase(new Date(at - 1000), 'updates') + 5_000_000n).toBe(true);
+    expect(event > versionBase(new Date(at), 'updates') + 5_000_000n).toBe(true);
+    expect(event < versionBase(new Date(at + 1000), 'full')).toBe(true);
+    expect(eventChangeVersion(BigInt(at + 1)) > event).toBe(true);
+  });
+});

@@ -64,7 +64,13 @@ export const ENV = {
   FEEDLINE_HTTP_PORT: [z.coerce.number().int().min(0).max(65535), '8080', 'Port of the HTTP server.'],
   FEEDLINE_DASHBOARD_TOKEN: [z.string().min(16).optional(), undefined, 'Bearer token for the dashboards and /metrics.'],
   FEEDLINE_DASHBOARD_USER: [z.string().optional(), undefined, 'Basic-auth user for the dashboards (with FEEDLINE_DASHBOARD_PASSWORD).'],
-  FEEDLINE_DASHBOARD_PASSWORD: [z.string().min(8).optional(), undefined, 'Basic-auth password for the dashboards.'],
+  FEEDLINE_DASHBOARD_PASSWORD: [z.string().min(8).optional(), undefined, 'Password of FEEDLINE_DASHBOARD_USER (login page and basic auth).'],
+  FEEDLINE_DASHBOARD_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_PASSWORD: its hash from `feedline hash-password`.'],
+  FEEDLINE_DASHBOARD_ADMIN_USER: [z.string().optional(), undefined, 'The one user who may retry, promote or clean jobs in bull-board (read-only for everyone else).'],
+  FEEDLINE_DASHBOARD_ADMIN_PASSWORD: [z.string().min(8).optional(), undefined, 'Password of FEEDLINE_DASHBOARD_ADMIN_USER.'],
+  FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_ADMIN_PASSWORD: its hash from `feedline hash-password`.'],
+  FEEDLINE_SESSION_SECRET: [z.string().min(32).optional(), undefined, 'Signs login sessions; the same on every api replica. Unset: derived from the configured credentials.'],
+  FEEDLINE_SESSION_HOURS: [z.coerce.number().positive().max(24 * 30), '12', 'A login session expires after this many hours.'],
   FEEDLINE_SHUTDOWN_GRACE_MS: [positiveInt, '30000', 'On SIGTERM, how long in-flight work may take before it is returned to the queue.'],
 } as const satisfies Record<string, readonly [z.ZodType, string | undefined, string]>;
 
@@ -122,6 +128,13 @@ export interface Config {
     token: string | undefined;
     user: string | undefined;
     password: string | undefined;
+    /** scrypt hash of `password` (src/http/passwords.ts), when given instead of it. */
+    passwordHash: string | undefined;
+    adminUser: string | undefined;
+    adminPassword: string | undefined;
+    adminPasswordHash: string | undefined;
+    sessionSecret: string | undefined;
+    sessionHours: number;
     shutdownGraceMs: number;
   };
 }

@@ -20,8 +20,10 @@ import { fetchCommand } from './fetch.js';
 import { replayCommand } from './replay.js';
 import { reconcileCommand } from './reconcile.js';
 import { ddexDueCommand } from './ddex-due.js';
+import { alertsCommand } from './alerts.js';
+import { hashPasswordCommand } from './hash-password.js';
 
-const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexDueCommand];
+const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexDueCommand, alertsCommand, hashPasswordCommand];
 
 /** After a stop signal, the process gets this long to close before it is forced out. */
 const FORCED_EXIT_MS = 60_000;

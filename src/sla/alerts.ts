@@ -209,7 +209,4 @@ export const alertSubject = {
   quarantine: (runId: number) => `quarantine-run-${runId}`,
   possibleTakedown: (runId: number) => `possible-takedown-run-${runId}`,
   counts: (runId: number) => `counts-run-${runId}`,
-  /** The same subject src/feeds/pull.ts raises when it gives up on a feed. */
-  missing: (feed: { entity: string; kind: string; country: string; feedDate: string }) =>
-    `feed-missing-${feed.entity}-${feed.kind}-${feed.country}-${feed.feedDate}`,
 } as const;

@@ -156,7 +156,8 @@ describe('scheduler', () => {
     at.set('2026-11-18T12:01:00Z');
     await s.tick();
     await s.idle();
-    expect(alerter.raised.map((a) => [a.subject, a.kind, a.state])).toEqual([['feed-missing-track-updates-FR-2026-11-17', 'missing', 'breach']]);
+    expect(alerter.raised.map((a) => [a.subject, a.kind, a.state])).toEqual([['feed-missing-track-updates-FR', 'missing', 'breach']]);
+    expect(alerter.raised[0]!.message).toContain('missing 1 day: 2026-11-17');
     // The next day was pulled right after the missing one was given up.
     expect(await getCursor(db.orm, '7digital', feed)).toBe('2026-11-18');
     expect((await item(db, 'track', '401', 'FR'))?.status).toBe('live');

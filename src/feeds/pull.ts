@@ -8,7 +8,7 @@ import { getCursor } from '../db/cursors.js';
 import { missingDates, recordAttempt } from '../db/fetches.js';
 import { syncMissingAlert } from '../sla/missing.js';
 import { getRun, type Run } from '../db/runs.js';
-import { coerceError } from '../errors.js';
+import { coerceError, UsageError } from '../errors.js';
 import { conventionalName } from '../ingest/feed-name.js';
 import { ingestFeed, type IngestContext } from '../ingest/ingest.js';
 import type { Logger } from '../log.js';
@@ -112,6 +112,15 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
     }
     const message = coerceError(err).message;
     await recordAttempt(db.orm, source, feed, date, { status: 'failed', httpStatus: (err as { status?: number }).status ?? null, error: message }, now());
+    // Configuration that refuses the fetch (an http URL, no credentials) fails every time:
+    // alert now, in words, rather than after the give-up time.
+    if (err instanceof UsageError) {
+      await alerter.raise({
+        subject: subjects.auth(feed), kind: 'auth', state: 'breach',
+        message: `fetches of ${feedLabel(feed)} cannot succeed: ${message}`,
+        details: { entity: feed.entity, kind: feed.kind, country: feed.country, date, reason: message },
+      });
+    }
     throw err;
   }
   await alerter.resolve(subjects.auth(feed), `the provider accepts our credentials for ${feedLabel(feed)} again`);

@@ -177,6 +177,23 @@ describe('scheduler', () => {
     expect(await getCursor(db.orm, '7digital', feed)).toBeUndefined();
   });
 
+  it('alerts at once, in words, when configuration refuses the fetch; feedline status shows the reason', async () => {
+    const at = clock('2026-11-16T07:00:00Z');
+    const env = { FEEDLINE_START_DATE: '2026-11-16', FEEDLINE_PROVIDER_BASE_URL: 'http://127.0.0.1:9/feeds/with/a/rather/long/path/that/would/fill/a/column', FEEDLINE_ALLOW_HTTP: 'false' };
+    const { s, config, alerter } = scheduler('PT', at, { local: true, env });
+    await s.tick();
+    await s.idle();
+    expect(alerter.raised).toHaveLength(1);
+    expect(alerter.raised[0]).toMatchObject({ subject: 'feed-auth-track-updates-PT', kind: 'auth', state: 'breach' });
+    expect(alerter.raised[0]!.message).toMatch(/^fetches of track-updates-PT cannot succeed: refused by configuration: feeds are fetched over https only/);
+    const status = await feedline(['status', '--at', '2026-11-16T07:00:00Z'], {
+      DATABASE_URL: dbUrl, FEEDLINE_HOME: config.home, FEEDLINE_COUNTRIES: 'PT', FEEDLINE_FEEDS: 'track/updates', ...env,
+      FEEDLINE_OAUTH_CONSUMER_KEY: CREDS.consumerKey, FEEDLINE_OAUTH_CONSUMER_SECRET: CREDS.consumerSecret,
+    });
+    expect(status.stdout).toMatch(/2026-11-16: refused by configuration: feeds are fetched over https only/);
+    expect(status.stdout).not.toContain('127.0.0.1:9');
+  });
+
   it('rides out a 500, a 429 with Retry-After and a slow body', async () => {
     const feed = updates('ES');
     const days = ['2026-11-16', '2026-11-17', '2026-11-18'];

@@ -113,7 +113,8 @@ function describe(s: ReturnType<typeof summarise>, reason?: string): string {
     case 'duplicate':
       return `duplicate: ${s.file} has the same content as run ${s.duplicateOf} (${s.duplicateStatus}); nothing changed. Use --force to re-apply.`;
     case 'rejected':
-      return `rejected: ${reason ?? s.error} (run ${s.runId}; nothing applied)`;
+      // The outcome's reason reads "FILE: rejected: WHY"; said once here.
+      return `rejected: ${s.file}: ${(reason ?? s.error ?? 'no reason recorded').replace(/^.*?: rejected: /, '')} (run ${s.runId}; nothing applied)`;
     case 'failed':
       return `run ${s.runId} failed: ${s.error ?? 'no reason recorded'} (see: feedline quarantine ${s.runId})`;
     default:

@@ -1,5 +1,6 @@
 // The feedline executable: picks the subcommand, loads configuration once, and is the one
 // place that turns errors into exit codes (README "Exit codes").
+import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { ENV } from '../config/schema.js';
 import { ExitCode, FeedlineError, NotFoundError, UsageError, coerceError } from '../errors.js';
@@ -25,6 +26,9 @@ import { hashPasswordCommand } from './hash-password.js';
 
 const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexDueCommand, alertsCommand, hashPasswordCommand];
 
+/** Commands that run unattended and log everything at LOG_LEVEL (default info). */
+const LONG_RUNNING = new Set(['serve', 'worker']);
+
 /** After a stop signal, the process gets this long to close before it is forced out. */
 const FORCED_EXIT_MS = 60_000;
 
@@ -33,7 +37,7 @@ function usage(): string {
   const envWidth = Math.max(...Object.keys(ENV).map((n) => n.length));
   return `feedline: keeps the catalogue in step with the provider's feeds, within the licence window.
 
-Usage: feedline <command> [options]      feedline <command> --help
+Usage: feedline <command> [options]      feedline help <command>      feedline --version
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
@@ -41,12 +45,21 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 Environment (all optional; see .env.example):
 ${Object.entries(ENV).map(([name, [, fallback, help]]) => `  ${name.padEnd(envWidth)}  ${help}${fallback ? ` [${fallback}]` : ''}`).join('\n')}
 
+Logs go to stderr: warnings and errors only for interactive commands, everything at LOG_LEVEL
+(default info) for serve and worker; --verbose or LOG_LEVEL gives any command the full log.
+
 Exit codes: 0 ok, 1 unexpected error, 2 usage or configuration error, 3 feed rejected,
 4 not found, 5 PostgreSQL or Redis unreachable; status and sla add their own (see --help).`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    stdout.line(`feedline ${packageVersion()}`);
+    return ExitCode.ok;
+  }
+  // `feedline help COMMAND` is `feedline COMMAND --help`.
+  if (name === 'help' && rest[0] !== undefined) return main([rest[0], '--help']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     stdout.line(usage());
     return name === undefined ? ExitCode.usage : ExitCode.ok;
@@ -56,7 +69,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     const config = loadConfig();
-    logger = createLogger({ level: config.logLevel });
+    // Interactive commands log warnings and errors only, so log lines do not break into the
+    // progress bar or the summary; LOG_LEVEL or --verbose gives the full log.
+    const verbose = rest.includes('--verbose');
+    if (verbose) rest.splice(rest.indexOf('--verbose'), 1);
+    const quiet = !LONG_RUNNING.has(command.name) && !verbose && process.env.LOG_LEVEL === undefined;
+    logger = createLogger({ level: quiet ? 'warn' : config.logLevel });
     const stopping = new Promise<string>((resolve) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.once(signal, () => {
@@ -82,6 +100,11 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     logger.flush();
   }
+}
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace('/dist/package.json', '/package.json'), 'utf8')) as { version: string };
+  return manifest.version;
 }
 
 function asFeedlineError(thrown: unknown): FeedlineError | undefined {

@@ -239,7 +239,10 @@ async function archiveInput(home: string, input: string): Promise<{ path: string
     throw new UnreachableError('feed server', new URL(input).host, { cause: err });
   }
   if (!response.ok || !response.body) {
-    throw new UsageError(`${new URL(input).host}${new URL(input).pathname} answered HTTP ${response.status}`);
+    const where = `${new URL(input).host}${new URL(input).pathname}`;
+    // 404 and 410 say there is no such feed there: not found (4), like a missing path.
+    if (response.status === 404 || response.status === 410) throw new NotFoundError(`no feed at ${where}: the server answered HTTP ${response.status}`);
+    throw new UsageError(`${where} answered HTTP ${response.status}`);
   }
   return archiveStream(home, Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>));
 }

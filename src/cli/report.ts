@@ -104,7 +104,7 @@ export const reportCommand: Command = {
   summary: 'Compliance evidence: every takedown applied, with its latency, and a summary per feed',
   help: `Usage: feedline report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|json] [--country CC]
 
-Compliance evidence for labels (FEEDS.md rule 5), for what was applied between --from 00:00
+Compliance evidence for labels (docs/feeds.md, rule 4), for what was applied between --from 00:00
 and the end of --to (UTC, inclusive):
 
   takedowns  every takedown applied: entity, itemId, source, country, reason, runId, feed (file),

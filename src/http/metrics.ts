@@ -92,7 +92,7 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
       { labels: { action: 'unchanged' }, value: t.unchanged },
     ];
   });
-  computed(registry, 'takedown_latency_seconds', 'Takedown latency from feed publication to applied (FEEDS.md rule 1: within 24 h)', 'histogram', async () => {
+  computed(registry, 'takedown_latency_seconds', 'Takedown latency from feed publication to applied (docs/feeds.md rule 1: within 24 h)', 'histogram', async () => {
     const h = await takedownLatencyBuckets(db.orm, TAKEDOWN_LATENCY_BUCKETS);
     const name = `${METRIC_PREFIX}takedown_latency_seconds`;
     return [

@@ -1,6 +1,7 @@
 // The feedline executable: picks the subcommand, loads configuration once, and is the one
 // place that turns errors into exit codes (README "Exit codes").
 import { readFileSync } from 'node:fs';
+import { exitWithParent } from './parent-watch.js';
 import { loadConfig } from '../config/load.js';
 import { ENV } from '../config/schema.js';
 import { ExitCode, FeedlineError, NotFoundError, UsageError, coerceError } from '../errors.js';
@@ -86,6 +87,12 @@ export async function main(argv: string[]): Promise<number> {
         });
       }
     });
+    if (LONG_RUNNING.has(command.name)) {
+      exitWithParent(() => {
+        logger.warn({ command: command.name }, 'parent process gone; stopping');
+        process.kill(process.pid, 'SIGTERM');
+      });
+    }
     return await command.run(rest, { config, logger, out: stdout, stopping });
   } catch (thrown) {
     const err = asFeedlineError(thrown);

@@ -7,6 +7,7 @@ import { query, type Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
 import { missingDates, recordAttempt } from '../db/fetches.js';
 import { syncMissingAlert } from '../sla/missing.js';
+import { progressLog } from '../ingest/progress.js';
 import { getRun, type Run } from '../db/runs.js';
 import { coerceError, UsageError } from '../errors.js';
 import { conventionalName } from '../ingest/feed-name.js';
@@ -139,7 +140,8 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
     return { outcome: 'missing' };
   }
 
-  const ctx: IngestContext = { config, db, sink: deps.sink, logger: deps.logger };
+  // serve, fetch and replay: progress of a long run in the log, every 10 s.
+  const ctx: IngestContext = { config, db, sink: deps.sink, logger: deps.logger, onProgress: progressLog(log) };
   const ingested = await ingestFeed(ctx, {
     input: fetched.path,
     fileName: conventionalName({ ...feed, date }),

@@ -154,6 +154,11 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
   let rowsParsed = 0;
   let count = 0;
   let possibleTakedowns = 0;
+  // Workers apply batches while this parses: progress reads their count from the ledger
+  // (every 5th batch, or half a second since the last read) instead of reporting none
+  // applied until parsing ends.
+  let applied = 0;
+  let appliedReadAt = -Infinity;
   for (;;) {
     const next = await batches.next();
     if (next.done) {
@@ -171,7 +176,13 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     if ((selection.only && !selection.only.has(batch.seq)) || selection.skip?.has(batch.seq)) continue;
     await outlast(() => registerBatch(db.orm, run.id, batch));
     await sink.submit({ ...target, seq: batch.seq, layout: batch.layout, rows: batch.rows });
-    ctx.onProgress?.({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: 0, batchesTotal: null });
+    if (ctx.onProgress) {
+      if (count % 5 === 0 || Date.now() - appliedReadAt >= 500) {
+        appliedReadAt = Date.now();
+        applied = (await getRun(db.orm, run.id))?.batchesApplied ?? applied;
+      }
+      ctx.onProgress({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: applied, batchesTotal: null });
+    }
   }
 }
 

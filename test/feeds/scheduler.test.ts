@@ -244,6 +244,10 @@ describe('scheduler', () => {
     });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).results).toMatchObject([{ date: '2026-11-02', outcome: 'applied', from: 'archive', updated: 0 }]);
+    // The summary accounts for every row, unchanged ones included.
+    const [replayed] = JSON.parse(again.stdout).results as { rows: number; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number }[];
+    expect(replayed!.unchanged).toBeGreaterThan(0);
+    expect(replayed!.inserted + replayed!.updated + replayed!.takenDown + replayed!.unchanged + replayed!.quarantined).toBe(replayed!.rows);
     expect(server.requestCount(feed, '2026-11-02')).toBe(1);
     expect((await item(db, 'track', '1', 'NL'))!.title).toBe('NL 5');
     expect(await getCursor(db.orm, '7digital', feed)).toBe('2026-11-06');

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { Database } from '../../src/db/client.js';
+import { sql } from 'drizzle-orm';
+import { query, type Database } from '../../src/db/client.js';
 import { LOGIN_MAX_FAILURES } from '../../src/http/login.js';
 import { hashPassword } from '../../src/http/passwords.js';
 import { createHttpApp } from '../../src/http/server.js';
@@ -245,6 +246,26 @@ describe('SLA page and bull-board in Chromium', () => {
       expect(last.headers()['retry-after']).toMatch(/^\d+$/);
       expect(logs.text()).toContain('too many failed logins');
       expect(logs.text()).not.toMatch(/wrong-\d-secret/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('state the worst open condition in the headline, and show an acknowledgement', async () => {
+    await db.orm.execute(sql`insert into alerts (subject, kind, state, message, details) values
+      ('feed-missing-track-updates-US', 'missing', 'breach', 'feed US track updates is missing 2 days: 2026-11-18, 2026-11-19', '{"entity":"track","kind":"updates","country":"US","dates":["2026-11-18","2026-11-19"]}'::jsonb)`);
+    const [run] = await query<{ subject: string; opened_at: string }>(db.orm, sql`select subject, opened_at::text from alerts where kind = 'sla' and state = 'breach'`);
+    await db.orm.execute(sql`insert into alert_acks (subject, opened_at, acknowledged_by, note) values (${run!.subject}, ${run!.opened_at}::timestamptz, 'alice', 'worker host rebooting')`);
+    const context = await launch();
+    try {
+      const page = await context.newPage();
+      await signIn(page, USER, PASSWORD);
+      expect(await page.title()).toBe('[BREACH] feedline SLA');
+      expect(await page.locator('#headline').innerText()).toBe('1 run past its deadline (acknowledged); 2 feeds missing');
+      const acked = page.locator('#alerts tr', { hasText: 'sla' });
+      expect(await acked.locator('.ack').innerText()).toMatch(/^acknowledged by alice (just now|\d+ min ago): worker host rebooting$/);
+      expect(await page.locator('#alerts tr', { hasText: 'missing' }).locator('.unack').innerText()).toBe('not acknowledged');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'sla-acknowledged.png'), fullPage: true });
     } finally {
       await context.close();
     }

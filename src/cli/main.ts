@@ -109,9 +109,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** From package.json: two levels up from src/cli, three from the built dist/src/cli. */
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace('/dist/package.json', '/package.json'), 'utf8')) as { version: string };
-  return manifest.version;
+  for (const candidate of ['../../package.json', '../../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'feedline' && manifest.version) return manifest.version;
+    } catch {
+      // not at this level; try the next
+    }
+  }
+  return 'unknown';
 }
 
 function asFeedlineError(thrown: unknown): FeedlineError | undefined {

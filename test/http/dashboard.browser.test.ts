@@ -224,6 +224,20 @@ describe('SLA page and bull-board in Chromium', () => {
     }
   });
 
+  it('sign in with the dashboard token pasted once', async () => {
+    const context = await launch();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/admin/queues`);
+      await page.fill('#token', TOKEN);
+      await Promise.all([page.waitForURL(`${base}/admin/queues`), page.click('button[type=submit]')]);
+      await page.getByText('apply', { exact: true }).first().waitFor({ timeout: 15_000 });
+      expect(await retryAll(page, { csrf: true })).toBe(405);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('refuse sign-ins from an address after too many failures, without logging the secret', async () => {
     const own = await listen();
     const context = await launch();

@@ -4,3 +4,4 @@ export * from './operations.js';
 export * from './ddex.js';
 export * from './gate.js';
 export * from './events.js';
+export * from './acks.js';

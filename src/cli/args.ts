@@ -11,12 +11,13 @@ export function parseCommand<T extends Options>(command: string, argv: string[],
   try {
     parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${command}: ${(err as Error).message}; see feedline ${command} --help`);
+    // main.ts prefixes "feedline COMMAND:"; node's message is enough after it.
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/, '')}; see feedline ${command} --help`);
   }
   const values = parsed.values as Values<T>;
   const count = parsed.positionals.length;
   if (!values.help && (count < positionals.min || count > positionals.max)) {
-    throw new UsageError(`${command}: expected ${positionals.min === positionals.max ? positionals.min : `${positionals.min} to ${positionals.max}`} argument(s), got ${count}; see feedline ${command} --help`);
+    throw new UsageError(`expected ${positionals.min === positionals.max ? positionals.min : `${positionals.min} to ${positionals.max}`} argument(s), got ${count}; see feedline ${command} --help`);
   }
   return { values, positionals: parsed.positionals };
 }

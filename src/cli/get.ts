@@ -25,7 +25,8 @@ Exit code 4 when the item is unknown.`,
     }, { min: 2, max: 2 });
     if (values.help) return printHelp(ctx, this.help);
     const entity = oneOf('entity', positionals[0], ENTITIES)!;
-    if (!values.country) throw new UsageError('get: --country is required (state is kept per country)');
+    if (!values.country) throw new UsageError('--country is required (state is kept per country)');
+    if (!/^[A-Za-z]{2}$/.test(values.country)) throw new UsageError(`--country must be an ISO 3166 alpha-2 code such as GB, not ${JSON.stringify(values.country)}`);
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
     try {
       const source = values.source ?? ctx.config.source;

@@ -2,13 +2,14 @@ import { ENTITIES, FEED_KINDS } from '../config/schema.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { ingestFeed, waitForRun } from '../ingest/ingest.js';
 import { ingestDdexBatch } from '../ingest/ddex.js';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type { Run } from '../db/runs.js';
 import { dateFlag, oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, progressBar } from './output.js';
 import { openRuntime } from './runtime.js';
 import { pullDeps } from './feed-commands.js';
+import { describeAbsent, reportAbsent } from './ingest-full.js';
 
 export const ingestCommand: Command = {
   name: 'ingest',
@@ -24,6 +25,11 @@ A DDEX ERN message (XML, or gzip of it, told by its content) is applied in this 
 release by release, as one run; --entity, --kind, --country and --date do not apply to it.
 A directory is a DDEX batch: ingested only when its BatchComplete_*.xml marker is present,
 message by message in MessageCreatedDateTime order, each message once (by content hash).
+CSV files are ingested one at a time (a folder of them is refused, with the loop to run).
+
+A full feed is applied but nothing is taken down here: the summary (and "reconcile" in
+--json) says how many live items it does not list, with the feedline reconcile command
+that takes them down. serve, fetch and replay reconcile themselves, behind the guard.
 
 Options:
   --entity track|release|artist
@@ -60,6 +66,7 @@ Exit codes: 0 applied, queued or duplicate; 1 the run failed (its records do not
       // The alerter raises at once what the parse finds (possible takedowns).
       const ingestCtx = { ...pullDeps(runtime), onProgress: bar.update };
       if ((await stat(positionals[0]!).catch(() => undefined))?.isDirectory()) {
+        await refuseCsvFolder(positionals[0]!);
         const messages = await ingestDdexBatch(ingestCtx, positionals[0]!, { source: values.source, publishedAt, force: values.force });
         bar.stop();
         const summaries = messages.map((m) => summarise(m.outcome.run, m.outcome.status === 'queued' ? m.outcome.run.status : m.outcome.status));
@@ -75,8 +82,12 @@ Exit codes: 0 applied, queued or duplicate; 1 the run failed (its records do not
       bar.stop();
       const status = outcome.status === 'queued' ? run.status : outcome.status;
       const summary = summarise(run, status);
-      if (values.json) ctx.out.json(summary);
-      else ctx.out.line(describe(summary, outcome.status === 'rejected' ? outcome.reason : undefined));
+      const fullFeed = await reportAbsent(runtime, run);
+      if (values.json) ctx.out.json(fullFeed ? { ...summary, reconcile: fullFeed } : summary);
+      else {
+        ctx.out.line(describe(summary, outcome.status === 'rejected' ? outcome.reason : undefined));
+        if (fullFeed) ctx.out.line(describeAbsent(fullFeed));
+      }
       return status === 'rejected' ? ExitCode.feedRejected : status === 'failed' ? ExitCode.unexpected : ExitCode.ok;
     } finally {
       bar.stop();
@@ -84,6 +95,13 @@ Exit codes: 0 applied, queued or duplicate; 1 the run failed (its records do not
     }
   },
 };
+
+/** Folders are DDEX batches; a folder of CSV files gets the command that does what was meant. */
+async function refuseCsvFolder(dir: string): Promise<void> {
+  const names = await readdir(dir);
+  if (names.some((n) => /\.xml(\.gz)?$/i.test(n)) || !names.some((n) => /\.csv(\.gz)?$/i.test(n))) return;
+  throw new UsageError(`${dir} is a folder of CSV files; a folder is read as a DDEX batch. Ingest CSV files one at a time, oldest date first: for f in ${dir.replace(/\/$/, '')}/*.csv.gz; do feedline ingest "$f" || break; done`);
+}
 
 function summarise(run: Run, status: string) {
   return {
@@ -113,7 +131,8 @@ function describe(s: ReturnType<typeof summarise>, reason?: string): string {
     case 'duplicate':
       return `duplicate: ${s.file} has the same content as run ${s.duplicateOf} (${s.duplicateStatus}); nothing changed. Use --force to re-apply.`;
     case 'rejected':
-      return `rejected: ${reason ?? s.error} (run ${s.runId}; nothing applied)`;
+      // The outcome's reason reads "FILE: rejected: WHY"; said once here.
+      return `rejected: ${s.file}: ${(reason ?? s.error ?? 'no reason recorded').replace(/^.*?: rejected: /, '')} (run ${s.runId}; nothing applied)`;
     case 'failed':
       return `run ${s.runId} failed: ${s.error ?? 'no reason recorded'} (see: feedline quarantine ${s.runId})`;
     default:

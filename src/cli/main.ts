@@ -1,5 +1,7 @@
 // The feedline executable: picks the subcommand, loads configuration once, and is the one
 // place that turns errors into exit codes (README "Exit codes").
+import { readFileSync } from 'node:fs';
+import { exitWithParent } from './parent-watch.js';
 import { loadConfig } from '../config/load.js';
 import { ENV } from '../config/schema.js';
 import { ExitCode, FeedlineError, NotFoundError, UsageError, coerceError } from '../errors.js';
@@ -23,8 +25,13 @@ import { ddexDueCommand } from './ddex-due.js';
 import { playableCommand } from './playable.js';
 import { playsCommand } from './plays.js';
 import { eventsCommand } from './events.js';
+import { alertsCommand } from './alerts.js';
+import { hashPasswordCommand } from './hash-password.js';
 
-const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexDueCommand, eventsCommand, playableCommand, playsCommand];
+const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexDueCommand, alertsCommand, eventsCommand, playableCommand, playsCommand, hashPasswordCommand];
+
+/** Commands that run unattended and log everything at LOG_LEVEL (default info). */
+const LONG_RUNNING = new Set(['serve', 'worker']);
 
 /** After a stop signal, the process gets this long to close before it is forced out. */
 const FORCED_EXIT_MS = 60_000;
@@ -34,7 +41,7 @@ function usage(): string {
   const envWidth = Math.max(...Object.keys(ENV).map((n) => n.length));
   return `feedline: keeps the catalogue in step with the provider's feeds, within the licence window.
 
-Usage: feedline <command> [options]      feedline <command> --help
+Usage: feedline <command> [options]      feedline help <command>      feedline --version
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
@@ -42,12 +49,21 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 Environment (all optional; see .env.example):
 ${Object.entries(ENV).map(([name, [, fallback, help]]) => `  ${name.padEnd(envWidth)}  ${help}${fallback ? ` [${fallback}]` : ''}`).join('\n')}
 
+Logs go to stderr: warnings and errors only for interactive commands, everything at LOG_LEVEL
+(default info) for serve and worker; --verbose or LOG_LEVEL gives any command the full log.
+
 Exit codes: 0 ok, 1 unexpected error, 2 usage or configuration error, 3 feed rejected,
 4 not found, 5 PostgreSQL or Redis unreachable; status and sla add their own (see --help).`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    stdout.line(`feedline ${packageVersion()}`);
+    return ExitCode.ok;
+  }
+  // `feedline help COMMAND` is `feedline COMMAND --help`.
+  if (name === 'help' && rest[0] !== undefined) return main([rest[0], '--help']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     stdout.line(usage());
     return name === undefined ? ExitCode.usage : ExitCode.ok;
@@ -57,7 +73,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     const config = loadConfig();
-    logger = createLogger({ level: config.logLevel });
+    // Interactive commands log warnings and errors only, so log lines do not break into the
+    // progress bar or the summary; LOG_LEVEL or --verbose gives the full log.
+    const verbose = rest.includes('--verbose');
+    if (verbose) rest.splice(rest.indexOf('--verbose'), 1);
+    const quiet = !LONG_RUNNING.has(command.name) && !verbose && process.env.LOG_LEVEL === undefined;
+    logger = createLogger({ level: quiet ? 'warn' : config.logLevel });
     const stopping = new Promise<string>((resolve) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.once(signal, () => {
@@ -69,6 +90,12 @@ export async function main(argv: string[]): Promise<number> {
         });
       }
     });
+    if (LONG_RUNNING.has(command.name)) {
+      exitWithParent(() => {
+        logger.warn({ command: command.name }, 'parent process gone; stopping');
+        process.kill(process.pid, 'SIGTERM');
+      });
+    }
     return await command.run(rest, { config, logger, out: stdout, stopping });
   } catch (thrown) {
     const err = asFeedlineError(thrown);
@@ -83,6 +110,19 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     logger.flush();
   }
+}
+
+/** From package.json: two levels up from src/cli, three from the built dist/src/cli. */
+function packageVersion(): string {
+  for (const candidate of ['../../package.json', '../../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'feedline' && manifest.version) return manifest.version;
+    } catch {
+      // not at this level; try the next
+    }
+  }
+  return 'unknown';
 }
 
 function asFeedlineError(thrown: unknown): FeedlineError | undefined {

@@ -1,6 +1,7 @@
 // Command results go to stdout (logs go to stderr): JSON for machines, text for people.
 import { SingleBar, Presets } from 'cli-progress';
 import type { Progress } from '../ingest/ingest.js';
+import { formatEta, progressFigures, throttledProgress } from '../ingest/progress.js';
 
 export interface Output {
   json(value: unknown): void;
@@ -12,19 +13,25 @@ export const stdout: Output = {
   line: (text) => process.stdout.write(`${text}\n`),
 };
 
-/** A progress bar on a terminal; nothing when stderr is not one (CI, pipes, --json). */
-export function progressBar(enabled: boolean): { update(p: Progress): void; stop(): void } {
-  if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
+/**
+ * On a terminal, a bar of batches applied (as the workers apply them), rows per second and
+ * the time left; elsewhere (CI, pipes, files) one plain progress line every 10 s on stderr.
+ * Nothing with --json.
+ */
+export function progressBar(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): { update(p: Progress): void; stop(): void } {
+  if (!enabled) return { update() {}, stop() {} };
+  if (!stream.isTTY) return { update: throttledProgress((_p, line) => stream.write(`${line}\n`)), stop() {} };
   const bar = new SingleBar({
-    stream: process.stderr,
-    format: 'run {runId} |{bar}| {value}/{total} batches applied | {rows} rows parsed | {rate} rows/s',
+    stream,
+    format: 'run {runId} |{bar}| {value}/{total} batches applied | {rows} rows parsed | {rate} rows/s | ETA {etaText}',
     hideCursor: true,
   }, Presets.shades_classic);
   const started = Date.now();
   let running = false;
   return {
     update(p) {
-      const payload = { runId: p.runId, rows: p.rowsParsed, rate: Math.round(p.rowsParsed / Math.max(0.001, (Date.now() - started) / 1000)) };
+      const f = progressFigures(p, started);
+      const payload = { runId: p.runId, rows: p.rowsParsed, rate: f.rowsPerSecond, etaText: formatEta(f.etaSeconds) };
       if (!running) {
         bar.start(p.batchesTotal ?? p.batchesParsed, p.batchesApplied, payload);
         running = true;
@@ -34,6 +41,7 @@ export function progressBar(enabled: boolean): { update(p: Progress): void; stop
     },
     stop() {
       if (running) bar.stop();
+      running = false;
     },
   };
 }

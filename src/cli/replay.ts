@@ -8,6 +8,7 @@ import { ExitCode, UsageError, coerceError } from '../errors.js';
 import { addDays, isPublishedOn, latestPublishedDate, parseDayFields, publicationTime } from '../feeds/due.js';
 import { pullFeed, waitApplied, type PullDeps } from '../feeds/pull.js';
 import { conventionalName } from '../ingest/feed-name.js';
+import { progressLog } from '../ingest/progress.js';
 import { ingestFeed } from '../ingest/ingest.js';
 import { dateFlag, parseCommand } from './args.js';
 import type { Command } from './command.js';
@@ -24,6 +25,8 @@ interface DateResult {
   inserted?: number;
   updated?: number;
   takenDown?: number;
+  unchanged?: number;
+  quarantined?: number;
   error?: string;
 }
 
@@ -70,7 +73,7 @@ Exit codes: 0 every date applied or not published; 3 a file was rejected; 1 a da
       bar?.update(results.length, { date: 'done' });
       bar?.stop();
       if (values.json) ctx.out.json({ ...feed, from, to, results });
-      else for (const r of results) ctx.out.line(`${r.date}: ${r.outcome}${r.from ? ` from ${r.from}` : ''}${r.runId ? ` (run ${r.runId}: ${r.rows} rows, ${r.inserted} inserted, ${r.updated} updated, ${r.takenDown} taken down)` : ''}${r.error ? `: ${r.error}` : ''}`);
+      else for (const r of results) ctx.out.line(`${r.date}: ${r.outcome}${r.from ? ` from ${r.from}` : ''}${r.runId ? ` (run ${r.runId}: ${r.rows} rows, ${r.inserted} inserted, ${r.updated} updated, ${r.takenDown} taken down, ${r.unchanged} unchanged, ${r.quarantined} quarantined)` : ''}${r.error ? `: ${r.error}` : ''}`);
       if (results.some((r) => r.outcome === 'failed')) return ExitCode.unexpected;
       if (results.some((r) => r.outcome === 'rejected')) return ExitCode.feedRejected;
       return ExitCode.ok;
@@ -92,7 +95,7 @@ async function replayDate(deps: PullDeps, feed: FeedSpec, date: string): Promise
       if (pulled.outcome !== 'applied' && pulled.outcome !== 'duplicate') return { date, outcome: 'failed', from: 'provider', error: pulled.outcome };
       return applied(date, 'provider', pulled.run);
     }
-    const ingested = await ingestFeed({ config, db, sink: deps.sink, logger: deps.logger }, {
+    const ingested = await ingestFeed({ config, db, sink: deps.sink, logger: deps.logger, onProgress: progressLog(deps.logger.child({ date })) }, {
       input: archived,
       fileName: conventionalName({ ...feed, date }),
       feed: { ...feed, date },
@@ -110,8 +113,8 @@ async function replayDate(deps: PullDeps, feed: FeedSpec, date: string): Promise
   }
 }
 
-function applied(date: string, from: DateResult['from'], run: { id: number; rows: number; inserted: number; updated: number; takenDown: number }): DateResult {
-  return { date, outcome: 'applied', from, runId: run.id, rows: run.rows, inserted: run.inserted, updated: run.updated, takenDown: run.takenDown };
+function applied(date: string, from: DateResult['from'], run: { id: number; rows: number; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number }): DateResult {
+  return { date, outcome: 'applied', from, runId: run.id, rows: run.rows, inserted: run.inserted, updated: run.updated, takenDown: run.takenDown, unchanged: run.unchanged, quarantined: run.quarantined };
 }
 
 /** The archived file of the latest accepted run of this feed and date, if it is still on disk. */

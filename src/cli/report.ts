@@ -104,7 +104,7 @@ export const reportCommand: Command = {
   summary: 'Compliance evidence: every takedown applied, with its latency, and a summary per feed',
   help: `Usage: feedline report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|json] [--country CC]
 
-Compliance evidence for labels (FEEDS.md rule 5), for what was applied between --from 00:00
+Compliance evidence for labels (docs/feeds.md, rule 4), for what was applied between --from 00:00
 and the end of --to (UTC, inclusive):
 
   takedowns  every takedown applied: entity, itemId, source, country, reason, runId, feed (file),
@@ -131,7 +131,7 @@ Exit codes: 0 (the report is printed even when some takedowns were late: read wi
     const from = dateFlag('from', values.from);
     const to = dateFlag('to', values.to);
     if (!from || !to) throw new UsageError('report: --from and --to are required; see feedline report --help');
-    if (to < from) throw new UsageError(`report: --to ${to} is before --from ${from}`);
+    if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
     const format = oneOf('format', values.format, ['csv', 'json'] as const) ?? 'csv';
     const country = values.country?.toUpperCase();
     if (country !== undefined && !/^[A-Z]{2}$/.test(country)) throw new UsageError('--country must be an ISO 3166 alpha-2 code such as GB');

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
+import { refusal } from '../db/refusals.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openRedis } from '../queue/redis.js';
@@ -35,7 +36,10 @@ export async function openRuntime(config: Config, logger: Logger, options: { red
     const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home, poolSize: options.poolSize });
     closers.push(() => db.close());
     // Migrations run before anything else, one process at a time (src/db/migrate.ts).
-    await migrate(db);
+    await migrate(db).catch((err: unknown) => {
+      // A role that may connect but not create tables: configuration, said in words.
+      throw (config.databaseUrl && refusal(err, config.databaseUrl, db.where)) || err;
+    });
     let redis: Redis | undefined;
     if (options.redis === 'required' && !config.redisUrl) {
       throw new UsageError('REDIS_URL is not set: this command needs the queue');

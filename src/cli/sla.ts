@@ -1,13 +1,15 @@
 import { openAlerts } from '../db/sla.js';
 import { UsageError } from '../errors.js';
+import { alertSubject } from '../sla/alerts.js';
 import { formatDuration, slaSnapshot } from '../sla/deadlines.js';
+import { alertJson } from './alerts.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, table } from './output.js';
 import { openRuntime } from './runtime.js';
 
 /** `feedline sla` exit codes beyond the common ones (README "Exit codes"). */
-export const SLA_EXIT = { ok: 0, breach: 8, warning: 9 } as const;
+export const SLA_EXIT = { ok: 0, breach: 8, warning: 9, acknowledged: 10 } as const;
 
 export const slaCommand: Command = {
   name: 'sla',
@@ -24,10 +26,12 @@ Options:
                   oldestPendingAgeSeconds, nearestDeadlineSeconds, pending, runs, alerts }
   --at ISO-TIME   evaluate as of this time instead of now
 
-Exit codes: 0 nothing past its warning threshold and no open breach alert;
-8 breach: a pending run is past its deadline, or an alert is open in state breach;
-9 warning only: a run is past FEEDLINE_SLA_WARNING_HOURS or a warning alert is open
-(8 wins over 9); 2 usage; 5 database unreachable.`,
+Exit codes: 0 nothing past its warning threshold and no open alert;
+8 breach: a pending run is past its deadline, or an unacknowledged alert is open in state breach;
+9 warning: a run is past FEEDLINE_SLA_WARNING_HOURS or an unacknowledged warning alert is open;
+10 acknowledged only: alerts are open but every one is acknowledged (feedline alerts ack)
+and no pending run is past a threshold without one (8 wins over 9, 9 over 10);
+2 usage; 5 database unreachable.`,
   async run(argv, ctx) {
     const { values } = parseCommand('sla', argv, { json: { type: 'boolean' }, at: { type: 'string' } }, { min: 0, max: 0 });
     if (values.help) return printHelp(ctx, this.help);
@@ -37,9 +41,13 @@ Exit codes: 0 nothing past its warning threshold and no open breach alert;
     try {
       const snapshot = await slaSnapshot(runtime.db, ctx.config.sla, now);
       const alerts = await openAlerts(runtime.db.orm);
-      const breach = snapshot.breaching > 0 || alerts.some((a) => a.state === 'breach');
-      const warning = snapshot.warning > 0 || alerts.some((a) => a.state === 'warning');
-      const state = breach ? 'breach' : warning ? 'warning' : 'ok';
+      // A run past a threshold counts as acknowledged only when its own alert is.
+      const acked = new Set(alerts.filter((a) => a.acknowledged).map((a) => a.subject));
+      const unackedRuns = snapshot.runs.filter((r) => !acked.has(alertSubject.runSla(r.id)));
+      const unacked = alerts.filter((a) => !a.acknowledged);
+      const breach = unackedRuns.some((r) => r.state === 'breach') || unacked.some((a) => a.state === 'breach');
+      const warning = unackedRuns.some((r) => r.state === 'warning') || unacked.some((a) => a.state === 'warning');
+      const state = breach ? 'breach' : warning ? 'warning' : alerts.length > 0 ? 'acknowledged' : 'ok';
       const exitCode = SLA_EXIT[state];
       if (values.json) {
         ctx.out.json({
@@ -54,7 +62,7 @@ Exit codes: 0 nothing past its warning threshold and no open breach alert;
             pending: { insert: r.pendingInserts, update: r.pendingUpdates, delete: r.pendingDeletes },
             batches: { applied: r.batchesApplied, total: r.batchesTotal, failed: r.failedBatches },
           })),
-          alerts: alerts.map((a) => ({ subject: a.subject, kind: a.kind, state: a.state, message: a.message, openedAt: a.openedAt.toISOString(), details: a.details })),
+          alerts: alerts.map(alertJson),
         });
         return exitCode;
       }
@@ -70,7 +78,7 @@ Exit codes: 0 nothing past its warning threshold and no open breach alert;
       }
       if (alerts.length > 0) {
         ctx.out.line('\nOpen alerts:');
-        ctx.out.line(table(alerts.map((a) => ({ state: a.state, kind: a.kind, since: a.openedAt.toISOString().slice(0, 16).replace('T', ' '), message: a.message })), ['state', 'kind', 'since', 'message']));
+        ctx.out.line(table(alerts.map((a) => ({ state: a.state, kind: a.kind, since: a.openedAt.toISOString().slice(0, 16).replace('T', ' '), acknowledged: a.acknowledged?.by ?? 'no', message: a.message })), ['state', 'kind', 'since', 'acknowledged', 'message']));
       }
       ctx.out.line(`\noverall: ${state} (exit ${exitCode}); window ${snapshot.windowHours} h, warning at ${snapshot.warningHours} h`);
       return exitCode;

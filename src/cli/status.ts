@@ -45,7 +45,8 @@ Exit codes: 0 every feed current; 6 a feed is behind; 7 a feed is failing or mis
           lag: f.lagDays,
           pending: f.pending.length > 3 ? `${f.pending.length} days from ${f.pending[0]}` : f.pending.join(' '),
           missing: f.missing.join(' '),
-          failing: f.failing ? `${f.failing.date}: ${f.failing.error ?? ''}`.slice(0, 80) : '',
+          // The reason in words comes first in every fetch error; long URLs after it are cut, not the reason.
+          failing: f.failing ? `${f.failing.date}: ${(f.failing.error ?? '').split('; http')[0]}` : '',
           next: f.nextDue,
         })), ['feed', 'country', 'state', 'applied', 'lag', 'pending', 'missing', 'failing', 'next']));
         ctx.out.line(`overall: ${report.state} (exit ${report.exitCode})`);

@@ -11,7 +11,7 @@ import { ENTITIES, ENV, FEED_KINDS, type Config, type EnvName, type Entity, type
 type Env = Record<string, string | undefined>;
 type Parsed = { [K in EnvName]: z.output<(typeof ENV)[K][0]> };
 
-const SECRET_FILE_VARS = ['FEEDLINE_OAUTH_CONSUMER_KEY', 'FEEDLINE_OAUTH_CONSUMER_SECRET', 'FEEDLINE_DASHBOARD_TOKEN', 'FEEDLINE_DASHBOARD_PASSWORD', 'DATABASE_URL', 'REDIS_URL', 'FEEDLINE_GATE_KEYS', 'FEEDLINE_GATE_TOKENS'] as const;
+const SECRET_FILE_VARS = ['FEEDLINE_OAUTH_CONSUMER_KEY', 'FEEDLINE_OAUTH_CONSUMER_SECRET', 'FEEDLINE_DASHBOARD_TOKEN', 'FEEDLINE_DASHBOARD_PASSWORD', 'FEEDLINE_DASHBOARD_PASSWORD_HASH', 'FEEDLINE_DASHBOARD_ADMIN_PASSWORD', 'FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH', 'FEEDLINE_SESSION_SECRET', 'DATABASE_URL', 'REDIS_URL', 'FEEDLINE_GATE_KEYS', 'FEEDLINE_GATE_TOKENS'] as const;
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Record<EnvName, string>> = {}): Config {
   const problems: string[] = [];
@@ -48,8 +48,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
   if (p.FEEDLINE_SLA_WARNING_HOURS !== undefined && p.FEEDLINE_SLA_HOURS !== undefined && p.FEEDLINE_SLA_WARNING_HOURS >= p.FEEDLINE_SLA_HOURS) {
     problems.push('FEEDLINE_SLA_WARNING_HOURS: must be less than FEEDLINE_SLA_HOURS');
   }
-  if ((p.FEEDLINE_DASHBOARD_USER === undefined) !== (p.FEEDLINE_DASHBOARD_PASSWORD === undefined)) {
-    problems.push('FEEDLINE_DASHBOARD_USER and FEEDLINE_DASHBOARD_PASSWORD: set both or neither');
+  for (const [user, password, hash] of [['FEEDLINE_DASHBOARD_USER', 'FEEDLINE_DASHBOARD_PASSWORD', 'FEEDLINE_DASHBOARD_PASSWORD_HASH'], ['FEEDLINE_DASHBOARD_ADMIN_USER', 'FEEDLINE_DASHBOARD_ADMIN_PASSWORD', 'FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH']] as const) {
+    const secrets = [p[password], p[hash]].filter((v) => v !== undefined).length;
+    if (secrets > 1) problems.push(`${password} and ${hash}: set one, not both`);
+    else if ((p[user] === undefined) !== (secrets === 0)) problems.push(`${user} and ${password} (or ${hash}): set both or neither`);
   }
   const gate = gateConfig(p, problems);
   if (problems.length > 0) {
@@ -120,6 +122,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
       token: p.FEEDLINE_DASHBOARD_TOKEN,
       user: p.FEEDLINE_DASHBOARD_USER,
       password: p.FEEDLINE_DASHBOARD_PASSWORD,
+      passwordHash: p.FEEDLINE_DASHBOARD_PASSWORD_HASH,
+      adminUser: p.FEEDLINE_DASHBOARD_ADMIN_USER,
+      adminPassword: p.FEEDLINE_DASHBOARD_ADMIN_PASSWORD,
+      adminPasswordHash: p.FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH,
+      sessionSecret: p.FEEDLINE_SESSION_SECRET,
+      sessionHours: p.FEEDLINE_SESSION_HOURS,
       shutdownGraceMs: p.FEEDLINE_SHUTDOWN_GRACE_MS,
     },
     gate,

@@ -36,7 +36,7 @@ export const ENV = {
   FEEDLINE_MAX_INFLATED_BYTES: [positiveInt, String(20 * 1024 ** 3), 'A gzip feed inflating beyond this is rejected (gzip bomb guard).'],
   FEEDLINE_MAX_FIELD_BYTES: [positiveInt, String(1024 * 1024), 'A CSV field longer than this quarantines its row.'],
   FEEDLINE_PUBLICATION_HOUR: [z.coerce.number().int().min(0).max(23), '6', 'UTC hour the provider publishes a day\'s feed (SLA start).'],
-  FEEDLINE_SLA_HOURS: [hours, '24', 'Licence window from publication to live (FEEDS.md).'],
+  FEEDLINE_SLA_HOURS: [hours, '24', 'Licence window from publication to live (docs/feeds.md).'],
   FEEDLINE_SLA_WARNING_HOURS: [hours, '20', 'Age at which a pending change raises a warning.'],
   FEEDLINE_SLA_SWEEP_CRON: [z.string(), '* * * * *', 'How often the SLA sweep recomputes from PostgreSQL.'],
   FEEDLINE_QUARANTINE_ALERT_SHARE: [z.coerce.number().min(0).max(1), '0.01', 'Quarantined share of a feed that raises an alert.'],
@@ -52,7 +52,7 @@ export const ENV = {
   FEEDLINE_TIMEZONE: [z.string(), 'UTC', 'Time zone of the schedules.'],
   FEEDLINE_GIVE_UP_HOURS: [hours, '6', 'Hours after publication a feed may be absent (404) before it counts as missing.'],
   FEEDLINE_MAX_BACKLOG_DAYS: [positiveInt, '14', 'Missed days caught up automatically; beyond this, alert and wait.'],
-  FEEDLINE_START_DATE: [z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(), undefined, 'First feed date to pull when a feed has no cursor (default: today).'],
+  FEEDLINE_START_DATE: [z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(), undefined, 'First feed date to pull when a feed has no cursor (default: the latest date already published).'],
   FEEDLINE_FETCH_TIMEOUT_MS: [positiveInt, '60000', 'Timeout for a feed download to start and between body chunks.'],
   FEEDLINE_FETCH_RETRIES: [z.coerce.number().int().min(0), '5', 'Retries of a network error, 5xx or 429 within one fetch.'],
   FEEDLINE_ALLOW_HTTP: [boolFlag, 'false', 'Allow plain http feed URLs (local testing only).'],
@@ -77,7 +77,13 @@ export const ENV = {
   FEEDLINE_HTTP_PORT: [z.coerce.number().int().min(0).max(65535), '8080', 'Port of the HTTP server.'],
   FEEDLINE_DASHBOARD_TOKEN: [z.string().min(16).optional(), undefined, 'Bearer token for the dashboards and /metrics.'],
   FEEDLINE_DASHBOARD_USER: [z.string().optional(), undefined, 'Basic-auth user for the dashboards (with FEEDLINE_DASHBOARD_PASSWORD).'],
-  FEEDLINE_DASHBOARD_PASSWORD: [z.string().min(8).optional(), undefined, 'Basic-auth password for the dashboards.'],
+  FEEDLINE_DASHBOARD_PASSWORD: [z.string().min(8).optional(), undefined, 'Password of FEEDLINE_DASHBOARD_USER (login page and basic auth).'],
+  FEEDLINE_DASHBOARD_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_PASSWORD: its hash from `feedline hash-password`.'],
+  FEEDLINE_DASHBOARD_ADMIN_USER: [z.string().optional(), undefined, 'The one user who may retry, promote or clean jobs in bull-board (read-only for everyone else).'],
+  FEEDLINE_DASHBOARD_ADMIN_PASSWORD: [z.string().min(8).optional(), undefined, 'Password of FEEDLINE_DASHBOARD_ADMIN_USER.'],
+  FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_ADMIN_PASSWORD: its hash from `feedline hash-password`.'],
+  FEEDLINE_SESSION_SECRET: [z.string().min(32).optional(), undefined, 'Signs login sessions; the same on every api replica. Unset: derived from the configured credentials.'],
+  FEEDLINE_SESSION_HOURS: [z.coerce.number().positive().max(24 * 30), '12', 'A login session expires after this many hours.'],
   FEEDLINE_SHUTDOWN_GRACE_MS: [positiveInt, '30000', 'On SIGTERM, how long in-flight work may take before it is returned to the queue.'],
   // Playback gate (README "Playback gate"; src/config/gate.ts).
   FEEDLINE_GATE_HOST: [z.string(), '127.0.0.1', 'Address of the playback gate (serve --role gate or all).'],
@@ -161,6 +167,13 @@ export interface Config {
     token: string | undefined;
     user: string | undefined;
     password: string | undefined;
+    /** scrypt hash of `password` (src/http/passwords.ts), when given instead of it. */
+    passwordHash: string | undefined;
+    adminUser: string | undefined;
+    adminPassword: string | undefined;
+    adminPasswordHash: string | undefined;
+    sessionSecret: string | undefined;
+    sessionHours: number;
     shutdownGraceMs: number;
   };
   gate: GateConfig;

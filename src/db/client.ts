@@ -1,5 +1,6 @@
 // The database seam: one drizzle database over either postgres.js (DATABASE_URL set) or
 // embedded PGlite (the default). Everything else takes a `Database` and never asks which.
+import { refusal } from './refusals.js';
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, unlinkSync, constants } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -54,7 +55,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     await client`select 1`;
   } catch (err) {
     await client.end({ timeout: 1 }).catch(() => {});
-    if (isConnectionError(err) || (err as { code?: string }).code === '3D000') throw new UnreachableError('PostgreSQL', where, { cause: err });
+    const refused = refusal(err, url, where);
+    if (refused) throw refused;
+    if (isConnectionError(err)) throw new UnreachableError('PostgreSQL', where, { cause: err });
     throw err;
   }
   const orm = drizzlePostgres(client, { schema }) as unknown as Orm;

@@ -107,13 +107,20 @@ export interface OpenAlert {
   details: Record<string, unknown>;
   openedAt: Date;
   updatedAt: Date;
+  /** Set when an operator acknowledged this opening of the alert (`feedline alerts ack`). */
+  acknowledged: { by: string; note: string | null; at: Date } | null;
 }
 
 export async function openAlerts(db: Executor): Promise<OpenAlert[]> {
-  const rows = await query<OpenAlert>(db, sql`
-    select subject, kind, state, message, details, opened_at as "openedAt", updated_at as "updatedAt"
-    from alerts where state <> 'resolved' order by opened_at, subject`);
-  return rows.map((r) => ({ ...r, openedAt: new Date(r.openedAt), updatedAt: new Date(r.updatedAt) }));
+  const rows = await query<Omit<OpenAlert, 'acknowledged'> & { ackBy: string | null; ackNote: string | null; ackAt: string | null }>(db, sql`
+    select a.subject, a.kind, a.state, a.message, a.details, a.opened_at as "openedAt", a.updated_at as "updatedAt",
+      k.acknowledged_by as "ackBy", k.note as "ackNote", k.acknowledged_at as "ackAt"
+    from alerts a left join alert_acks k on k.subject = a.subject and k.opened_at = a.opened_at
+    where a.state <> 'resolved' order by a.opened_at, a.subject`);
+  return rows.map(({ ackBy, ackNote, ackAt, ...r }) => ({
+    ...r, openedAt: new Date(r.openedAt), updatedAt: new Date(r.updatedAt),
+    acknowledged: ackBy && ackAt ? { by: ackBy, note: ackNote, at: new Date(ackAt) } : null,
+  }));
 }
 
 export interface AlertEventRow {

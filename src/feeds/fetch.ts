@@ -43,7 +43,8 @@ export class FeedAuthError extends FeedlineError {
   readonly code = 'feed_auth';
   readonly exitCode = ExitCode.unexpected;
   constructor(readonly url: string, readonly status: number, readonly reason: string) {
-    super(`${url}: the provider refused our OAuth credentials (HTTP ${status})${reason ? `: ${reason}` : ''}`);
+    // The reason first: `feedline status` and the alert show it, the URL is detail.
+    super(`the provider refused our OAuth credentials (HTTP ${status})${reason ? `: ${reason}` : ''}; ${url}`);
   }
 }
 
@@ -53,7 +54,7 @@ export class FeedHttpError extends FeedlineError {
   readonly exitCode = ExitCode.unexpected;
   override readonly retryable: boolean;
   constructor(readonly url: string, readonly status: number, readonly reason: string) {
-    super(`${url}: HTTP ${status}${reason ? `: ${reason}` : ''}`);
+    super(`HTTP ${status}${status === 404 ? ' (not found)' : ''}${reason ? `: ${reason}` : ''}; ${url}`);
     this.retryable = isRetryableStatus(status);
   }
 }
@@ -96,7 +97,7 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchResult>
   const url = feedUrl(baseUrl, feed, date);
   const protocol = new URL(url).protocol;
   if (protocol !== 'https:' && !(protocol === 'http:' && provider.allowHttp)) {
-    throw new UsageError(`${url}: feeds are fetched over https only (FEEDLINE_ALLOW_HTTP=true allows http for local testing)`);
+    throw new UsageError(`refused by configuration: feeds are fetched over https only, and the provider URL is http (FEEDLINE_ALLOW_HTTP=true allows http for local testing); ${url}`);
   }
   const ca = provider.caFile === undefined ? undefined : await loadCa(provider.caFile);
   const creds: OAuthCredentials = { consumerKey, consumerSecret };

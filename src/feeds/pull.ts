@@ -6,8 +6,10 @@ import type { Config, FeedSpec } from '../config/schema.js';
 import { query, type Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
 import { missingDates, recordAttempt } from '../db/fetches.js';
+import { syncMissingAlert } from '../sla/missing.js';
+import { progressLog } from '../ingest/progress.js';
 import { getRun, type Run } from '../db/runs.js';
-import { coerceError } from '../errors.js';
+import { coerceError, UsageError } from '../errors.js';
 import { conventionalName } from '../ingest/feed-name.js';
 import { ingestFeed, type IngestContext } from '../ingest/ingest.js';
 import type { Logger } from '../log.js';
@@ -55,7 +57,6 @@ export function feedLabel(feed: FeedSpec, date?: string): string {
 }
 
 export const subjects = {
-  missing: (feed: FeedSpec, date: string) => `feed-missing-${feedLabel(feed, date)}`,
   auth: (feed: FeedSpec) => `feed-auth-${feedLabel(feed)}`,
   backlog: (feed: FeedSpec) => `backlog-${feedLabel(feed)}`,
 };
@@ -112,6 +113,15 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
     }
     const message = coerceError(err).message;
     await recordAttempt(db.orm, source, feed, date, { status: 'failed', httpStatus: (err as { status?: number }).status ?? null, error: message }, now());
+    // Configuration that refuses the fetch (an http URL, no credentials) fails every time:
+    // alert now, in words, rather than after the give-up time.
+    if (err instanceof UsageError) {
+      await alerter.raise({
+        subject: subjects.auth(feed), kind: 'auth', state: 'breach',
+        message: `fetches of ${feedLabel(feed)} cannot succeed: ${message}`,
+        details: { entity: feed.entity, kind: feed.kind, country: feed.country, date, reason: message },
+      });
+    }
     throw err;
   }
   await alerter.resolve(subjects.auth(feed), `the provider accepts our credentials for ${feedLabel(feed)} again`);
@@ -124,18 +134,14 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
       return { outcome: 'not_published' };
     }
     await recordAttempt(db.orm, source, feed, date, { status: 'missing', httpStatus: 404, error: `not published ${config.provider.giveUpHours} h after its publication time` }, now());
-    await alerter.raise({
-      subject: subjects.missing(feed, date),
-      kind: 'missing',
-      state: 'breach',
-      message: `feed ${feedLabel(feed, date)} is missing: still not published ${config.provider.giveUpHours} h after its publication time; recover it with \`feedline fetch --entity ${feed.entity} --kind ${feed.kind} --country ${feed.country} --date ${date}\``,
-      details: { entity: feed.entity, kind: feed.kind, country: feed.country, date, giveUpHours: config.provider.giveUpHours },
-    });
+    // One alert per feed, listing every date missing (src/sla/missing.ts).
+    await syncMissingAlert({ db, alerter }, { source, ...feed });
     log.warn('feed missing after the give-up time');
     return { outcome: 'missing' };
   }
 
-  const ctx: IngestContext = { config, db, sink: deps.sink, logger: deps.logger };
+  // serve, fetch and replay: progress of a long run in the log, every 10 s.
+  const ctx: IngestContext = { config, db, sink: deps.sink, logger: deps.logger, onProgress: progressLog(log) };
   const ingested = await ingestFeed(ctx, {
     input: fetched.path,
     fileName: conventionalName({ ...feed, date }),
@@ -160,7 +166,7 @@ async function finish(deps: PullDeps, feed: FeedSpec, date: string, run: Run | u
   if (!run) return { outcome: 'interrupted', runId: -1 };
   if (run.status === 'applied') {
     await recordAttempt(db.orm, config.source, feed, date, { status: 'fetched', httpStatus: 200, runId: run.id }, now());
-    await alerter.resolve(subjects.missing(feed, date), `feed ${feedLabel(feed, date)} applied (run ${run.id})`);
+    await syncMissingAlert({ db, alerter }, { source: config.source, ...feed });
     const reconcile = feed.kind === 'full'
       ? await reconcileRun({ db, logger: deps.logger, alerter, maxShare: config.provider.reconcileMaxShare }, run.id)
       : undefined;

@@ -7,6 +7,10 @@ import type { Config, FeedSpec } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import { feedProgress, openAlerts, recentAlertEvents, takedownsApplied, type FeedProgress } from '../db/sla.js';
 import { formatDuration, slaSnapshot, type PendingRunSla } from '../sla/deadlines.js';
+import type { Viewer } from './auth.js';
+import { DASHBOARD_SCRIPT_PATH } from './dashboard-script.js';
+import { headlineFor } from './headline.js';
+import { CSRF_FIELD } from './session.js';
 
 export const DASHBOARD_REFRESH_SECONDS = 30;
 
@@ -16,6 +20,17 @@ export interface DashboardDeps {
   source: string;
   feeds: readonly FeedSpec[];
   now?: () => Date;
+  /** Who is looking: a login session gets a sign-out button carrying its CSRF token. */
+  viewer?: Viewer;
+}
+
+/** "just now", "12 min ago", "3 h ago", "4 d ago": the same words as the page script. */
+export function relativeTime(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 172_800) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
 }
 
 export function escapeHtml(value: unknown): string {
@@ -83,12 +98,9 @@ export async function renderDashboard(deps: DashboardDeps): Promise<string> {
     if (alert.kind === 'missing' && row.state !== 'breach') row.state = 'missing';
   }
 
-  const overall = snapshot.breaching > 0 ? 'breach' : alerts.some((a) => a.state === 'breach') ? 'breach' : snapshot.warning > 0 || alerts.length > 0 ? 'warning' : 'ok';
-  const headline = snapshot.breaching > 0
-    ? `${snapshot.breaching} run(s) past the ${deps.sla.windowHours} h deadline`
-    : snapshot.runs.length > 0
-      ? `${snapshot.runs.length} run(s) pending; nearest deadline in ${formatDuration(snapshot.nearestDeadlineSeconds ?? 0)}`
-      : 'Nothing pending: every feed received is applied';
+  const { overall, headline } = headlineFor(snapshot, alerts, deps.sla.windowHours);
+  /** Relative ("3 h ago"), the ISO time on hover; the page script keeps it current. */
+  const ago = (at: Date) => `<time class="ago" datetime="${at.toISOString()}" title="${at.toISOString()}">${escapeHtml(relativeTime((now.getTime() - at.getTime()) / 1000))}</time>`;
 
   const countdown = (deadline: Date | null) => deadline
     ? `<span class="countdown" data-deadline="${deadline.getTime()}">${escapeHtml(formatDuration((deadline.getTime() - now.getTime()) / 1000))}</span>`
@@ -109,23 +121,27 @@ export async function renderDashboard(deps: DashboardDeps): Promise<string> {
         <td class="num">${r.id}</td><td>${escapeHtml(feedKey(r))} ${escapeHtml(r.feedDate)}</td><td>${escapeHtml(r.status)}</td>
         <td class="num">${r.batchesApplied}/${r.batchesTotal ?? '?'}</td>
         <td class="num">${r.pendingInserts}/${r.pendingUpdates}/${r.pendingDeletes}</td>
-        <td>${escapeHtml(r.publishedAt.toISOString())}</td><td class="num">${countdown(r.deadline)}</td>
+        <td>${ago(r.publishedAt)}</td><td class="num">${countdown(r.deadline)}</td>
         <td><span class="badge ${r.state}">${escapeHtml(r.state)}</span></td>
       </tr>`).join('');
   const alertRows = alerts.map((a) => `
       <tr class="state-${a.state}">
         <td><span class="badge ${a.state}">${escapeHtml(a.state)}</span></td><td>${escapeHtml(a.kind)}</td>
-        <td>${escapeHtml(a.message)}</td><td>${escapeHtml(a.openedAt.toISOString())}</td>
+        <td>${escapeHtml(a.message)}</td><td>${ago(a.openedAt)}</td>
+        <td>${a.acknowledged ? `<span class="ack">acknowledged by ${escapeHtml(a.acknowledged.by)} ${ago(a.acknowledged.at)}${a.acknowledged.note ? `: ${escapeHtml(a.acknowledged.note)}` : ''}</span>` : '<span class="unack">not acknowledged</span>'}</td>
       </tr>`).join('');
   const breachRows = breaches.map((b) => `
-      <tr><td>${escapeHtml(b.createdAt.toISOString())}</td><td>${escapeHtml(b.kind)}</td><td>${escapeHtml(b.message)}</td></tr>`).join('');
+      <tr><td>${ago(b.createdAt)}</td><td>${escapeHtml(b.kind)}</td><td>${escapeHtml(b.message)}</td></tr>`).join('');
   const takedownRows = takedowns.map((t) => {
     const latency = t.publishedAt ? (t.appliedAt.getTime() - t.publishedAt.getTime()) / 1000 : null;
     const within = latency === null ? '—' : latency <= deps.sla.windowHours * 3600 ? 'yes' : '<strong>no</strong>';
     return `
       <tr><td>${escapeHtml(t.entity)} ${escapeHtml(t.itemId)}</td><td>${escapeHtml(t.country)}</td><td>${escapeHtml(t.feed ?? t.reason)}</td>
-        <td>${escapeHtml(t.appliedAt.toISOString())}</td><td class="num">${latency === null ? '—' : escapeHtml(formatDuration(latency))}</td><td>${within}</td></tr>`;
+        <td>${ago(t.appliedAt)}</td><td class="num">${latency === null ? '—' : escapeHtml(formatDuration(latency))}</td><td>${within}</td></tr>`;
   }).join('');
+  const signOut = deps.viewer?.csrf
+    ? ` · ${escapeHtml(deps.viewer.user)} <form method="post" action="logout" class="inline"><input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(deps.viewer.csrf)}"><button type="submit" id="sign-out">Sign out</button></form>`
+    : '';
   const empty = (cols: number, text: string) => `<tr><td colspan="${cols}" class="empty">${escapeHtml(text)}</td></tr>`;
 
   return `<!doctype html>
@@ -148,14 +164,15 @@ export async function renderDashboard(deps: DashboardDeps): Promise<string> {
   .badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-size: .8rem; font-weight: 600; color: #fff; background: var(--muted); }
   .badge.ok { background: var(--ok); } .badge.warning { background: var(--warning); } .badge.breach { background: var(--breach); } .badge.missing { background: var(--missing); }
   tr.state-breach td { background: #ffebe9; } tr.state-warning td { background: #fff8c5; } tr.state-missing td { background: #fbefff; }
-  small { color: var(--muted); }
+  small { color: var(--muted); } time.ago, .ack, .unack { white-space: nowrap; } .unack { color: var(--muted); }
+  form.inline { display: inline; } form.inline button { font: inherit; padding: 0 .4rem; }
 </style>
 </head>
-<body>
+<body data-now="${now.getTime()}">
 <header>
   <h1>feedline SLA</h1>
   <span class="headline" id="headline">${escapeHtml(headline)}</span>
-  <span class="meta">window ${deps.sla.windowHours} h, warning at ${deps.sla.warningHours} h · as of ${escapeHtml(now.toISOString().replace('T', ' ').slice(0, 19))} UTC · refreshes every ${DASHBOARD_REFRESH_SECONDS} s · <a href="admin/queues">queues</a> · <a href="metrics">metrics</a></span>
+  <span class="meta">window ${deps.sla.windowHours} h, warning at ${deps.sla.warningHours} h · as of ${escapeHtml(now.toISOString().replace('T', ' ').slice(0, 19))} UTC · refreshes every ${DASHBOARD_REFRESH_SECONDS} s · <a href="admin/queues">queues</a> · <a href="metrics">metrics</a>${signOut}</span>
 </header>
 
 <h2>Feeds</h2>
@@ -172,8 +189,8 @@ export async function renderDashboard(deps: DashboardDeps): Promise<string> {
 
 <h2>Open alerts</h2>
 <table id="alerts">
-  <thead><tr><th>State</th><th>Kind</th><th>Message</th><th>Since</th></tr></thead>
-  <tbody>${alertRows || empty(4, 'No open alerts')}</tbody>
+  <thead><tr><th>State</th><th>Kind</th><th>Message</th><th>Since</th><th>Acknowledged</th></tr></thead>
+  <tbody>${alertRows || empty(5, 'No open alerts')}</tbody>
 </table>
 
 <h2>Recent breaches</h2>
@@ -187,17 +204,7 @@ export async function renderDashboard(deps: DashboardDeps): Promise<string> {
   <thead><tr><th>Item</th><th>Country</th><th>Feed</th><th>Applied</th><th class="num">Latency</th><th>Within window</th></tr></thead>
   <tbody>${takedownRows || empty(6, 'No takedowns in the last 7 days')}</tbody>
 </table>
-<script>
-  // Tick the countdowns between reloads.
-  (function () {
-    function fmt(s) { var neg = s < 0; s = Math.round(Math.abs(s)); var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), x = s % 60;
-      return (neg ? '-' : '') + (h ? h + 'h' + String(m).padStart(2, '0') + 'm' : m ? m + 'm' + String(x).padStart(2, '0') + 's' : x + 's'); }
-    var skew = ${now.getTime()} - Date.now();
-    setInterval(function () {
-      document.querySelectorAll('.countdown').forEach(function (el) { el.textContent = fmt((Number(el.dataset.deadline) - (Date.now() + skew)) / 1000); });
-    }, 1000);
-  })();
-</script>
+<script src="${DASHBOARD_SCRIPT_PATH.slice(1)}" defer></script>
 </body>
 </html>
 `;

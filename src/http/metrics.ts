@@ -93,7 +93,7 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
       { labels: { action: 'unchanged' }, value: t.unchanged },
     ];
   });
-  computed(registry, 'takedown_latency_seconds', 'Takedown latency from feed publication to applied (FEEDS.md rule 1: within 24 h)', 'histogram', async () => {
+  computed(registry, 'takedown_latency_seconds', 'Takedown latency from feed publication to applied (docs/feeds.md rule 1: within 24 h)', 'histogram', async () => {
     const h = await takedownLatencyBuckets(db.orm, TAKEDOWN_LATENCY_BUCKETS);
     const name = `${METRIC_PREFIX}takedown_latency_seconds`;
     return [
@@ -114,11 +114,12 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
   });
   computed(registry, 'quarantined_rows_total', 'Rows quarantined (malformed), by entity and country', 'counter',
     async () => (await quarantinedTotals(db.orm)).map((q) => ({ labels: { entity: q.entity, country: q.country }, value: Number(q.rows) })));
-  computed(registry, 'open_alerts', 'Alerts currently open, by kind and state', 'gauge', async () => {
+  computed(registry, 'open_alerts', 'Alerts currently open, by kind, state and whether an operator acknowledged them (feedline alerts ack)', 'gauge', async () => {
     const counts = new Map<string, Sample>();
     for (const a of await openAlerts(db.orm)) {
-      const key = `${a.kind}|${a.state}`;
-      const sample = counts.get(key) ?? { labels: { kind: a.kind, state: a.state }, value: 0 };
+      const acknowledged = String(a.acknowledged !== null);
+      const key = `${a.kind}|${a.state}|${acknowledged}`;
+      const sample = counts.get(key) ?? { labels: { kind: a.kind, state: a.state, acknowledged }, value: 0 };
       sample.value++;
       counts.set(key, sample);
     }

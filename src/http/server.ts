@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log.js';
 import type { Readiness } from './health.js';
+import { securityHeaders } from './security-headers.js';
 
 /** A router and where it is mounted, e.g. `{ path: '/metrics', router }`. */
 export interface MountedRouter {
@@ -37,6 +38,7 @@ export function createHttpApp(options: Omit<HttpServerOptions, 'host' | 'port'>)
   const log = options.logger.child({ component: 'http' });
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

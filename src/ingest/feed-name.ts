@@ -34,7 +34,9 @@ export function identifyFeed(fileName: string, given: Partial<FeedIdentity>): Fe
   const feed = { ...inferred, ...definedOnly(given) };
   const missing = (['entity', 'kind', 'country', 'date'] as const).filter((k) => feed[k] === undefined);
   if (missing.length > 0) {
-    throw new UnidentifiedFeedError(feed, `cannot tell the feed's ${missing.join(', ')} from the name ${JSON.stringify(path.basename(fileName))}; pass ${missing.map((m) => `--${m}`).join(' ')} or use the name COUNTRY_entity_kind_YYYYMMDD.csv.gz`);
+    // Name only what could not be read: the rest of the name was understood.
+    const dashed = missing.includes('date') && /\d{4}-\d{2}-\d{2}/.test(base) ? ' (write the date as YYYYMMDD, without dashes)' : '';
+    throw new UnidentifiedFeedError(feed, `cannot tell the feed's ${missing.join(', ')} from the name ${JSON.stringify(path.basename(fileName))}${dashed}; pass ${missing.map((m) => `--${m}`).join(' ')} or use the name COUNTRY_entity_kind_YYYYMMDD.csv.gz`);
   }
   if (!ENTITIES.includes(feed.entity!)) throw new UsageError(`--entity must be one of ${ENTITIES.join(', ')}`);
   if (!FEED_KINDS.includes(feed.kind!)) throw new UsageError(`--kind must be one of ${FEED_KINDS.join(', ')}`);
@@ -43,10 +45,11 @@ export function identifyFeed(fileName: string, given: Partial<FeedIdentity>): Fe
   return feed as FeedIdentity;
 }
 
-/** Entity and kind from words in any other name, e.g. `track-updates-1000.csv.gz`. */
+/** Entity, kind and a leading country from words in any other name, e.g. `track-updates-1000.csv.gz`. */
 function looseIdentity(name: string): Partial<FeedIdentity> {
   const words = new Set(name.toLowerCase().split(/[^a-z]+/));
   return {
+    country: /^([A-Z]{2})_/.exec(name)?.[1],
     entity: ENTITIES.find((e) => words.has(e) || words.has(`${e}s`)),
     kind: FEED_KINDS.find((k) => words.has(k)),
   };

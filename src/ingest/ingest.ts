@@ -155,6 +155,11 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
   let rowsParsed = 0;
   let count = 0;
   let possibleTakedowns = 0;
+  // Workers apply batches while this parses: progress reads their count from the ledger
+  // (every 5th batch, or half a second since the last read) instead of reporting none
+  // applied until parsing ends.
+  let applied = 0;
+  let appliedReadAt = -Infinity;
   for (;;) {
     const next = await batches.next();
     if (next.done) {
@@ -172,7 +177,13 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     if ((selection.only && !selection.only.has(batch.seq)) || selection.skip?.has(batch.seq)) continue;
     await outlast(() => registerBatch(db.orm, run.id, batch));
     await sink.submit({ ...target, seq: batch.seq, layout: batch.layout, rows: batch.rows });
-    ctx.onProgress?.({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: 0, batchesTotal: null });
+    if (ctx.onProgress) {
+      if (count % 5 === 0 || Date.now() - appliedReadAt >= 500) {
+        appliedReadAt = Date.now();
+        applied = (await getRun(db.orm, run.id))?.batchesApplied ?? applied;
+      }
+      ctx.onProgress({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: applied, batchesTotal: null });
+    }
   }
 }
 
@@ -240,7 +251,10 @@ async function archiveInput(home: string, input: string): Promise<{ path: string
     throw new UnreachableError('feed server', new URL(input).host, { cause: err });
   }
   if (!response.ok || !response.body) {
-    throw new UsageError(`${new URL(input).host}${new URL(input).pathname} answered HTTP ${response.status}`);
+    const where = `${new URL(input).host}${new URL(input).pathname}`;
+    // 404 and 410 say there is no such feed there: not found (4), like a missing path.
+    if (response.status === 404 || response.status === 410) throw new NotFoundError(`no feed at ${where}: the server answered HTTP ${response.status}`);
+    throw new UsageError(`${where} answered HTTP ${response.status}`);
   }
   return archiveStream(home, Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>));
 }

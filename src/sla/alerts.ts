@@ -6,6 +6,7 @@
 // broken webhook never holds up the pipeline that raised the alert.
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config/schema.js';
+import { isAcknowledged } from '../db/acks.js';
 import { query, type Database } from '../db/client.js';
 import type { Logger } from '../log.js';
 
@@ -107,6 +108,11 @@ export function createAlerter(deps: AlerterDeps): WebhookAlerter {
         select subject, kind, state, message, details, updated_at from entered
         returning created_at as at`);
       if (!entered) return false;
+      // An acknowledged alert that escalates is on record (alert_events) but not news.
+      if (await isAcknowledged(db.orm, alert.subject)) {
+        log.info({ alert: { subject: alert.subject, kind: alert.kind, state: alert.state }, acknowledged: true }, `${alert.message} (acknowledged; not announced)`);
+        return true;
+      }
       announce({ subject: alert.subject, kind: alert.kind, state: alert.state, message: alert.message, details, at: new Date(entered.at).toISOString() });
       return true;
     },
@@ -203,7 +209,4 @@ export const alertSubject = {
   quarantine: (runId: number) => `quarantine-run-${runId}`,
   possibleTakedown: (runId: number) => `possible-takedown-run-${runId}`,
   counts: (runId: number) => `counts-run-${runId}`,
-  /** The same subject src/feeds/pull.ts raises when it gives up on a feed. */
-  missing: (feed: { entity: string; kind: string; country: string; feedDate: string }) =>
-    `feed-missing-${feed.entity}-${feed.kind}-${feed.country}-${feed.feedDate}`,
 } as const;

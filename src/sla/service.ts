@@ -29,7 +29,8 @@ export function startSlaService(deps: SlaServiceDeps): { stop(graceMs: number): 
   const ctx: SlaContext = { db: deps.db, alerter: deps.alerter, sla: config.sla, logger: deps.logger, now: deps.now ?? (() => new Date()) };
   const queue = deps.redis ? createSlaQueue(deps.redis, config.queuePrefix) : undefined;
   const worker = deps.redis ? startSlaTimerWorker(ctx, deps.redis, config.queuePrefix) : undefined;
-  const sweep = startSweep(ctx, config.sla.sweepCron, { timers: queue, quarantineAlertShare: config.sla.quarantineAlertShare });
+  // Late runs applied before this start are history: recorded, not announced again.
+  const sweep = startSweep(ctx, config.sla.sweepCron, { timers: queue, quarantineAlertShare: config.sla.quarantineAlertShare, announceAppliedSince: ctx.now() });
   deps.logger.info({ component: 'sla', sweepCron: config.sla.sweepCron, timers: Boolean(worker), windowHours: config.sla.windowHours, warningHours: config.sla.warningHours }, 'sla watch started');
   return {
     async stop() {

@@ -6,12 +6,14 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Queue } from 'bullmq';
 import {
-  feedDateApplied, feedFetchStatus, missingFeeds, openSubjects, problemRuns, runsAppliedLateUnalerted,
+  feedDateApplied, feedFetchStatus, openSubjects, problemRuns, runsAppliedLateUnalerted,
 } from '../db/sla.js';
 import { alertSubject } from './alerts.js';
 import { checkRunSla, feedLabel, type SlaContext } from './check.js';
 import { alertPossibleTakedowns } from './possible-takedowns.js';
 import { formatDuration, slaSnapshot, type SlaSnapshot } from './deadlines.js';
+import { recordLateRunQuietly } from './history.js';
+import { sweepMissing } from './missing.js';
 import { scheduleRunTimers, type SlaTimerJob } from './timers.js';
 
 /** Problems older than this are history, not alerts: the report and the audit keep them. */
@@ -21,6 +23,11 @@ export interface SweepOptions {
   /** The `sla` queue, to re-arm timers lost with Redis; absent without Redis. */
   timers?: Queue<SlaTimerJob>;
   quarantineAlertShare: number;
+  /**
+   * Runs applied late before this moment are history: recorded (alert_events), not announced.
+   * `serve` passes its start, so a first start on an existing database sends no storm.
+   */
+  announceAppliedSince?: Date;
 }
 
 export interface SweepResult {
@@ -51,11 +58,16 @@ export async function sweepOnce(ctx: SlaContext, options: SweepOptions): Promise
   for (const run of await runsAppliedLateUnalerted(db.orm, since, ctx.sla.windowHours * 3600, 'sla-run-')) {
     const latency = ((run.appliedAt?.getTime() ?? now.getTime()) - run.publishedAt.getTime()) / 1000;
     const subject = alertSubject.runSla(run.id);
-    await alerter.raise({
-      subject, kind: 'sla', state: 'breach',
+    const breach = {
+      subject, kind: 'sla' as const, state: 'breach' as const,
       message: `run ${run.id} (${feedLabel(run)}) was applied ${formatDuration(latency)} after publication, past the ${ctx.sla.windowHours} h window`,
       details: { runId: run.id, feed: feedLabel(run), publishedAt: run.publishedAt.toISOString(), appliedAt: run.appliedAt?.toISOString() },
-    });
+    };
+    if (options.announceAppliedSince && run.appliedAt && run.appliedAt < options.announceAppliedSince) {
+      await recordLateRunQuietly(db, breach, `run ${run.id} (${feedLabel(run)}) applied`, run.appliedAt);
+      continue;
+    }
+    await alerter.raise(breach);
     await checkRunSla(ctx, run.id);
   }
 
@@ -124,17 +136,10 @@ async function sweepProblemRuns(ctx: SlaContext, since: Date, share: number): Pr
 
 async function sweepMissingFeeds(ctx: SlaContext): Promise<void> {
   const { alerter, db } = ctx;
-  for (const feed of await missingFeeds(db.orm)) {
-    if (await feedDateApplied(db.orm, feed)) continue;
-    const label = `${feed.country} ${feed.entity} ${feed.kind} ${feed.feedDate}`;
-    await alerter.raise({
-      subject: alertSubject.missing(feed), kind: 'missing', state: 'breach',
-      message: `feed ${label} is due but missing${feed.lastHttpStatus ? ` (last answer HTTP ${feed.lastHttpStatus})` : ''}${feed.lastError ? `: ${feed.lastError}` : ''}`,
-      // The shape src/feeds/pull.ts gives the same subject, so either can resolve it.
-      details: { source: feed.source, entity: feed.entity, kind: feed.kind, country: feed.country, date: feed.feedDate },
-    });
-  }
-  for (const { subject, details } of await openSubjects(db.orm, 'missing')) {
+  const open = await openSubjects(db.orm, 'missing');
+  await sweepMissing(ctx, open.map((o) => o.details));
+  // Alerts raised one per date, before they were grouped per feed: resolve each when its date arrives.
+  for (const { subject, details } of open) {
     const d = details as { source?: string; entity?: string; kind?: string; country?: string; date?: string };
     if (!d.entity || !d.kind || !d.country || !d.date) continue;
     const key = { source: d.source, entity: d.entity, kind: d.kind, country: d.country, feedDate: d.date };

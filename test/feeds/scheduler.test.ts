@@ -156,7 +156,8 @@ describe('scheduler', () => {
     at.set('2026-11-18T12:01:00Z');
     await s.tick();
     await s.idle();
-    expect(alerter.raised.map((a) => [a.subject, a.kind, a.state])).toEqual([['feed-missing-track-updates-FR-2026-11-17', 'missing', 'breach']]);
+    expect(alerter.raised.map((a) => [a.subject, a.kind, a.state])).toEqual([['feed-missing-track-updates-FR', 'missing', 'breach']]);
+    expect(alerter.raised[0]!.message).toContain('missing 1 day: 2026-11-17');
     // The next day was pulled right after the missing one was given up.
     expect(await getCursor(db.orm, '7digital', feed)).toBe('2026-11-18');
     expect((await item(db, 'track', '401', 'FR'))?.status).toBe('live');
@@ -174,6 +175,23 @@ describe('scheduler', () => {
     expect(alerter.raised[0]).toMatchObject({ subject: 'feed-auth-track-updates-IT', kind: 'auth', state: 'breach' });
     expect(alerter.raised[0]!.message).toContain('HTTP 401');
     expect(await getCursor(db.orm, '7digital', feed)).toBeUndefined();
+  });
+
+  it('alerts at once, in words, when configuration refuses the fetch; feedline status shows the reason', async () => {
+    const at = clock('2026-11-16T07:00:00Z');
+    const env = { FEEDLINE_START_DATE: '2026-11-16', FEEDLINE_PROVIDER_BASE_URL: 'http://127.0.0.1:9/feeds/with/a/rather/long/path/that/would/fill/a/column', FEEDLINE_ALLOW_HTTP: 'false' };
+    const { s, config, alerter } = scheduler('PT', at, { local: true, env });
+    await s.tick();
+    await s.idle();
+    expect(alerter.raised).toHaveLength(1);
+    expect(alerter.raised[0]).toMatchObject({ subject: 'feed-auth-track-updates-PT', kind: 'auth', state: 'breach' });
+    expect(alerter.raised[0]!.message).toMatch(/^fetches of track-updates-PT cannot succeed: refused by configuration: feeds are fetched over https only/);
+    const status = await feedline(['status', '--at', '2026-11-16T07:00:00Z'], {
+      DATABASE_URL: dbUrl, FEEDLINE_HOME: config.home, FEEDLINE_COUNTRIES: 'PT', FEEDLINE_FEEDS: 'track/updates', ...env,
+      FEEDLINE_OAUTH_CONSUMER_KEY: CREDS.consumerKey, FEEDLINE_OAUTH_CONSUMER_SECRET: CREDS.consumerSecret,
+    });
+    expect(status.stdout).toMatch(/2026-11-16: refused by configuration: feeds are fetched over https only/);
+    expect(status.stdout).not.toContain('127.0.0.1:9');
   });
 
   it('rides out a 500, a 429 with Retry-After and a slow body', async () => {
@@ -226,6 +244,10 @@ describe('scheduler', () => {
     });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).results).toMatchObject([{ date: '2026-11-02', outcome: 'applied', from: 'archive', updated: 0 }]);
+    // The summary accounts for every row, unchanged ones included.
+    const [replayed] = JSON.parse(again.stdout).results as { rows: number; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number }[];
+    expect(replayed!.unchanged).toBeGreaterThan(0);
+    expect(replayed!.inserted + replayed!.updated + replayed!.takenDown + replayed!.unchanged + replayed!.quarantined).toBe(replayed!.rows);
     expect(server.requestCount(feed, '2026-11-02')).toBe(1);
     expect((await item(db, 'track', '1', 'NL'))!.title).toBe('NL 5');
     expect(await getCursor(db.orm, '7digital', feed)).toBe('2026-11-06');

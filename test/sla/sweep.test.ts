@@ -137,13 +137,51 @@ describe('SLA sweep', () => {
       values ('7digital', 'track', 'updates', 'DE', '2026-11-03', 'missing', 12, 404, 'not published 6 h after its publication time')`);
     await sweep();
     await sweep();
-    const subject = 'feed-missing-track-updates-DE-2026-11-03';
+    const subject = 'feed-missing-track-updates-DE';
     expect(await events(subject)).toEqual(['breach']);
     await db.orm.execute(sql`update feed_fetches set status = 'fetched' where country = 'DE'`);
     await sweep();
     expect(await events(subject)).toEqual(['breach', 'resolved']);
     await alerter.idle();
     expect(hook.received.filter((b) => b.subject === subject).map((b) => b.state)).toEqual(['breach', 'resolved']);
+  });
+
+  it('raises one alert per feed listing its missing dates, not one per date, and keeps it current quietly', async () => {
+    await db.orm.execute(sql`insert into feed_fetches (source, entity, kind, country, feed_date, status, attempts, last_http_status, last_error)
+      values ('7digital', 'track', 'updates', 'AT', '2026-11-03', 'missing', 12, 404, 'not published'),
+             ('7digital', 'track', 'updates', 'AT', '2026-11-04', 'missing', 12, 404, 'not published'),
+             ('7digital', 'track', 'updates', 'AT', '2026-11-05', 'missing', 12, 404, 'not published')`);
+    await sweep();
+    await sweep();
+    const subject = 'feed-missing-track-updates-AT';
+    expect(await events(subject)).toEqual(['breach']);
+    const [open] = await query<{ message: string }>(db.orm, sql`select message from alerts where subject = ${subject}`);
+    expect(open!.message).toContain('missing 3 days: 2026-11-03, 2026-11-04, 2026-11-05');
+    await db.orm.execute(sql`update feed_fetches set status = 'fetched' where country = 'AT' and feed_date = '2026-11-04'`);
+    await sweep();
+    const [fewer] = await query<{ message: string; state: string }>(db.orm, sql`select message, state from alerts where subject = ${subject}`);
+    expect(fewer).toMatchObject({ state: 'breach', message: expect.stringContaining('missing 2 days: 2026-11-03, 2026-11-05') });
+    await db.orm.execute(sql`update feed_fetches set status = 'fetched' where country = 'AT'`);
+    await sweep();
+    expect(await events(subject)).toEqual(['breach', 'resolved']);
+    await alerter.idle();
+    expect(hook.received.filter((b) => b.subject === subject).map((b) => b.state)).toEqual(['breach', 'resolved']);
+  });
+
+  it('records runs applied late before the service started as history, without announcing them', async () => {
+    clock = new Date();
+    const late = updatesFeed(dir, 'BE_track_updates_20261102.csv.gz', [trackRecord(31, {}, 'D')]);
+    const outcome = await ingest(db, config, { input: late, publishedAt: new Date(Date.now() - 2 * 3_600_000) });
+    expect(outcome.status).toBe('applied');
+    const subject = `sla-run-${outcome.run.id}`;
+    const startedAt = new Date();
+    await sweepOnce(ctx(), { quarantineAlertShare: 0.1, announceAppliedSince: startedAt });
+    await sweepOnce(ctx(), { quarantineAlertShare: 0.1, announceAppliedSince: startedAt });
+    expect(await events(subject)).toEqual(['breach', 'resolved']);
+    const [row] = await query<{ state: string }>(db.orm, sql`select state from alerts where subject = ${subject}`);
+    expect(row!.state).toBe('resolved');
+    await alerter.idle();
+    expect(hook.received.filter((b) => b.subject === subject)).toEqual([]);
   });
 
   it('alerts on a batch that exhausted its retries, and resolves when it is applied', async () => {

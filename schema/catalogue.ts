@@ -23,7 +23,10 @@ function stateColumns() {
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),
     /** The feed run that last wrote the row. */
     runId: bigint('run_id', { mode: 'number' }),
-    /** The record as it arrived, unknown columns included. */
+    /**
+     * What the typed columns do not hold: a CSV record's columns the provider added, by header
+     * name (null when none); a DDEX item's source details.
+     */
     raw: jsonb('raw'),
   };
 }

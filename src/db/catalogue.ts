@@ -49,6 +49,16 @@ function typedField(position: number | undefined, type: FieldType): string {
 }
 
 /**
+ * The raw record: what the typed columns do not hold, the columns the provider added (by
+ * header name, passed as parameters), usually none; NULL then.
+ */
+function rawRecord(layout: CsvLayout): SQL {
+  const extras = Object.entries(layout.extras ?? {});
+  if (extras.length === 0) return sql`null::jsonb`;
+  return sql`jsonb_build_object(${sql.join(extras.map(([name, position]) => sql`${name}::text, r->>${sql.raw(String(Math.trunc(position)))}`), sql`, `)})`;
+}
+
+/**
  * One statement: upsert the last row of each key in the batch where the stored version is
  * older, write a takedown audit row per takedown that took effect, and count.
  *
@@ -80,17 +90,11 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
     with input as (
       select (r->>0)::integer as line, ${action} as action, ${id} as id, ${target.country}::text as territory,
         ${target.versionBase}::bigint + (r->>0)::integer as version,
-        (r - 0) - 0 as raw, ${typed}
+        ${rawRecord(layout)} as raw, ${typed}
       from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) as r
     ),
     incoming as (
       select distinct on (id, territory) * from input order by id, territory, line desc
-    ),
-    effective as (
-      select i.id, i.territory
-      from incoming i
-      left join ${table} cur on cur.source = ${target.source} and cur.country = i.territory and cur.id = i.id
-      where cur.id is null or cur.change_version < i.version or cur.run_id = ${target.runId}
     ),
     written as (
       insert into ${table} as cur (source, country, id, status, takedown_reason, change_version, taken_down_at, updated_at, run_id, raw, ${names})
@@ -104,7 +108,21 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
       on conflict (source, country, id) do update set
         ${AVAILABILITY_ASSIGNMENTS}, raw = excluded.raw, ${assignments}
       where cur.change_version < excluded.change_version
-      returning 1
+      returning cur.id, cur.country as territory
+    ),
+    -- Every key written took effect (versions only rise, so what was older when the row was
+    -- locked was older in this statement's snapshot too). Of the rest, a key took effect
+    -- unless the snapshot holds it at a version as new or newer from another run; only
+    -- these few keys are looked up again.
+    effective as (
+      select id, territory from written
+      union all
+      select i.id, i.territory from incoming i
+      where not exists (select from written w where w.id = i.id and w.territory = i.territory)
+        and not exists (
+          select from ${table} cur
+          where cur.source = ${target.source} and cur.country = i.territory and cur.id = i.id
+            and cur.change_version >= i.version and cur.run_id is distinct from ${target.runId})
     ),
     took_effect as (
       select r.* from input r join effective e on e.id = r.id and e.territory = r.territory

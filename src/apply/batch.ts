@@ -6,7 +6,7 @@ import { mergeBatch } from '../db/catalogue.js';
 import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
 import { coerceError } from '../errors.js';
 import { CSV_ROW_FIELDS, type QuarantinedRow } from '../parse/rows.js';
-import type { BatchJob } from '../queue/jobs.js';
+import { batchRowList, batchRows, type BatchJob } from '../queue/jobs.js';
 
 export type BatchOutcome =
   | { state: 'applied'; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number; runCompleted: boolean }
@@ -17,9 +17,10 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
     const batch = await lockBatch(tx, job.runId, job.seq);
     if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };
-    const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.layout, job.rows);
+    const rows = batchRows(job);
+    const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.layout, rows);
     // Rows that lost to a newer version written by another run.
-    const unchanged = job.rows.length - inserted - updated - takenDown;
+    const unchanged = rows.count - inserted - updated - takenDown;
     const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { inserted, updated, takenDown, unchanged, quarantined: 0 });
     return { state: 'applied', inserted, updated, takenDown, unchanged, quarantined: 0, runCompleted };
   });
@@ -37,9 +38,10 @@ export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<B
     if (batch.status === 'applied') return { state: 'already_applied' };
     const totals = { inserted: 0, updated: 0, takenDown: 0 };
     const refused: QuarantinedRow[] = [];
-    for (const row of job.rows) {
+    const rows = batchRowList(job);
+    for (const row of rows) {
       try {
-        const counts = await tx.transaction((savepoint) => mergeBatch(savepoint, job, job.layout, [row]));
+        const counts = await tx.transaction((savepoint) => mergeBatch(savepoint, job, job.layout, { json: JSON.stringify([row]), count: 1 }));
         totals.inserted += counts.inserted;
         totals.updated += counts.updated;
         totals.takenDown += counts.takenDown;
@@ -48,7 +50,7 @@ export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<B
       }
     }
     await addQuarantine(tx, job.runId, refused);
-    const unchanged = job.rows.length - refused.length - totals.inserted - totals.updated - totals.takenDown;
+    const unchanged = rows.length - refused.length - totals.inserted - totals.updated - totals.takenDown;
     const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { ...totals, unchanged, quarantined: refused.length });
     return { state: 'applied', ...totals, unchanged, quarantined: refused.length, runCompleted };
   });

@@ -4,7 +4,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
 import { ENTITY_FIELDS, ENTITY_TABLE, PG_TYPE, type FieldType } from '../parse/columns.js';
-import type { CsvLayout, CsvRow } from '../parse/rows.js';
+import type { CsvLayout } from '../parse/rows.js';
+import type { BatchRows } from '../queue/jobs.js';
 import { query, type Orm } from './client.js';
 
 export interface MergeTarget {
@@ -68,10 +69,10 @@ function rawRecord(layout: CsvLayout): SQL {
  * `unchanged`. Counting this way makes a run's counts and audit rows the same whatever
  * order its batches are applied in, by however many workers.
  *
- * Parameters: the rows as one JSON array, run id, entity, source, country, version base.
+ * Parameters: the rows as one JSON array text (as the parser encoded it), run id, entity, source, country, version base.
  * The column list comes from the constant layout of src/parse/columns.ts, never from a feed.
  */
-export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: readonly CsvRow[]): SQL {
+export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: BatchRows): SQL {
   const table = sql.raw(ENTITY_TABLE[target.entity].table);
   const titled = ENTITY_TABLE[target.entity].titled;
   const columns = [...valueColumns(target.entity).map((c) => c.name), ...(titled ? ['display_title'] : [])];
@@ -91,7 +92,7 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
       select (r->>0)::integer as line, ${action} as action, ${id} as id, ${target.country}::text as territory,
         ${target.versionBase}::bigint + (r->>0)::integer as version,
         ${rawRecord(layout)} as raw, ${typed}
-      from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) as r
+      from jsonb_array_elements(${rows.json}::jsonb) as r
     ),
     incoming as (
       select distinct on (id, territory) * from input order by id, territory, line desc
@@ -146,8 +147,8 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
     from took_effect`;
 }
 
-export async function mergeBatch(db: Pick<Orm, 'execute'>, target: MergeTarget, layout: CsvLayout, rows: readonly CsvRow[]): Promise<MergeCounts> {
-  if (rows.length === 0) return { inserted: 0, updated: 0, takenDown: 0, written: 0 };
+export async function mergeBatch(db: Pick<Orm, 'execute'>, target: MergeTarget, layout: CsvLayout, rows: BatchRows): Promise<MergeCounts> {
+  if (rows.count === 0) return { inserted: 0, updated: 0, takenDown: 0, written: 0 };
   const [counts] = await query<MergeCounts>(db, mergeStatement(target, layout, rows));
   return counts ?? { inserted: 0, updated: 0, takenDown: 0, written: 0 };
 }

@@ -3,9 +3,9 @@
 -- per statement group.
 
 -- name: create
--- A typed `tracks` table with the catalogue's key and the two lookups the product queries
--- (tracks of a release, a track by ISRC); ids are identifiers, so their keys compare bytes
--- (COLLATE "C"). No raw record. One takedown audit row per takedown applied.
+-- A typed `tracks` table with the catalogue's key and no other index (a CSV feed needs no
+-- other lookup); ids are identifiers, so the key compares bytes (COLLATE "C"). No raw
+-- record. One takedown audit row per takedown applied.
 drop table if exists tracks;
 drop table if exists takedown_audit;
 create table tracks (
@@ -38,8 +38,6 @@ create table tracks (
   display_title text,
   primary key (source, country, id)
 );
-create index tracks_release_idx on tracks (source, release_id);
-create index tracks_isrc_idx on tracks (isrc);
 create table takedown_audit (
   id bigserial primary key,
   source text not null,

@@ -7,7 +7,11 @@ import {
   bigint, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, real, text, timestamp,
 } from 'drizzle-orm/pg-core';
 
-/** Columns every catalogue table shares: identity, availability and the version guard. */
+/**
+ * Columns every catalogue table shares: identity, availability and the version guard.
+ * Migration 0004 gives the key columns (and tracks.isrc) COLLATE "C" and each catalogue
+ * table fillfactor 90, which drizzle's schema cannot express.
+ */
 function stateColumns() {
   return {
     source: text('source').notNull(),
@@ -54,8 +58,9 @@ export const tracks = pgTable('tracks', {
   displayTitle: text('display_title'),
 }, (t) => [
   primaryKey({ columns: [t.source, t.country, t.id] }),
-  index('tracks_release_idx').on(t.source, t.releaseId),
-  index('tracks_isrc_idx').on(t.isrc),
+  // DDEX finds its tracks by ISRC (src/db/ddex.ts storedTerritories); only DDEX rows are
+  // keyed by their ISRC, so provider CSV rows (a million a feed) stay out of this index.
+  index('tracks_ddex_isrc_idx').on(t.source, t.isrc).where(sql`id = isrc`),
 ]);
 
 export const releases = pgTable('releases', {

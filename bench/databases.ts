@@ -29,6 +29,11 @@ export async function recreate(name: string): Promise<string> {
   return databaseUrl(name);
 }
 
+/** Names of the databases on the server. */
+export async function listDatabases(): Promise<Set<string>> {
+  return admin(async (sql) => new Set((await sql<{ datname: string }[]>`select datname from pg_database`).map((r) => r.datname)));
+}
+
 /** A fresh copy of a template database (file copy: no WAL for the whole of it). */
 export async function cloneDatabase(template: string, name: string): Promise<string> {
   await admin(async (sql) => {

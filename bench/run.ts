@@ -1,5 +1,5 @@
 // `npm run bench -- [--rows N] [--workers W] [--runs R] [--states empty,prefilled]
-//   [--contestants lean,reference,feedline] [--in-process] [--batch-size B] [--json]`
+//   [--contestants lean,reference,feedline] [--in-process] [--reuse-templates] [--batch-size B] [--json]`
 //
 // feedline end to end against two hand-written references on the same generated feed, in
 // two catalogue states: `empty` (the updates feed into an empty catalogue) and `prefilled`
@@ -22,7 +22,7 @@ import { versionBase } from '../src/apply/version.js';
 import { generateFullFeed, generateUpdatesFeed } from './generate.js';
 import { createReferenceSchema, prepareBaseState, runReference } from './reference.js';
 import { createLeanSchema, runLean } from './lean.js';
-import { benchDatabase, cloneDatabase, recreate, stateDigest, type StateDigest } from './databases.js';
+import { benchDatabase, cloneDatabase, listDatabases, recreate, stateDigest, type StateDigest } from './databases.js';
 import { benchEnv, prepareFeedline, startWorker, stopWorker, timeFeedline, type FeedlineMeasurement, type FeedlineShape } from './feedline.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     states: { type: 'string', default: 'empty,prefilled' },
     contestants: { type: 'string', default: 'lean,reference,feedline' },
     'in-process': { type: 'boolean', default: false },
+    // Keep the prepared states of an earlier invocation (only while the code that prepared them is unchanged).
+    'reuse-templates': { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
     // Only feedline: for the scaling goal (10M vs 1M), which needs no reference run.
     'feedline-only': { type: 'boolean', default: false },
@@ -74,7 +76,8 @@ async function main(): Promise<void> {
   log(`feeds: ${rows} rows each (${path.relative(ROOT, updates)}); ${shape.inProcess ? 'feedline in process' : `feedline with ${shape.workers} workers`}`);
 
   const template = (c: Contestant, s: State) => benchDatabase(`${c}_${s}_${rows}`);
-  for (const s of states) for (const c of contestants) await prepare(c, s, template(c, s), full);
+  const existing = args['reuse-templates'] ? await listDatabases() : new Set<string>();
+  for (const s of states) for (const c of contestants) if (!existing.has(template(c, s))) await prepare(c, s, template(c, s), full);
 
   const results: Record<State, Run[]> = { empty: [], prefilled: [] };
   for (let run = 1; run <= runs; run++) {

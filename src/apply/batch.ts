@@ -1,6 +1,7 @@
 // Applies one batch in one transaction: the version-guarded merge, the takedown audit and
 // the batch's bookkeeping commit together or not at all. A batch already applied is a
 // no-op, so a job that runs twice, on any worker, in any order, changes nothing more.
+import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mergeBatch } from '../db/catalogue.js';
 import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
@@ -14,6 +15,12 @@ export type BatchOutcome =
 
 export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutcome> {
   return db.orm.transaction(async (tx) => {
+    // The commit need not wait for its WAL flush. A crash of the server can lose only the
+    // last few hundred milliseconds of commits, each whole: its merge, audit rows and the
+    // ledger's "batch applied" together (never a catalogue change without its bookkeeping),
+    // and recovery re-applies a batch the ledger does not hold as applied (DESIGN.md
+    // invariant 1). A clean shutdown or restart flushes everything first.
+    await tx.execute(sql`set local synchronous_commit = off`);
     const batch = await lockBatch(tx, job.runId, job.seq);
     if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };

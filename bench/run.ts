@@ -1,38 +1,47 @@
-// `npm run bench -- [--rows N] [--workers W] [--runs R] [--json]`: feedline end to end
-// against a hand-written COPY + merge (bench/reference.ts) on the same generated feed and
-// the same prepared state, alternating R times, then checks both ended in the same catalogue.
-// Results are printed, never asserted against a time (docs/benchmarks.md records them).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// `npm run bench -- [--rows N] [--workers W] [--runs R] [--states empty,prefilled]
+//   [--contestants lean,reference,feedline] [--in-process] [--reuse-templates] [--batch-size B] [--json]`
+//
+// feedline end to end against two hand-written references on the same generated feed, in
+// two catalogue states: `empty` (the updates feed into an empty catalogue) and `prefilled`
+// (a full feed of the same ids applied first, so every row is an update). The references:
+// the lean one (bench/lean.ts: COPY + guarded merge, display titles, takedown audit, no raw
+// record), the yardstick for speed; and the full one (bench/reference.ts), which also keeps
+// the raw record and counts physical lines as feedline does. Each state is prepared once
+// per contestant as a template and cloned for every run; contestants alternate within a
+// run, so each run's ratios are paired. End states are compared by digest and must be
+// equal. Results are printed, never asserted against a time (docs/benchmarks.md).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
-import { sql as drizzleSql } from 'drizzle-orm';
-import { loadConfig } from '../src/config/load.js';
-import { openDatabase, query, type Database } from '../src/db/client.js';
-import { migrate } from '../src/db/migrate.js';
-import { ingestFeed, waitForRun } from '../src/ingest/ingest.js';
-import { createLogger } from '../src/log.js';
-import { inlineSink, queueSink } from '../src/queue/sink.js';
+import { Redis } from 'ioredis';
 import { versionBase } from '../src/apply/version.js';
 import { generateFullFeed, generateUpdatesFeed } from './generate.js';
-import { prepareBaseState, runReference } from './reference.js';
-import { databaseUrl, recreateDatabase } from '../test/helpers/db.js';
+import { createReferenceSchema, prepareBaseState, runReference } from './reference.js';
+import { createLeanSchema, runLean } from './lean.js';
+import { benchDatabase, cloneDatabase, listDatabases, recreate, stateDigest, type StateDigest } from './databases.js';
+import { benchEnv, prepareFeedline, startWorker, stopWorker, timeFeedline, type FeedlineMeasurement, type FeedlineShape } from './feedline.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const REDIS_URL = process.env.FEEDLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
-const PREFIX = 'flbench';
 const FULL_DATE = '2026-11-16';
 const UPDATES_DATE = '2026-11-20';
-const silent = createLogger({ level: 'silent', destination: { write() {} } });
+const COMMON = { country: 'GB', source: '7digital' } as const;
+const fullBase = versionBase(new Date(`${FULL_DATE}T00:00:00Z`), 'full');
+const updatesBase = versionBase(new Date(`${UPDATES_DATE}T00:00:00Z`), 'updates');
 
 const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     workers: { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
+    states: { type: 'string', default: 'empty,prefilled' },
+    contestants: { type: 'string', default: 'lean,reference,feedline' },
+    'in-process': { type: 'boolean', default: false },
+    // Keep the prepared states of an earlier invocation (only while the code that prepared them is unchanged).
+    'reuse-templates': { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
     // Only feedline: for the scaling goal (10M vs 1M), which needs no reference run.
     'feedline-only': { type: 'boolean', default: false },
@@ -41,17 +50,21 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const rows = Number(args.rows);
-const workerCount = Number(args.workers);
 const runs = Number(args.runs);
+type State = 'empty' | 'prefilled';
+type Contestant = 'lean' | 'reference' | 'feedline';
+const states = args.states.split(',') as State[];
+const contestants = (args['feedline-only'] ? ['feedline'] : args.contestants.split(',')) as Contestant[];
+for (const s of states) if (s !== 'empty' && s !== 'prefilled') throw new Error(`--states: unknown state ${s}`);
+for (const c of contestants) if (!['lean', 'reference', 'feedline'].includes(c)) throw new Error(`--contestants: unknown contestant ${c}`);
+const shape: FeedlineShape = {
+  redisUrl: process.env.FEEDLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8',
+  workers: Number(args.workers),
+  inProcess: args['in-process'],
+  batchSize: args['batch-size'],
+};
 
-interface Measurement {
-  /** Absent with --feedline-only. */
-  referenceMs?: number;
-  feedlineMs: number;
-  workerPeakRssBytes: number;
-  redisPeakBytes: number;
-  ledgerBytesPerRun: number;
-}
+interface Run { ms: Record<Contestant, number | undefined>; feedline?: FeedlineMeasurement }
 
 async function main(): Promise<void> {
   const outDir = path.join(ROOT, 'bench/out', String(rows));
@@ -60,143 +73,92 @@ async function main(): Promise<void> {
   const updates = path.join(outDir, `GB_track_updates_${UPDATES_DATE.replaceAll('-', '')}.csv.gz`);
   if (!existsSync(full)) await generateFullFeed({ path: full, rows, seed: 1 });
   if (!existsSync(updates)) await generateUpdatesFeed({ path: updates, rows, seed: 2, existingIds: rows });
-  log(`feeds: ${rows} rows each (${path.relative(ROOT, updates)})`);
+  log(`feeds: ${rows} rows each (${path.relative(ROOT, updates)}); ${shape.inProcess ? 'feedline in process' : `feedline with ${shape.workers} workers`}`);
 
-  const withReference = !args['feedline-only'];
-  const measurements: Measurement[] = [];
+  const template = (c: Contestant, s: State) => benchDatabase(`${c}_${s}_${rows}`);
+  const existing = args['reuse-templates'] ? await listDatabases() : new Set<string>();
+  for (const s of states) for (const c of contestants) if (!existing.has(template(c, s))) await prepare(c, s, template(c, s), full);
+
+  const results: Record<State, Run[]> = { empty: [], prefilled: [] };
   for (let run = 1; run <= runs; run++) {
-    const referenceMs = withReference ? await timeReference(full, updates) : undefined;
-    if (referenceMs !== undefined) log(`run ${run}: reference ${(referenceMs / 1000).toFixed(1)} s`);
-    const measured = await timeFeedline(full, updates);
-    log(`run ${run}: feedline ${(measured.feedlineMs / 1000).toFixed(1)} s`);
-    measurements.push({ referenceMs, ...measured });
-    if (withReference) await compareStates();
+    for (const s of states) {
+      const measured: Run = { ms: { lean: undefined, reference: undefined, feedline: undefined } };
+      const digests: Partial<Record<Contestant, StateDigest>> = {};
+      for (const c of contestants) {
+        const name = benchDatabase(`${c}_run`);
+        const url = await cloneDatabase(template(c, s), name);
+        if (c === 'feedline') {
+          measured.feedline = await timeFeedline(url, updates, shape);
+          measured.ms.feedline = measured.feedline.ms;
+        } else measured.ms[c] = await timeSql(url, (sql) => c === 'lean'
+          ? runLean({ ...COMMON, sql, feedPath: updates, versionBase: updatesBase, kind: 'updates' })
+          : runReference({ ...COMMON, sql, feedPath: updates, versionBase: updatesBase }).then(() => {}));
+        digests[c] = await stateDigest(name);
+      }
+      compare(s, digests);
+      log(`run ${run} ${s}: ${contestants.map((c) => `${c} ${(measured.ms[c]! / 1000).toFixed(1)} s`).join(', ')}`);
+      results[s].push(measured);
+    }
   }
-  const takedownMs = await timeTakedowns();
-
-  const referenceMs = withReference ? median(measurements.map((m) => m.referenceMs!)) : undefined;
-  const feedlineMs = median(measurements.map((m) => m.feedlineMs));
-  const timing = (ms: number) => ({ medianSeconds: ms / 1000, rowsPerSecond: Math.round(rows / (ms / 1000)) });
-  const result = {
-    rows, workers: workerCount, runs,
-    reference: referenceMs === undefined ? null : timing(referenceMs),
-    feedline: timing(feedlineMs),
-    ratio: referenceMs === undefined ? null : feedlineMs / referenceMs,
-    workerPeakRssMB: Math.max(...measurements.map((m) => m.workerPeakRssBytes)) / 2 ** 20,
-    redisPeakUsedMemoryMB: Math.max(...measurements.map((m) => m.redisPeakBytes)) / 2 ** 20,
-    ledgerKBPerRun: measurements[0]!.ledgerBytesPerRun / 1024,
-    takedowns1000Seconds: takedownMs / 1000,
-    statesEqual: withReference ? true : null,
-  };
-  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else {
-    process.stdout.write([
-      '',
-      `rows ${rows}, ${workerCount} workers, ${runs} runs (median)`,
-      `  reference (COPY + merge)   ${result.reference ? timingLine(result.reference) : '   skipped (--feedline-only)'}`,
-      `  feedline (end to end)      ${timingLine(result.feedline)}`,
-      `  ratio feedline/reference   ${result.ratio === null ? '       -' : result.ratio.toFixed(2).padStart(8)}`,
-      `  peak worker RSS            ${result.workerPeakRssMB.toFixed(0).padStart(8)} MB`,
-      `  peak Redis used_memory     ${result.redisPeakUsedMemoryMB.toFixed(1).padStart(8)} MB`,
-      `  ledger kept per run        ${result.ledgerKBPerRun.toFixed(0).padStart(8)} KB`,
-      `  1,000 takedowns, end to end${result.takedowns1000Seconds.toFixed(2).padStart(7)} s`,
-      `  end states                    ${withReference ? 'equal' : 'not compared (--feedline-only)'}`,
-      '',
-    ].join('\n'));
-  }
+  const takedownMs = contestants.includes('feedline') && !shape.inProcess ? await timeTakedowns() : undefined;
+  report(results, takedownMs);
 }
 
-async function timeReference(full: string, updates: string): Promise<number> {
-  const url = await recreateDatabase('feedline_bench_reference');
+async function prepare(c: Contestant, s: State, name: string, full: string): Promise<void> {
+  const url = await recreate(name);
+  const started = performance.now();
+  if (c === 'feedline') await prepareFeedline(url, s === 'prefilled' ? full : undefined, shape);
+  else {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      if (c === 'lean') {
+        await createLeanSchema(sql);
+        if (s === 'prefilled') await runLean({ ...COMMON, sql, feedPath: full, versionBase: fullBase, kind: 'full' });
+      } else if (s === 'prefilled') await prepareBaseState({ ...COMMON, sql, fullFeedPath: full, versionBase: fullBase });
+      else await createReferenceSchema(sql);
+      await sql`vacuum (analyze)`;
+      await sql`checkpoint`;
+    } finally {
+      await sql.end();
+    }
+  }
+  log(`prepared ${c} ${s} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function timeSql(url: string, work: (sql: postgres.Sql) => Promise<void>): Promise<number> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    await prepareBaseState({ sql, fullFeedPath: full, country: 'GB', source: '7digital', versionBase: versionBase(new Date(`${FULL_DATE}T00:00:00Z`), 'full') });
     const started = performance.now();
-    await runReference({ sql, feedPath: updates, country: 'GB', source: '7digital', versionBase: versionBase(new Date(`${UPDATES_DATE}T00:00:00Z`), 'updates') });
+    await work(sql);
     return performance.now() - started;
   } finally {
     await sql.end();
   }
 }
 
-async function timeFeedline(full: string, updates: string): Promise<Omit<Measurement, 'referenceMs'>> {
-  const url = await recreateDatabase('feedline_bench_feedline');
-  const env = benchEnv(url);
-  const config = loadConfig(env);
-  const db = await openDatabase({ databaseUrl: url, home: config.home, poolSize: 2 });
-  await migrate(db);
-  // The same prepared state as the reference: the full feed loaded, vacuumed, checkpointed.
-  const base = await ingestFeed({ config, db, sink: inlineSink(db), logger: silent }, { input: full, feed: {} });
-  await waitForRun({ config, db, logger: silent }, base.run.id, 100);
-  await db.orm.execute(drizzleSql`vacuum (analyze) tracks`);
-  await db.orm.execute(drizzleSql`checkpoint`);
-
-  const redis = new Redis(REDIS_URL);
-  await redis.flushdb();
-  const workers = Array.from({ length: workerCount }, () => startWorker(env));
-  await new Promise((resolve) => setTimeout(resolve, 2500));
-  let redisPeakBytes = 0;
-  let workerPeakRssBytes = 0;
-  const sampler = setInterval(() => {
-    redis.info('memory').then((info) => {
-      redisPeakBytes = Math.max(redisPeakBytes, Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0));
-    }, () => {});
-    for (const w of workers) workerPeakRssBytes = Math.max(workerPeakRssBytes, peakRss(w.pid!));
-  }, 100);
-  const sink = queueSink(redis, { prefix: PREFIX, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches });
-  const started = performance.now();
-  const outcome = await ingestFeed({ config, db, sink, logger: silent }, { input: updates, feed: {} });
-  const run = await waitForRun({ config, db, logger: silent }, outcome.run.id, 25);
-  const feedlineMs = performance.now() - started;
-  clearInterval(sampler);
-  for (const w of workers) workerPeakRssBytes = Math.max(workerPeakRssBytes, peakRss(w.pid!));
-  if (run.status !== 'applied') throw new Error(`feedline run ended ${run.status}: ${run.error}`);
-  const [ledger] = await query<{ bytes: number }>(db.orm, drizzleSql`
-    select ((select coalesce(sum(pg_column_size(b.*)), 0) from feed_batches b where run_id = ${run.id})
-      + (select coalesce(sum(pg_column_size(a.*)), 0) from takedown_audit a where run_id = ${run.id})
-      + (select coalesce(sum(pg_column_size(q.*)), 0) from quarantine q where run_id = ${run.id})
-      + (select pg_column_size(r.*) from feed_runs r where id = ${run.id}))::float8 as bytes`);
-  await sink.close();
-  await Promise.all(workers.map(stopWorker));
-  redis.disconnect();
-  await db.close();
-  return { feedlineMs, workerPeakRssBytes, redisPeakBytes, ledgerBytesPerRun: ledger?.bytes ?? 0 };
-}
-
-/** Same live and taken-down ids, statuses and titles in both end states; throws if not. */
-async function compareStates(): Promise<void> {
-  const digest = async (name: string) => {
-    const sql = postgres(databaseUrl(name), { max: 1, onnotice: () => {} });
-    try {
-      const [row] = await sql<{ n: number; live: number; digest: string }[]>`
-        select count(*)::int as n, count(*) filter (where status = 'live')::int as live,
-          md5(string_agg(id || '|' || status || '|' || coalesce(title, '') || '|' || coalesce(display_title, ''), E'\n' order by id)) as digest
-        from tracks`;
-      return row!;
-    } finally {
-      await sql.end();
+/** Every contestant must end in the same catalogue; feedline and lean with as many audit rows. */
+function compare(s: State, digests: Partial<Record<Contestant, StateDigest>>): void {
+  const entries = Object.entries(digests) as [Contestant, StateDigest][];
+  const [first] = entries;
+  for (const [c, d] of entries) {
+    const audited = first![1].audit !== null && d.audit !== null && first![1].audit !== d.audit;
+    if (d.digest !== first![1].digest || audited) {
+      throw new Error(`END STATES DIFFER (${s}): ${first![0]} ${JSON.stringify(first![1])}, ${c} ${JSON.stringify(d)}`);
     }
-  };
-  const reference = await digest('feedline_bench_reference');
-  const feedline = await digest('feedline_bench_feedline');
-  if (reference.digest !== feedline.digest) {
-    throw new Error(`END STATES DIFFER: reference ${JSON.stringify(reference)}, feedline ${JSON.stringify(feedline)}`);
   }
-  log(`end states equal: ${reference.n} tracks, ${reference.live} live`);
+  if (first) log(`end states equal (${s}): ${first[1].tracks} tracks, ${first[1].live} live, ${digests.lean?.audit ?? digests.feedline?.audit ?? '-'} takedown audit rows`);
 }
 
 /** A feed of 1,000 takedowns, from `feedline ingest` starting to every takedown applied. */
 async function timeTakedowns(): Promise<number> {
-  const url = await recreateDatabase('feedline_bench_takedowns');
-  const env = benchEnv(url);
-  const redis = new Redis(REDIS_URL);
+  const url = await recreate(benchDatabase('takedowns'));
+  const env = benchEnv(url, shape);
+  const redis = new Redis(shape.redisUrl);
   await redis.flushdb();
   redis.disconnect();
-  const workers = Array.from({ length: workerCount }, () => startWorker(env));
+  const workers = Array.from({ length: shape.workers }, () => startWorker(env));
   await new Promise((resolve) => setTimeout(resolve, 2500));
   const file = path.join(ROOT, 'bench/out/GB_track_updates_20261121.csv.gz');
-  const { writeFileSync } = await import('node:fs');
-  const { gzipSync } = await import('node:zlib');
   const header = 'action,trackId,title,version,type,isrc,explicitContent,trackNumber,discNumber,artistId,artistAppearsAs,releaseId,duration,formats,price,rrp,url,popularity,streamingReleaseDate,licensorID';
   const records = Array.from({ length: 1000 }, (_, i) => `D,${i + 1},Title ${i + 1},,Audio,GBBEN${String(i).padStart(7, '0')},false,1,1,1,Artist,1,200,17,0.99,0.99,https://example.test/${i},0.5,2026-01-01T00:00:00Z,1`);
   writeFileSync(file, gzipSync(`${header}\n${records.join('\n')}\n`));
@@ -211,43 +173,56 @@ async function timeTakedowns(): Promise<number> {
   return ms;
 }
 
-function benchEnv(url: string): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
-    DATABASE_URL: url,
-    REDIS_URL,
-    FEEDLINE_QUEUE_PREFIX: PREFIX,
-    FEEDLINE_HOME: path.join(ROOT, 'bench/out/home'),
-    LOG_LEVEL: 'warn',
-    ...(args['batch-size'] ? { FEEDLINE_BATCH_SIZE: args['batch-size'] } : {}),
-  };
-}
-
-function startWorker(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  return child;
-}
-
-function stopWorker(child: ChildProcess): Promise<unknown> {
-  return new Promise((resolve) => {
-    child.once('close', resolve);
-    child.kill('SIGTERM');
+function report(results: Record<State, Run[]>, takedownMs: number | undefined): void {
+  const perState = states.map((s) => {
+    const list = results[s];
+    const med = (c: Contestant) => (contestants.includes(c) ? median(list.map((r) => r.ms[c]!)) / 1000 : null);
+    // Ratios are taken per run (contestants ran back to back), then the median of them.
+    const ratio = (c: Contestant) => (contestants.includes('feedline') && contestants.includes(c)
+      ? median(list.map((r) => r.ms.feedline! / r.ms[c]!)) : null);
+    const feedline = list.map((r) => r.feedline).filter((m) => m !== undefined);
+    return {
+      state: s,
+      seconds: { lean: med('lean'), reference: med('reference'), feedline: med('feedline') },
+      runs: list.map((r) => r.ms),
+      ratioToLean: ratio('lean'),
+      ratioToReference: ratio('reference'),
+      workerPeakRssMB: feedline.length ? Math.max(...feedline.map((m) => m.workerPeakRssBytes)) / 2 ** 20 : null,
+      redisPeakUsedMemoryMB: feedline.length ? Math.max(...feedline.map((m) => m.redisPeakBytes)) / 2 ** 20 : null,
+      ledgerKBPerRun: feedline.length ? feedline[0]!.ledgerBytesPerRun / 1024 : null,
+    };
   });
-}
-
-/** The process's peak resident set (VmHWM), in bytes. */
-function peakRss(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
+  const result = {
+    rows, runs, shape: shape.inProcess ? 'in-process' : `${shape.workers} workers`, states: perState,
+    takedowns1000Seconds: takedownMs === undefined ? null : takedownMs / 1000,
+    statesEqual: contestants.length > 1 ? true : null,
+  };
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
   }
-}
-
-function timingLine(timing: { medianSeconds: number; rowsPerSecond: number }): string {
-  return `${timing.medianSeconds.toFixed(2).padStart(8)} s  ${String(timing.rowsPerSecond).padStart(8)} rows/s`;
+  const secs = (v: number | null) => (v === null ? '       -' : `${v.toFixed(2).padStart(8)} s`);
+  const ratio = (v: number | null) => (v === null ? '       -' : v.toFixed(2).padStart(8));
+  const lines = ['', `rows ${rows}, feedline ${result.shape}, ${runs} runs (medians; ratios paired per run)`];
+  for (const p of perState) {
+    lines.push(
+      `  ${p.state}:`,
+      `    lean reference (COPY + merge)   ${secs(p.seconds.lean)}`,
+      `    full reference (+ raw, lines)   ${secs(p.seconds.reference)}`,
+      `    feedline (end to end)           ${secs(p.seconds.feedline)}`,
+      `    ratio feedline / lean           ${ratio(p.ratioToLean)}`,
+      `    ratio feedline / full reference ${ratio(p.ratioToReference)}`,
+      `    peak worker RSS                 ${p.workerPeakRssMB === null ? '       -' : p.workerPeakRssMB.toFixed(0).padStart(8)} MB`,
+      `    peak Redis used_memory          ${p.redisPeakUsedMemoryMB === null ? '       -' : p.redisPeakUsedMemoryMB.toFixed(1).padStart(8)} MB`,
+      `    ledger kept per run             ${p.ledgerKBPerRun === null ? '       -' : p.ledgerKBPerRun.toFixed(0).padStart(8)} KB`,
+    );
+  }
+  lines.push(
+    `  1,000 takedowns, end to end     ${result.takedowns1000Seconds === null ? '       -' : `${result.takedowns1000Seconds.toFixed(2).padStart(8)} s`}`,
+    `  end states                         ${contestants.length > 1 ? 'equal' : 'not compared (one contestant)'}`,
+    '',
+  );
+  process.stdout.write(lines.join('\n'));
 }
 
 function median(values: number[]): number {

@@ -7,7 +7,11 @@ import {
   bigint, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, real, text, timestamp,
 } from 'drizzle-orm/pg-core';
 
-/** Columns every catalogue table shares: identity, availability and the version guard. */
+/**
+ * Columns every catalogue table shares: identity, availability and the version guard.
+ * Migration 0007 gives the key columns (and tracks.isrc) COLLATE "C" and each catalogue
+ * table fillfactor 90, which drizzle's schema cannot express.
+ */
 function stateColumns() {
   return {
     source: text('source').notNull(),
@@ -23,7 +27,10 @@ function stateColumns() {
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),
     /** The feed run that last wrote the row. */
     runId: bigint('run_id', { mode: 'number' }),
-    /** The record as it arrived, unknown columns included. */
+    /**
+     * What the typed columns do not hold: a CSV record's columns the provider added, by header
+     * name (null when none); a DDEX item's source details.
+     */
     raw: jsonb('raw'),
   };
 }
@@ -51,8 +58,12 @@ export const tracks = pgTable('tracks', {
   displayTitle: text('display_title'),
 }, (t) => [
   primaryKey({ columns: [t.source, t.country, t.id] }),
+  // A Catalogue Events snapshot replaces its release's whole truth: the tracks stored under
+  // that release, whichever source wrote them, are found here (src/events/apply.ts).
   index('tracks_release_idx').on(t.source, t.releaseId),
-  index('tracks_isrc_idx').on(t.isrc),
+  // DDEX finds its tracks by ISRC (src/db/ddex.ts storedTerritories); only DDEX rows are
+  // keyed by their ISRC, so provider CSV rows (a million a feed) stay out of this index.
+  index('tracks_ddex_isrc_idx').on(t.source, t.isrc).where(sql`id = isrc`),
 ]);
 
 export const releases = pgTable('releases', {

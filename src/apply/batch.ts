@@ -1,12 +1,13 @@
 // Applies one batch in one transaction: the version-guarded merge, the takedown audit and
 // the batch's bookkeeping commit together or not at all. A batch already applied is a
 // no-op, so a job that runs twice, on any worker, in any order, changes nothing more.
+import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { mergeBatch } from '../db/catalogue.js';
 import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
 import { coerceError } from '../errors.js';
 import { CSV_ROW_FIELDS, type QuarantinedRow } from '../parse/rows.js';
-import type { BatchJob } from '../queue/jobs.js';
+import { batchRowList, batchRows, type BatchJob } from '../queue/jobs.js';
 
 export type BatchOutcome =
   | { state: 'applied'; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number; runCompleted: boolean }
@@ -14,12 +15,19 @@ export type BatchOutcome =
 
 export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutcome> {
   return db.orm.transaction(async (tx) => {
+    // The commit need not wait for its WAL flush. A crash of the server can lose only the
+    // last few hundred milliseconds of commits, each whole: its merge, audit rows and the
+    // ledger's "batch applied" together (never a catalogue change without its bookkeeping),
+    // and recovery re-applies a batch the ledger does not hold as applied (DESIGN.md
+    // invariant 1). A clean shutdown or restart flushes everything first.
+    await tx.execute(sql`set local synchronous_commit = off`);
     const batch = await lockBatch(tx, job.runId, job.seq);
     if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };
-    const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.layout, job.rows);
+    const rows = batchRows(job);
+    const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.layout, rows);
     // Rows that lost to a newer version written by another run.
-    const unchanged = job.rows.length - inserted - updated - takenDown;
+    const unchanged = rows.count - inserted - updated - takenDown;
     const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { inserted, updated, takenDown, unchanged, quarantined: 0 });
     return { state: 'applied', inserted, updated, takenDown, unchanged, quarantined: 0, runCompleted };
   });
@@ -37,9 +45,10 @@ export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<B
     if (batch.status === 'applied') return { state: 'already_applied' };
     const totals = { inserted: 0, updated: 0, takenDown: 0 };
     const refused: QuarantinedRow[] = [];
-    for (const row of job.rows) {
+    const rows = batchRowList(job);
+    for (const row of rows) {
       try {
-        const counts = await tx.transaction((savepoint) => mergeBatch(savepoint, job, job.layout, [row]));
+        const counts = await tx.transaction((savepoint) => mergeBatch(savepoint, job, job.layout, { json: JSON.stringify([row]), count: 1 }));
         totals.inserted += counts.inserted;
         totals.updated += counts.updated;
         totals.takenDown += counts.takenDown;
@@ -48,7 +57,7 @@ export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<B
       }
     }
     await addQuarantine(tx, job.runId, refused);
-    const unchanged = job.rows.length - refused.length - totals.inserted - totals.updated - totals.takenDown;
+    const unchanged = rows.length - refused.length - totals.inserted - totals.updated - totals.takenDown;
     const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { ...totals, unchanged, quarantined: refused.length });
     return { state: 'applied', ...totals, unchanged, quarantined: refused.length, runCompleted };
   });

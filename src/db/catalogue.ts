@@ -4,7 +4,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
 import { ENTITY_FIELDS, ENTITY_TABLE, PG_TYPE, type FieldType } from '../parse/columns.js';
-import type { CsvLayout, CsvRow } from '../parse/rows.js';
+import type { CsvLayout } from '../parse/rows.js';
+import type { BatchRows } from '../queue/jobs.js';
 import { query, type Orm } from './client.js';
 
 export interface MergeTarget {
@@ -49,6 +50,16 @@ function typedField(position: number | undefined, type: FieldType): string {
 }
 
 /**
+ * The raw record: what the typed columns do not hold, the columns the provider added (by
+ * header name, passed as parameters), usually none; NULL then.
+ */
+function rawRecord(layout: CsvLayout): SQL {
+  const extras = Object.entries(layout.extras ?? {});
+  if (extras.length === 0) return sql`null::jsonb`;
+  return sql`jsonb_build_object(${sql.join(extras.map(([name, position]) => sql`${name}::text, r->>${sql.raw(String(Math.trunc(position)))}`), sql`, `)})`;
+}
+
+/**
  * One statement: upsert the last row of each key in the batch where the stored version is
  * older, write a takedown audit row per takedown that took effect, and count.
  *
@@ -58,10 +69,10 @@ function typedField(position: number | undefined, type: FieldType): string {
  * `unchanged`. Counting this way makes a run's counts and audit rows the same whatever
  * order its batches are applied in, by however many workers.
  *
- * Parameters: the rows as one JSON array, run id, entity, source, country, version base.
+ * Parameters: the rows as one JSON array text (as the parser encoded it), run id, entity, source, country, version base.
  * The column list comes from the constant layout of src/parse/columns.ts, never from a feed.
  */
-export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: readonly CsvRow[]): SQL {
+export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: BatchRows): SQL {
   const table = sql.raw(ENTITY_TABLE[target.entity].table);
   const titled = ENTITY_TABLE[target.entity].titled;
   const columns = [...valueColumns(target.entity).map((c) => c.name), ...(titled ? ['display_title'] : [])];
@@ -80,17 +91,11 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
     with input as (
       select (r->>0)::integer as line, ${action} as action, ${id} as id, ${target.country}::text as territory,
         ${target.versionBase}::bigint + (r->>0)::integer as version,
-        (r - 0) - 0 as raw, ${typed}
-      from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) as r
+        ${rawRecord(layout)} as raw, ${typed}
+      from jsonb_array_elements(${rows.json}::jsonb) as r
     ),
     incoming as (
       select distinct on (id, territory) * from input order by id, territory, line desc
-    ),
-    effective as (
-      select i.id, i.territory
-      from incoming i
-      left join ${table} cur on cur.source = ${target.source} and cur.country = i.territory and cur.id = i.id
-      where cur.id is null or cur.change_version < i.version or cur.run_id = ${target.runId}
     ),
     written as (
       insert into ${table} as cur (source, country, id, status, takedown_reason, change_version, taken_down_at, updated_at, run_id, raw, ${names})
@@ -104,7 +109,21 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
       on conflict (source, country, id) do update set
         ${AVAILABILITY_ASSIGNMENTS}, raw = excluded.raw, ${assignments}
       where cur.change_version < excluded.change_version
-      returning 1
+      returning cur.id, cur.country as territory
+    ),
+    -- Every key written took effect (versions only rise, so what was older when the row was
+    -- locked was older in this statement's snapshot too). Of the rest, a key took effect
+    -- unless the snapshot holds it at a version as new or newer from another run; only
+    -- these few keys are looked up again.
+    effective as (
+      select id, territory from written
+      union all
+      select i.id, i.territory from incoming i
+      where not exists (select from written w where w.id = i.id and w.territory = i.territory)
+        and not exists (
+          select from ${table} cur
+          where cur.source = ${target.source} and cur.country = i.territory and cur.id = i.id
+            and cur.change_version >= i.version and cur.run_id is distinct from ${target.runId})
     ),
     took_effect as (
       select r.* from input r join effective e on e.id = r.id and e.territory = r.territory
@@ -128,8 +147,8 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: rea
     from took_effect`;
 }
 
-export async function mergeBatch(db: Pick<Orm, 'execute'>, target: MergeTarget, layout: CsvLayout, rows: readonly CsvRow[]): Promise<MergeCounts> {
-  if (rows.length === 0) return { inserted: 0, updated: 0, takenDown: 0, written: 0 };
+export async function mergeBatch(db: Pick<Orm, 'execute'>, target: MergeTarget, layout: CsvLayout, rows: BatchRows): Promise<MergeCounts> {
+  if (rows.count === 0) return { inserted: 0, updated: 0, takenDown: 0, written: 0 };
   const [counts] = await query<MergeCounts>(db, mergeStatement(target, layout, rows));
   return counts ?? { inserted: 0, updated: 0, takenDown: 0, written: 0 };
 }

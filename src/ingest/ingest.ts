@@ -176,7 +176,7 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     if (count % 10 === 0) await outlast(() => heartbeat(db.orm, run.id));
     if ((selection.only && !selection.only.has(batch.seq)) || selection.skip?.has(batch.seq)) continue;
     await outlast(() => registerBatch(db.orm, run.id, batch));
-    await sink.submit({ ...target, seq: batch.seq, layout: batch.layout, rows: batch.rows });
+    await sink.submit({ ...target, seq: batch.seq, layout: batch.layout, payload: JSON.stringify(batch.rows), count: batch.rows.length });
     if (ctx.onProgress) {
       if (count % 5 === 0 || Date.now() - appliedReadAt >= 500) {
         appliedReadAt = Date.now();

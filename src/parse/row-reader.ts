@@ -45,6 +45,8 @@ export class RowReader {
     this.layout = {
       action: this.actionIndex < 0 ? -1 : this.actionIndex + CSV_ROW_FIELDS,
       columns: Object.fromEntries(this.fields.map(({ spec, index }) => [spec.column, index + CSV_ROW_FIELDS])),
+      extras: Object.fromEntries(header.flatMap((name, index) => (
+        index === this.actionIndex || this.fields.some((f) => f.index === index) ? [] : [[name, index + CSV_ROW_FIELDS]]))),
     };
   }
 

@@ -15,6 +15,11 @@ export interface CsvLayout {
   /** Position of the `action` field; -1 in a full feed, whose rows are all inserts. */
   action: number;
   columns: Record<string, number>;
+  /**
+   * Header names of the columns no catalogue column holds (ones the provider added), with
+   * their positions: the raw record keeps only these. Absent in jobs queued before it existed.
+   */
+  extras?: Record<string, number>;
 }
 
 /** First field's position in a CsvRow: after the line and the display title. */

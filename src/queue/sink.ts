@@ -75,29 +75,39 @@ export function queueSink(redis: Redis, options: QueueSinkOptions): BatchSink {
 }
 
 /**
- * Applies in this process, one batch in flight while the parser reads the next: parsing
- * and the database overlap without a queue. A batch the database refuses is applied row by
- * row at once, as a worker does after its last attempt. A batch that meets a PostgreSQL
- * outage is applied again when the database is back, within `outage`; without it, the
- * outage fails the batch at once.
+ * Applies in this process while the parser reads on: parsing and the database overlap
+ * without a queue. On PostgreSQL two batches are in flight at once, on two connections, as
+ * two workers would apply them (the version guard makes their order irrelevant); PGlite is
+ * one connection, so one. A batch the database refuses is applied row by row at once, as a
+ * worker does after its last attempt. A batch that meets a PostgreSQL outage is applied
+ * again when the database is back, within `outage`; without it, the outage fails the batch
+ * at once, and the next submit (or the flush) throws its error.
  */
 export function inlineSink(db: Database, outage?: OutageOptions): BatchSink {
-  let inFlight: Promise<unknown> = Promise.resolve();
+  const limit = db.kind === 'postgres' ? 2 : 1;
+  const inFlight = new Set<Promise<void>>();
+  let failure: { err: unknown } | undefined;
   const attempt = (job: BatchJob) => (outage ? outlastOutage(db, outage, () => applyBatch(db, job)) : applyBatch(db, job));
   const apply = (job: BatchJob) => attempt(job).catch((err: unknown) => {
     if (err instanceof UnreachableError || isConnectionError(err)) throw err;
     return applyBatchRowByRow(db, job);
   });
+  const settle = async () => {
+    await Promise.all(inFlight);
+    if (failure) throw failure.err;
+  };
   return {
     async submit(job) {
-      await inFlight;
-      inFlight = apply(job);
+      while (inFlight.size >= limit) await Promise.race(inFlight);
+      if (failure) throw failure.err;
+      const tracked: Promise<void> = apply(job).then(() => {}, (err: unknown) => {
+        failure ??= { err };
+      }).finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
     },
-    async flush() {
-      await inFlight;
-    },
+    flush: settle,
     async close() {
-      await inFlight.catch(() => {});
+      await settle().catch(() => {});
     },
   };
 }

@@ -97,6 +97,20 @@ describe('ingest of a provider updates feed', () => {
     expect(line?.line).toBe(6);
   });
 
+  it('keeps in the raw record only the columns the provider added, by name', async () => {
+    const config = testConfig({ DATABASE_URL: url });
+    const plain = updatesFeed(dir, 'GB_track_updates_20261118.csv.gz', [trackRecord(650, {}, 'I')]);
+    expect((await ingest(db, config, { input: plain })).status).toBe('applied');
+    const added = writeFeed(dir, 'GB_track_updates_20261119.csv.gz', `action,${TRACK_HEADER},mood,Tempo`, [
+      `${trackRecord(651, {}, 'I')},calm,"90,5"`,
+    ]);
+    expect((await ingest(db, config, { input: added })).status).toBe('applied');
+    const raw = async (id: string) => (await query<{ raw: unknown }>(db.orm, sql`select raw from tracks where id = ${id} and country = 'GB'`))[0]?.raw;
+    expect(await raw('650')).toBeNull();
+    expect(await raw('651')).toEqual({ mood: 'calm', Tempo: '90,5' });
+    expect((await item(db, 'track', '651'))?.title).toBe('Track 651');
+  });
+
   it('quarantines a malformed row with its line and reason and applies the rest', async () => {
     const config = testConfig({ DATABASE_URL: url });
     const file = updatesFeed(dir, 'GB_track_updates_20261118.csv.gz', [

@@ -2,3 +2,4 @@ export * from './catalogue.js';
 export * from './runs.js';
 export * from './operations.js';
 export * from './ddex.js';
+export * from './archive.js';

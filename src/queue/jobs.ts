@@ -3,8 +3,6 @@
 import type { MergeTarget } from '../db/catalogue.js';
 import type { CsvLayout, CsvRow } from '../parse/rows.js';
 
-export const QUEUE = { apply: 'apply' } as const;
-
 /** One batch of changes for one run: what an apply worker receives. */
 export interface BatchJob extends MergeTarget {
   seq: number;

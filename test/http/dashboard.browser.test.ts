@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import express from 'express';
-import type { Redis } from 'ioredis';
 import { chromium, type BrowserContext } from 'playwright-core';
 import type { Database } from '../../src/db/client.js';
 import { createSlaRoutes, type SlaRoutes } from '../../src/http/sla-routes.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
-import { openRedis } from '../../src/queue/redis.js';
+import { openRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
 import { createAlerter } from '../../src/sla/alerts.js';
 import { sweepOnce } from '../../src/sla/sweep.js';
@@ -34,7 +33,7 @@ const config = testConfig({
   FEEDLINE_COUNTRIES: 'GB,US', FEEDLINE_FEEDS: 'track/updates,release/updates',
 });
 let db: Database;
-let redis: Redis;
+let redis: RedisConnection;
 let routes: SlaRoutes;
 let server: Server;
 let base: string;

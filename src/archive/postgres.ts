@@ -2,10 +2,10 @@
 // sha256 (archive_files). Streams in and out one chunk at a time, so memory stays at about
 // one chunk whatever the file's size. Parsers read a verified working copy under
 // `${FEEDLINE_HOME}/archive-cache/`, streamed out of the database on first use and pruned
-// after a day: a worker that never saw the file builds it from PostgreSQL alone.
+// a day after its last use: a worker that never saw the file builds it from PostgreSQL alone.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
@@ -93,8 +93,15 @@ export function postgresArchive(db: Database, home: string, options: ArchiveOpti
     has: async (file) => (await fileRow(file.sha256)) !== undefined,
     open,
     async localCopy(file) {
+      // Every host prunes its own working copies as it makes new ones: workers run no
+      // retention pass of their own.
+      await pruneArchive(cacheHome, CACHE_RETENTION_DAYS, new Set([file.sha256]));
       const cached = archivedPath(cacheHome, file.sha256);
-      if ((await stat(cached).catch(() => undefined))?.isFile()) return cached;
+      if ((await stat(cached).catch(() => undefined))?.isFile()) {
+        const now = new Date();
+        await utimes(cached, now, now);
+        return cached;
+      }
       const copy = await archiveStream(cacheHome, await open(file));
       if (copy.sha256 !== file.sha256) throw new Error(`the PostgreSQL archive returned other bytes for ${file.sha256} (got ${copy.sha256})`);
       return copy.path;

@@ -1,9 +1,9 @@
 // Many machines, simulated: the scheduler, two workers and the api run as separate processes,
 // each with a FEEDLINE_HOME of its own (no shared disk), FEEDLINE_ARCHIVE=postgres, and a
 // Redis server of this test's own. The scheduler fetches a 200,000-row feed from the
-// provider and is stopped once it has parsed it; then Redis loses everything (FLUSHALL).
-// A worker that never saw the file re-parses the lost batches from the PostgreSQL archive,
-// and the end state has zero differences from a clean run.
+// provider and dies (SIGKILL) while parsing it; then Redis loses everything (FLUSHALL). A
+// worker that never saw the file takes the run over and re-parses it from the PostgreSQL
+// archive, and the end state has zero differences from a clean run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -57,7 +57,7 @@ function stop(child: ChildProcess): Promise<unknown> {
 }
 
 describe('many machines, no shared disk', () => {
-  it('scheduler, two workers and the api on their own homes: Redis flushed mid-run, recovered from the PostgreSQL archive', async () => {
+  it('scheduler, two workers and the api on their own homes: scheduler killed and Redis flushed mid-run, recovered from the PostgreSQL archive', async () => {
     const url = await freshDatabase('faults-machines');
     const db = await connect(url);
     const shared = {
@@ -84,16 +84,17 @@ describe('many machines, no shared disk', () => {
     const api = start(['serve', '--role', 'api'], { ...shared, FEEDLINE_HOME: homes.api, FEEDLINE_HTTP_PORT: String(API_PORT) });
     const scenario = Scenario.watch('machines', db);
     try {
-      // The scheduler has fetched and parsed the whole file; workers are part-way through it.
-      const parsed = await scenario.waitForRun((r) => r.status === 'applying' && r.batchesApplied >= 5);
-      expect(parsed.archivePath).toBe(`postgres:${parsed.fileSha256}`);
-      // The only host that saw the file goes away; then Redis loses everything.
-      await stop(scheduler);
-      const before = await scenario.waitForRun(() => true);
+      // The scheduler has fetched the file and is parsing it; workers are applying batches.
+      const started = await scenario.waitForRun((r) => r.batchesApplied >= 5);
+      expect(started.archivePath).toBe(`postgres:${started.fileSha256}`);
+      // The only host that saw the file dies mid-parse; then Redis loses everything.
+      scheduler.kill('SIGKILL');
       const redis = new Redis({ host: '127.0.0.1', port: REDIS_PORT });
       await redis.flushall();
       redis.disconnect();
-      expect(before.batchesApplied).toBeLessThan(before.batchesTotal ?? Number.MAX_SAFE_INTEGER);
+      const before = await scenario.waitForRun(() => true);
+      expect(before.status).toBe('parsing');
+      expect(before.batchesApplied).toBeLessThan(FAULT_ROWS / 2000);
 
       const run = await scenario.waitForRun((r) => r.status === 'applied');
       const result = compare(clean, await snapshot(db, run));

@@ -77,31 +77,57 @@ export async function auditTakedowns(sql: postgres.Sql): Promise<void> {
     from tracks where status = 'taken_down'`;
 }
 
+export interface TableIndex {
+  name: string;
+  def: string;
+  /** The constraint the index backs (the primary key), if any. */
+  constraint: string | null;
+}
+
+/** The indexes of `tracks`, with the definitions to build them again. */
+export async function trackIndexes(sql: postgres.Sql): Promise<TableIndex[]> {
+  return sql<TableIndex[]>`
+    select i.relname as name, pg_get_indexdef(i.oid) as def, c.conname as constraint
+    from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class t on t.oid = x.indrelid
+    left join pg_constraint c on c.conindid = i.oid
+    where t.relname = 'tracks'`;
+}
+
+/** Builds the given indexes that `tracks` lacks (a build cut short is resumed here). */
+export async function createIndexes(sql: postgres.Sql, indexes: TableIndex[], log: (line: string) => void): Promise<void> {
+  const present = new Set((await trackIndexes(sql)).map((i) => i.name));
+  const started = performance.now();
+  const built: string[] = [];
+  for (const index of indexes.filter((i) => !present.has(i.name))) {
+    await sql.unsafe(index.def);
+    if (index.constraint) await sql.unsafe(`alter table tracks add constraint ${index.constraint} primary key using index ${index.name}`);
+    built.push(index.name);
+  }
+  log(`  indexes (${built.join(', ') || 'none missing'}): ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** The audit and the planner statistics, once the rows and indexes are in. */
+export async function finishCatalogue(sql: postgres.Sql): Promise<void> {
+  const [audit] = await sql<{ n: number }[]>`select count(*)::integer as n from takedown_audit`;
+  if (audit!.n === 0) await auditTakedowns(sql);
+  await sql`vacuum analyze tracks`;
+  await sql`analyze takedown_audit`;
+}
+
 /**
  * Builds the catalogue fast: the table's indexes (primary key included) are dropped, the
  * rows COPYed, and the same indexes built again from their own definitions.
  */
 export async function buildCatalogue(sql: postgres.Sql, shape: CatalogueShape, log: (line: string) => void): Promise<void> {
-  const indexes = await sql<{ name: string; def: string; constraint: string | null }[]>`
-    select i.relname as name, pg_get_indexdef(i.oid) as def, c.conname as constraint
-    from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class t on t.oid = x.indrelid
-    left join pg_constraint c on c.conindid = i.oid
-    where t.relname = 'tracks'`;
+  const indexes = await trackIndexes(sql);
   for (const index of indexes) {
     await sql.unsafe(index.constraint ? `alter table tracks drop constraint ${index.constraint}` : `drop index ${index.name}`);
   }
-  let started = performance.now();
+  const started = performance.now();
   await copyTracks(sql, shape);
   log(`  COPY ${shape.rows.toLocaleString('en')} rows: ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  started = performance.now();
-  for (const index of indexes) {
-    await sql.unsafe(index.def);
-    if (index.constraint) await sql.unsafe(`alter table tracks add constraint ${index.constraint} primary key using index ${index.name}`);
-  }
-  log(`  indexes (${indexes.map((i) => i.name).join(', ')}): ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  await auditTakedowns(sql);
-  await sql`vacuum analyze tracks`;
-  await sql`analyze takedown_audit`;
+  await createIndexes(sql, indexes, log);
+  await finishCatalogue(sql);
 }
 
 /** Bytes the catalogue will need on disk, from a COPY of `sampleRows` into the real table. */

@@ -23,7 +23,7 @@ import { openDatabase } from '../src/db/client.js';
 import { createLogger } from '../src/log.js';
 import { migrate } from '../src/db/migrate.js';
 import { ADMIN_URL, databaseUrl } from '../test/helpers/db.js';
-import { buildCatalogue, estimateBytes, freeBytes, idsPerCountry } from './catalogue-build.js';
+import { buildCatalogue, createIndexes, estimateBytes, finishCatalogue, freeBytes, idsPerCountry, trackIndexes } from './catalogue-build.js';
 import { generateUpdatesFeed } from './generate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,6 +39,9 @@ const { values: args } = parseArgs({
     updates: { type: 'string', default: '1000000' },
     reps: { type: 'string', default: '5' },
     database: { type: 'string', default: 'feedline_bench_catalogue' },
+    // Use the large catalogue a previous run left in --database (one cut short, e.g. by a
+    // PostgreSQL restart) instead of building it again: missing indexes are built.
+    reuse: { type: 'boolean', default: false },
     port: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
@@ -183,23 +186,32 @@ async function main(): Promise<number> {
 
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
   const name = args.database;
+  const smallName = `${name}_small`;
   try {
     log('small catalogue (empty):');
-    const smallUrl = await recreate(admin, name);
+    const smallUrl = await recreate(admin, smallName);
     const small = await measure(smallUrl, feed, 0, freshHome(out, 'small'));
-
-    log(`large catalogue (${shape.rows.toLocaleString('en')} rows over ${shape.countries} countries):`);
-    const largeUrl = await recreate(admin, name);
+    const [existing] = await admin<{ n: number }[]>`select count(*)::integer as n from pg_database where datname = ${name}`;
+    const reuse = args.reuse && existing!.n > 0;
+    log(`large catalogue (${shape.rows.toLocaleString('en')} rows over ${shape.countries} countries)${reuse ? ', reusing the rows already in the database' : ''}:`);
+    const largeUrl = reuse ? databaseUrl(name) : await recreate(admin, name);
     const sql = postgres(largeUrl, { max: 1, onnotice: () => {} });
     try {
-      const estimate = await estimateBytes(sql, shape, Math.min(SAMPLE_ROWS, shape.rows));
-      const disk = await freeBytes(sql);
-      log(`  estimate: ${estimate.perRow.toFixed(0)} bytes a row, ${(estimate.total / GiB).toFixed(1)} GiB; free on ${disk.dir}: ${(disk.free / GiB).toFixed(1)} GiB`);
-      if (disk.free < 3 * estimate.total) {
-        log(`refusing to build: ${(disk.free / GiB).toFixed(1)} GiB free is under three times the estimated ${(estimate.total / GiB).toFixed(1)} GiB`);
-        return 1;
+      if (reuse) {
+        const reference = postgres(smallUrl, { max: 1, onnotice: () => {} });
+        const indexes = await trackIndexes(reference).finally(() => reference.end());
+        await createIndexes(sql, indexes, log);
+        await finishCatalogue(sql);
+      } else {
+        const estimate = await estimateBytes(sql, shape, Math.min(SAMPLE_ROWS, shape.rows));
+        const disk = await freeBytes(sql);
+        log(`  estimate: ${estimate.perRow.toFixed(0)} bytes a row, ${(estimate.total / GiB).toFixed(1)} GiB; free on ${disk.dir}: ${(disk.free / GiB).toFixed(1)} GiB`);
+        if (disk.free < 3 * estimate.total) {
+          log(`refusing to build: ${(disk.free / GiB).toFixed(1)} GiB free is under three times the estimated ${(estimate.total / GiB).toFixed(1)} GiB`);
+          return 1;
+        }
+        await buildCatalogue(sql, shape, log);
       }
-      await buildCatalogue(sql, shape, log);
     } finally {
       await sql.end();
     }
@@ -207,7 +219,7 @@ async function main(): Promise<number> {
     report(small, large);
     return 0;
   } finally {
-    await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => undefined);
+    for (const db of [smallName, name]) await admin.unsafe(`drop database if exists ${db} with (force)`).catch(() => undefined);
     await admin.end();
   }
 }

@@ -35,7 +35,8 @@ RUN groupadd --system --gid 10001 feedline \
  && mkdir -p /var/lib/feedline \
  && chown feedline:feedline /var/lib/feedline
 USER feedline
-# The raw feed archive (FEEDLINE_HOME): share it between the scheduler and the workers.
+# FEEDLINE_HOME: the raw archive with FEEDLINE_ARCHIVE=dir (share it between the scheduler and
+# the workers), or only working copies with FEEDLINE_ARCHIVE=postgres.
 VOLUME ["/var/lib/feedline"]
 EXPOSE 8080
 # Every serve role answers /healthz on FEEDLINE_HTTP_PORT.

@@ -5,3 +5,4 @@ export * from './ddex.js';
 export * from './gate.js';
 export * from './events.js';
 export * from './acks.js';
+export * from './archive.js';

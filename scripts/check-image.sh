@@ -64,5 +64,12 @@ for name in ('scheduler', 'worker', 'api'):
     assert s['command'][0] == 'serve', name
     for secret in s['secrets']:
         assert secret in c['secrets'], secret
+    # The archive is in PostgreSQL: no feedline container needs a shared volume.
+    assert s['environment']['FEEDLINE_ARCHIVE'] == 'postgres', name
+    assert not s.get('volumes'), name
+d = yaml.safe_load(open('docker-compose.dir-archive.yml'))
+for name in ('scheduler', 'worker', 'api'):
+    assert d['services'][name]['environment']['FEEDLINE_ARCHIVE'] == 'dir', name
+    assert d['services'][name]['volumes'] == ['archive:/var/lib/feedline'], name
 print('compose: ok')
 PY

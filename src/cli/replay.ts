@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import { sql } from 'drizzle-orm';
 import { reconcileRun } from '../apply/reconcile.js';
-import type { FeedSpec } from '../config/schema.js';
+import { openArchive } from '../archive/store.js';
+import type { Config, FeedSpec } from '../config/schema.js';
 import { query, type Database } from '../db/client.js';
 import { ExitCode, UsageError, coerceError } from '../errors.js';
 import { addDays, isPublishedOn, latestPublishedDate, parseDayFields, publicationTime } from '../feeds/due.js';
@@ -87,7 +87,7 @@ Exit codes: 0 every date applied or not published; 3 a file was rejected; 1 a da
 async function replayDate(deps: PullDeps, feed: FeedSpec, date: string): Promise<DateResult> {
   const { config, db } = deps;
   try {
-    const archived = await archivedCopy(db, config.source, feed, date);
+    const archived = await archivedCopy(db, config, feed, date);
     if (!archived) {
       const pulled = await pullFeed(deps, feed, date, { force: true });
       if (pulled.outcome === 'not_published' || pulled.outcome === 'missing') return { date, outcome: 'not_published', from: 'provider' };
@@ -117,12 +117,16 @@ function applied(date: string, from: DateResult['from'], run: { id: number; rows
   return { date, outcome: 'applied', from, runId: run.id, rows: run.rows, inserted: run.inserted, updated: run.updated, takenDown: run.takenDown, unchanged: run.unchanged, quarantined: run.quarantined };
 }
 
-/** The archived file of the latest accepted run of this feed and date, if it is still on disk. */
-async function archivedCopy(db: Database, source: string, feed: FeedSpec, date: string): Promise<string | undefined> {
-  const rows = await query<{ path: string }>(db.orm, sql`
-    select archive_path as path from feed_runs
-    where source = ${source} and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country}
+/** A local copy of the archived file of the latest accepted run of this feed and date, if the archive still holds it. */
+async function archivedCopy(db: Database, config: Config, feed: FeedSpec, date: string): Promise<string | undefined> {
+  const archive = openArchive(config, db);
+  const rows = await query<{ location: string; sha256: string }>(db.orm, sql`
+    select archive_path as location, file_sha256 as sha256 from feed_runs
+    where source = ${config.source} and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country}
       and feed_date = ${date} and status <> 'rejected'
     order by id desc`);
-  return rows.map((r) => r.path).find((p) => existsSync(p));
+  for (const file of rows) {
+    if (await archive.has(file)) return archive.localCopy(file);
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 // What a command runs on: config, logger, database (migrated), Redis when configured.
 // Resources register a closer as they open and close in reverse order.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.js';
 import type { Config } from '../config/schema.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
@@ -15,7 +15,7 @@ export interface Runtime {
   config: Config;
   logger: Logger;
   db: Database;
-  redis: Redis | undefined;
+  redis: RedisConnection | undefined;
   /** Registers a resource to close, after everything opened later. */
   defer(close: () => Promise<unknown> | unknown): void;
   close(): Promise<void>;
@@ -40,7 +40,7 @@ export async function openRuntime(config: Config, logger: Logger, options: { red
       // A role that may connect but not create tables: configuration, said in words.
       throw (config.databaseUrl && refusal(err, config.databaseUrl, db.where)) || err;
     });
-    let redis: Redis | undefined;
+    let redis: RedisConnection | undefined;
     if (options.redis === 'required' && !config.redisUrl) {
       throw new UsageError('REDIS_URL is not set: this command needs the queue');
     }

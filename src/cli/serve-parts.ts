@@ -1,7 +1,7 @@
 // What `feedline serve` runs besides its own parts, registered here so that each concern
 // adds itself without editing serve.ts: HTTP routers for the api role (metrics, dashboard,
 // queue board) and background services for the scheduler role (the SLA sweep).
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import type { MountedRouter } from '../http/server.js';
@@ -16,7 +16,7 @@ export interface ServeDeps {
   logger: Logger;
   db: Database;
   /** Undefined without REDIS_URL. */
-  redis: Redis | undefined;
+  redis: RedisConnection | undefined;
   alerter: Alerter;
 }
 

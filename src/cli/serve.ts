@@ -2,7 +2,7 @@ import cron from 'node-cron';
 import { reconcileRun } from '../apply/reconcile.js';
 import { unreconciledRuns } from '../db/reconcile.js';
 import { UsageError, coerceError } from '../errors.js';
-import { pruneArchive } from '../feeds/archive.js';
+import { openArchive } from '../archive/store.js';
 import { parseDayFields } from '../feeds/due.js';
 import { createScheduler } from '../feeds/scheduler.js';
 import { checkReadiness } from '../http/health.js';
@@ -215,7 +215,7 @@ function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, 
       lastPrune = Date.now();
       // Files of runs not yet applied are still needed to finish them.
       const rows = await query<{ sha: string }>(db.orm, sql`select distinct file_sha256 as sha from feed_runs where status in ('parsing', 'applying')`);
-      const deleted = await pruneArchive(config.home, config.provider.archiveRetentionDays, new Set(rows.map((r) => r.sha)));
+      const deleted = await openArchive(config, db).prune(config.provider.archiveRetentionDays, new Set(rows.map((r) => r.sha)));
       if (deleted.length > 0) log.info({ deleted: deleted.length }, 'archive pruned');
     }
   };

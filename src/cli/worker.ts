@@ -16,7 +16,7 @@ export const workerCommand: Command = {
 Needs DATABASE_URL and REDIS_URL. Run as many processes as you like. Every
 FEEDLINE_RECOVERY_INTERVAL_MS (15 s) one of
 them (whichever holds the lock) re-enqueues batches that PostgreSQL says are unfinished but
-the queue no longer has (Redis lost or flushed), from the raw archive in FEEDLINE_HOME, and
+the queue no longer has (Redis lost or flushed), from the raw archive (FEEDLINE_ARCHIVE), and
 resumes runs whose parser died. On SIGTERM or SIGINT it stops taking batches, finishes the
 ones in hand and exits 0.
 

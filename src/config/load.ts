@@ -60,7 +60,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
 
   return deepFreeze({
     databaseUrl: p.DATABASE_URL,
-    redisUrl: p.REDIS_URL,
+    // Cluster seed nodes given apart name the same thing as a redis+cluster:// URL.
+    redisUrl: p.REDIS_URL ?? (p.FEEDLINE_REDIS_CLUSTER_NODES?.length ? `redis+cluster://${p.FEEDLINE_REDIS_CLUSTER_NODES.join(',')}` : undefined),
+    archive: p.FEEDLINE_ARCHIVE,
     home: path.resolve(p.FEEDLINE_HOME),
     logLevel: p.LOG_LEVEL,
     source: p.FEEDLINE_SOURCE,

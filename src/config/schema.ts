@@ -21,7 +21,9 @@ const url = z.string().url();
  */
 export const ENV = {
   DATABASE_URL: [url.optional(), undefined, 'PostgreSQL URL. Unset: embedded PGlite in $FEEDLINE_HOME/pgdata.'],
-  REDIS_URL: [url.optional(), undefined, 'Redis URL for BullMQ. Unset: batches are applied in-process, no queue.'],
+  REDIS_URL: [z.string().regex(/^rediss?(\+cluster)?:\/\/\S+$/, 'must be redis://, rediss:// or redis+cluster://host:port,host:port').optional(), undefined, 'Redis URL for BullMQ (redis+cluster://host:port,host:port for a Redis Cluster). Unset: batches are applied in-process, no queue.'],
+  FEEDLINE_REDIS_CLUSTER_NODES: [list.optional(), undefined, 'Redis Cluster seed nodes, host:port,host:port (instead of a redis+cluster:// REDIS_URL).'],
+  FEEDLINE_ARCHIVE: [z.enum(['dir', 'postgres']), 'dir', 'Where raw feed files are archived: dir ($FEEDLINE_HOME/archive) or postgres (in the database: workers need no shared disk).'],
   FEEDLINE_HOME: [z.string().min(1), './.feedline', 'Local data directory: embedded database, raw feed archive.'],
   LOG_LEVEL: [z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level.'],
   FEEDLINE_SOURCE: [z.string().regex(/^[A-Za-z0-9._-]+$/), '7digital', 'Name of the CSV provider; the default --source.'],
@@ -111,6 +113,7 @@ export interface FeedSpec {
 export interface Config {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  archive: 'dir' | 'postgres';
   home: string;
   logLevel: string;
   source: string;

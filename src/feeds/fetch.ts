@@ -10,7 +10,7 @@ import { rootCertificates } from 'node:tls';
 import type { Config, FeedSpec } from '../config/schema.js';
 import { ExitCode, FeedlineError, UnreachableError, UsageError, isConnectionError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { archiveStream } from './archive.js';
+import type { ArchiveStore } from '../archive/store.js';
 import { signUrl, type OAuthCredentials } from './oauth.js';
 
 /** The provider settings a fetch needs; `Config['provider']` satisfies it. */
@@ -20,8 +20,8 @@ export type FetchSettings = Pick<
 >;
 
 export interface FetchFeedOptions {
-  /** FEEDLINE_HOME: the file is archived under `${home}/archive/`. */
-  home: string;
+  /** Where the download lands (ArchiveStore.stage): a local file the ingest then archives. */
+  archive: Pick<ArchiveStore, 'stage'>;
   provider: FetchSettings;
   feed: FeedSpec;
   /** The feed's date, YYYY-MM-DD. */
@@ -114,9 +114,9 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchResult>
       const status = res.statusCode ?? 0;
       log.info({ attempt, status }, 'feed server answered');
       if (status === 200) {
-        const archived = await archiveStream(options.home, res);
-        log.info({ sha256: archived.sha256, bytes: archived.bytes }, 'feed fetched');
-        return { outcome: 'fetched', url, ...archived };
+        const staged = await options.archive.stage(res);
+        log.info({ sha256: staged.sha256, bytes: staged.bytes }, 'feed fetched');
+        return { outcome: 'fetched', url, path: staged.location, sha256: staged.sha256, bytes: staged.bytes };
       }
       if (status === 404) {
         res.resume();

@@ -2,6 +2,7 @@
 // fetch`, and of a replay that finds no archived copy. It keeps the feed_fetches ledger,
 // raises and clears the feed's alerts, and ingests exactly as `feedline ingest` does.
 import { sql } from 'drizzle-orm';
+import { openArchive } from '../archive/store.js';
 import type { Config, FeedSpec } from '../config/schema.js';
 import { query, type Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
@@ -98,7 +99,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
 
   let fetched;
   try {
-    fetched = await fetchFeed({ home: config.home, provider: config.provider, feed, date, logger: deps.logger, ...deps.fetchOptions });
+    fetched = await fetchFeed({ archive: openArchive(config, db), provider: config.provider, feed, date, logger: deps.logger, ...deps.fetchOptions });
   } catch (err) {
     if (err instanceof FeedAuthError) {
       await recordAttempt(db.orm, source, feed, date, { status: 'failed', httpStatus: err.status, error: err.message }, now());

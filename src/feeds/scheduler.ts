@@ -5,15 +5,15 @@
 // pair already applied is never fetched again. When a date is applied (or given up as
 // missing) the job enqueues the feed's next due date at once: a backlog is caught up in
 // date order without waiting for ticks. With no REDIS_URL the same jobs run in-process.
-import { Queue, Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
+import { createQueue, createWorker, QUEUES } from '../queue/wiring.js';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.js';
 import type { FeedSpec } from '../config/schema.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { feedLabel, planFromDb, pullFeed, subjects, type PullDeps, type PullOutcome } from './pull.js';
 
-export const FETCH_QUEUE = 'fetch';
 
 export interface FetchJob extends FeedSpec {
   source: string;
@@ -27,7 +27,7 @@ export function fetchJobId(job: FetchJob): string {
 
 export interface SchedulerOptions {
   /** Redis for the fetch queue; undefined: fetch jobs run in this process. */
-  redis?: Redis;
+  redis?: RedisConnection;
   prefix: string;
   /** Fetch jobs one process runs at once. Feeds of different days and countries overlap. */
   concurrency?: number;
@@ -161,11 +161,10 @@ interface FetchQueue {
 
 type Processor = (job: FetchJob) => Promise<string>;
 
-function bullQueue(redis: Redis, prefix: string, concurrency: number, processor: Processor, log: Logger): FetchQueue {
-  const queue = new Queue<FetchJob>(FETCH_QUEUE, { connection: redis, prefix });
-  const worker = new Worker<FetchJob>(FETCH_QUEUE, (job: Job<FetchJob>) => processor(job.data), {
-    connection: redis,
-    prefix,
+function bullQueue(redis: RedisConnection, prefix: string, concurrency: number, processor: Processor, log: Logger): FetchQueue {
+  const wiring = { connection: redis, prefix };
+  const queue = createQueue<FetchJob>(wiring, QUEUES.fetch);
+  const worker = createWorker<FetchJob>(wiring, QUEUES.fetch, (job: Job<FetchJob>) => processor(job.data), {
     concurrency,
     // A fetch job waits for its run to be applied, which may take minutes: the lock is
     // renewed while it runs; a job whose process died is handed to another after this.

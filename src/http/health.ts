@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.js';
 import { query, type Database } from '../db/client.js';
 import { migrationsFolder } from '../db/migrate.js';
 
@@ -25,7 +25,7 @@ export function expectedMigrations(): number {
   return journal.entries.length;
 }
 
-export async function checkReadiness(deps: { db: Database; redis?: Redis }): Promise<Readiness> {
+export async function checkReadiness(deps: { db: Database; redis?: RedisConnection }): Promise<Readiness> {
   const checks: Record<string, CheckResult> = {};
   checks.postgres = await timed(async () => {
     await query(deps.db.orm, sql`select 1`);

@@ -5,14 +5,12 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Queue } from 'bullmq';
 import express, { type Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
-import { QUEUE } from '../queue/jobs.js';
-import { SLA_QUEUE } from '../sla/timers.js';
+import type { RedisConnection } from '../queue/redis.js';
+import { createQueue, QUEUE_NAMES } from '../queue/wiring.js';
 import { assertSafeToServe, requireAuth, type Viewer } from './auth.js';
 import { renderDashboard } from './dashboard.js';
 import { DASHBOARD_SCRIPT, DASHBOARD_SCRIPT_PATH } from './dashboard-script.js';
@@ -20,15 +18,12 @@ import { createLoginRoutes } from './login.js';
 import { createMetricsRegistry } from './metrics.js';
 import { securityHeaders } from './security-headers.js';
 
-/** Every BullMQ queue feedline runs; `fetch` is src/feeds/scheduler.ts's FETCH_QUEUE. */
-export const QUEUE_NAMES = [QUEUE.apply, 'fetch', SLA_QUEUE, QUEUE.events] as const;
-
 export const BULL_BOARD_PATH = '/admin/queues';
 
 export interface SlaRoutesDeps {
   config: Config;
   db: Database;
-  redis: Redis | undefined;
+  redis: RedisConnection | undefined;
   logger: Logger;
   now?: () => Date;
 }
@@ -46,7 +41,7 @@ export function createSlaRoutes(deps: SlaRoutesDeps, options: { mountPath?: stri
   const { config, db } = deps;
   assertSafeToServe(config.http);
   const log = deps.logger.child({ component: 'dashboard' });
-  const queues = deps.redis ? QUEUE_NAMES.map((name) => new Queue(name, { connection: deps.redis!, prefix: config.queuePrefix })) : [];
+  const queues = deps.redis ? QUEUE_NAMES.map((name) => createQueue({ connection: deps.redis!, prefix: config.queuePrefix }, name)) : [];
   const registry = createMetricsRegistry({ db, sla: config.sla, queues, now: deps.now });
 
   const router = express.Router();

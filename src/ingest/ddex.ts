@@ -15,7 +15,7 @@ import { versionBase } from '../apply/version.js';
 import { query } from '../db/client.js';
 import { addQuarantine, claimStaleRun, createRun, getRun, heartbeat, rejectRun, type Run } from '../db/runs.js';
 import { FeedRejectedError, NotFoundError, UsageError } from '../errors.js';
-import { archiveFile } from '../feeds/archive.js';
+import { openArchive } from '../archive/store.js';
 import { readDdexMessage } from '../parse/ddex/index.js';
 import type { DdexEvent, DdexMessageHeader, DdexProblem } from '../parse/ddex/index.js';
 import { encodingReason, fileHead, foreignEncoding, headText } from '../parse/encoding.js';
@@ -60,7 +60,10 @@ export async function ingestDdexMessage(ctx: IngestContext, request: IngestReque
   const info = await stat(request.input).catch(() => undefined);
   if (!info?.isFile()) throw new NotFoundError(`no such file: ${request.input}`);
   const name = request.fileName ?? path.basename(request.input);
-  const archived = await archiveFile(config.home, request.input);
+  const archive = openArchive(config, db);
+  const stored = await archive.putFile(request.input);
+  // Parse the archived bytes, not the operator's file, which may change under us.
+  const archived = { ...stored, path: await archive.localCopy(stored) };
   const options = { name, maxInflatedBytes: config.maxInflatedBytes };
   const read = await readHeader(archived.path, name);
   const header = 'header' in read ? read.header : undefined;
@@ -78,7 +81,7 @@ export async function ingestDdexMessage(ctx: IngestContext, request: IngestReque
     fileName: name,
     fileSha256: archived.sha256,
     fileBytes: archived.bytes,
-    archivePath: archived.path,
+    archivePath: archived.location,
     forced: request.force ?? false,
     versionBase: versionBase(createdAt, 'ddex'),
     batchSize: config.batchSize,

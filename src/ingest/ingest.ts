@@ -9,7 +9,7 @@ import type { Database } from '../db/client.js';
 import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { appliedBatchSeqs, claimStaleRun, createRun, finishParsing, getRun, heartbeat, registerBatch, rejectRun, type Run } from '../db/runs.js';
 import { FeedRejectedError, NotFoundError, UnreachableError, UsageError } from '../errors.js';
-import { archiveFile, archiveStream } from '../feeds/archive.js';
+import { openArchive, type ArchiveStore, type StoredFile } from '../archive/store.js';
 import type { Logger } from '../log.js';
 import { parseCsvFeed } from '../parse/csv.js';
 import { verifyFeedFile } from '../parse/input.js';
@@ -76,7 +76,7 @@ export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Pr
     if (!(err instanceof UnidentifiedFeedError)) throw err;
     return rejectUnidentified(ctx, request, name, err);
   }
-  const archived = await archiveInput(config.home, request.input);
+  const archived = await archiveInput(openArchive(config, db), request.input);
   const publishedAt = request.publishedAt ?? defaultPublication(feed.date, config.publicationHour);
   const registered = await createRun(db.orm, {
     source: request.source ?? config.source,
@@ -86,7 +86,7 @@ export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Pr
     fileName: name,
     fileSha256: archived.sha256,
     fileBytes: archived.bytes,
-    archivePath: archived.path,
+    archivePath: archived.location,
     forced: request.force ?? false,
     versionBase: versionBase(new Date(`${feed.date}T00:00:00Z`), feed.kind),
     batchSize: config.batchSize,
@@ -138,12 +138,15 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
   if (run.entity === 'unknown' || run.kind === 'unknown') throw new UsageError(`run ${run.id} is a file that was not identified as a feed`);
   if (run.kind === 'event') throw new UsageError(`run ${run.id} is a Catalogue Event: feedline events replay re-applies events`);
   const options = { name: run.fileName, maxInflatedBytes: config.maxInflatedBytes };
-  await verifyFeedFile(run.archivePath, options);
-  const encoding = foreignEncoding(await fileHead(run.archivePath, 4));
+  // A local copy of the archived bytes: with FEEDLINE_ARCHIVE=postgres, streamed out of the
+  // database, so a worker that never saw the file can parse it.
+  const file = await openArchive(config, db).localCopy({ sha256: run.fileSha256, location: run.archivePath });
+  await verifyFeedFile(file, options);
+  const encoding = foreignEncoding(await fileHead(file, 4));
   if (encoding) throw new FeedRejectedError(run.fileName, encodingReason(encoding));
   const batches = parseCsvFeed({
     ...options,
-    path: run.archivePath,
+    path: file,
     entity: run.entity,
     kind: run.kind,
     batchSize: run.batchSize,
@@ -217,7 +220,7 @@ export function defaultPublication(feedDate: string, publicationHour: number): D
  */
 async function rejectUnidentified(ctx: IngestContext, request: IngestRequest, name: string, err: UnidentifiedFeedError): Promise<IngestOutcome> {
   const { config, db } = ctx;
-  const archived = await archiveInput(config.home, request.input);
+  const archived = await archiveInput(openArchive(config, db), request.input);
   const now = new Date();
   const registered = await createRun(db.orm, {
     source: request.source ?? config.source,
@@ -229,7 +232,7 @@ async function rejectUnidentified(ctx: IngestContext, request: IngestRequest, na
     fileName: name,
     fileSha256: archived.sha256,
     fileBytes: archived.bytes,
-    archivePath: archived.path,
+    archivePath: archived.location,
     forced: request.force ?? false,
     versionBase: 0n,
     batchSize: config.batchSize,
@@ -240,9 +243,9 @@ async function rejectUnidentified(ctx: IngestContext, request: IngestRequest, na
   return { status: 'rejected', run: (await getRun(db.orm, run.id))!, reason: `${name}: rejected: ${err.message}` };
 }
 
-async function archiveInput(home: string, input: string): Promise<{ path: string; sha256: string; bytes: number }> {
+async function archiveInput(archive: ArchiveStore, input: string): Promise<StoredFile> {
   if (!/^https?:\/\//i.test(input)) {
-    return archiveFile(home, input);
+    return archive.putFile(input);
   }
   let response: Response;
   try {
@@ -256,5 +259,5 @@ async function archiveInput(home: string, input: string): Promise<{ path: string
     if (response.status === 404 || response.status === 410) throw new NotFoundError(`no feed at ${where}: the server answered HTTP ${response.status}`);
     throw new UsageError(`${where} answered HTTP ${response.status}`);
   }
-  return archiveStream(home, Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>));
+  return archive.put(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>));
 }

@@ -1,12 +1,13 @@
 // The BullMQ queue and worker of Catalogue Events: a job names inbox rows to apply. The
 // inbox in PostgreSQL is the truth; a job lost with Redis is found again by the sweep
 // (src/events/dispatch.ts), and applying an event twice is a no-op.
-import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { QUEUE, type EventsJob } from './jobs.js';
+import type { Job, Queue, Worker } from 'bullmq';
+import type { EventsJob } from './jobs.js';
+import type { RedisConnection } from './redis.js';
+import { createQueue, createWorker, QUEUES } from './wiring.js';
 
-export function createEventsQueue(redis: Redis, prefix: string): Queue<EventsJob> {
-  return new Queue<EventsJob>(QUEUE.events, { connection: redis, prefix });
+export function createEventsQueue(redis: RedisConnection, prefix: string): Queue<EventsJob> {
+  return createQueue<EventsJob>({ connection: redis, prefix }, QUEUES.events);
 }
 
 export const EVENTS_JOB_OPTIONS = {
@@ -21,10 +22,8 @@ export function eventsJobId(inboxIds: readonly number[]): string {
   return `events-${inboxIds[0]}-${inboxIds.at(-1)}-${inboxIds.length}`;
 }
 
-export function startEventsWorker(redis: Redis, options: { prefix: string; concurrency: number; lockDurationMs?: number }, process: (job: Job<EventsJob>) => Promise<unknown>): Worker<EventsJob> {
-  return new Worker<EventsJob>(QUEUE.events, process, {
-    connection: redis,
-    prefix: options.prefix,
+export function startEventsWorker(redis: RedisConnection, options: { prefix: string; concurrency: number; lockDurationMs?: number }, process: (job: Job<EventsJob>) => Promise<unknown>): Worker<EventsJob> {
+  return createWorker<EventsJob>({ connection: redis, prefix: options.prefix }, QUEUES.events, process, {
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs ?? 30_000,
     stalledInterval: options.lockDurationMs ?? 30_000,

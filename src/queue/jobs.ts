@@ -3,8 +3,6 @@
 import type { MergeTarget } from '../db/catalogue.js';
 import type { CsvLayout, CsvRow } from '../parse/rows.js';
 
-export const QUEUE = { apply: 'apply', events: 'events' } as const;
-
 /** Catalogue Events stored in the inbox, applied together (src/events/dispatch.ts). */
 export interface EventsJob {
   inboxIds: number[];

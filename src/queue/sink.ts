@@ -1,14 +1,15 @@
 // Where parsed batches go: onto the BullMQ apply queue (REDIS_URL set), or straight into
 // the apply function in this process (the embedded default). Both apply the same way.
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import type { Database } from '../db/client.js';
 import { applyBatch, applyBatchRowByRow } from '../apply/batch.js';
 import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { UnreachableError, isConnectionError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import { createSlaQueue, scheduleRunTimers, type TimedRun } from '../sla/timers.js';
-import { batchJobId, QUEUE, type BatchJob } from './jobs.js';
+import { batchJobId, type BatchJob } from './jobs.js';
+import type { RedisConnection } from './redis.js';
+import { createQueue, QUEUES } from './wiring.js';
 
 export interface BatchSink {
   /** Resolves when the batch is accepted; waiting here is the parser's backpressure. */
@@ -42,11 +43,11 @@ function applyJobOptions(attempts: number) {
   } as const;
 }
 
-export function createApplyQueue(redis: Redis, prefix: string): Queue<BatchJob> {
-  return new Queue<BatchJob>(QUEUE.apply, { connection: redis, prefix });
+export function createApplyQueue(redis: RedisConnection, prefix: string): Queue<BatchJob> {
+  return createQueue<BatchJob>({ connection: redis, prefix }, QUEUES.apply);
 }
 
-export function queueSink(redis: Redis, options: QueueSinkOptions): BatchSink {
+export function queueSink(redis: RedisConnection, options: QueueSinkOptions): BatchSink {
   const queue = createApplyQueue(redis, options.prefix);
   const jobOptions = applyJobOptions(options.attempts);
   const waitForRoom = async () => {

@@ -1,13 +1,14 @@
 // An apply worker: takes batch jobs from the queue and applies them. Any number may run,
 // in any number of processes; the version guard and the batch ledger make that safe.
-import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job, Worker } from 'bullmq';
 import type { Database } from '../db/client.js';
 import { applyBatch, applyBatchRowByRow, type BatchOutcome } from '../apply/batch.js';
 import { recordBatchFailure } from '../db/runs.js';
 import { isConnectionError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { QUEUE, type BatchJob } from './jobs.js';
+import type { BatchJob } from './jobs.js';
+import type { RedisConnection } from './redis.js';
+import { createWorker, QUEUES } from './wiring.js';
 
 export interface ApplyWorkerOptions {
   prefix: string;
@@ -18,9 +19,9 @@ export interface ApplyWorkerOptions {
   onPoisonBatch?: (job: BatchJob, quarantined: number) => void;
 }
 
-export function startApplyWorker(db: Database, redis: Redis, logger: Logger, options: ApplyWorkerOptions): Worker<BatchJob> {
+export function startApplyWorker(db: Database, redis: RedisConnection, logger: Logger, options: ApplyWorkerOptions): Worker<BatchJob> {
   const log = logger.child({ component: 'apply-worker' });
-  const worker = new Worker<BatchJob>(QUEUE.apply, async (job: Job<BatchJob>) => {
+  const worker = createWorker<BatchJob>({ connection: redis, prefix: options.prefix }, QUEUES.apply, async (job: Job<BatchJob>) => {
     const { runId, seq } = job.data;
     const started = performance.now();
     let outcome: BatchOutcome;
@@ -41,8 +42,6 @@ export function startApplyWorker(db: Database, redis: Redis, logger: Logger, opt
     }
     return outcome.state;
   }, {
-    connection: redis,
-    prefix: options.prefix,
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs ?? 30_000,
     // Check for stalled jobs (their worker died) as often as a lock can expire.

@@ -2,7 +2,7 @@
 // schedule and the worker that runs the delayed timers. Any number of replicas may run it:
 // alerts are deduplicated in PostgreSQL and timer ids are deterministic.
 import cron from 'node-cron';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import { UsageError } from '../errors.js';
@@ -15,7 +15,7 @@ import { createSlaQueue, startSlaTimerWorker } from './timers.js';
 export interface SlaServiceDeps {
   config: Config;
   db: Database;
-  redis: Redis | undefined;
+  redis: RedisConnection | undefined;
   logger: Logger;
   alerter: Alerter;
   now?: () => Date;

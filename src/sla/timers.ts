@@ -3,13 +3,12 @@
 // are deterministic, so registering a run twice, or the sweep re-arming timers lost with
 // Redis, schedules each timer once. Redis only carries the wake-up: the verdict comes from
 // the ledger, and the sweep (src/sla/sweep.ts) reaches the same verdict without them.
-import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job, Queue, Worker } from 'bullmq';
 import type { Config } from '../config/schema.js';
 import { checkRunSla, type SlaContext } from './check.js';
 import { slaClock } from './deadlines.js';
-
-export const SLA_QUEUE = 'sla';
+import type { RedisConnection } from '../queue/redis.js';
+import { createQueue, createWorker, QUEUES } from '../queue/wiring.js';
 
 export type TimerPoint = 'warning' | 'deadline';
 
@@ -23,8 +22,8 @@ export function slaTimerJobId(runId: number, at: TimerPoint): string {
   return `sla-run-${runId}-${at}`;
 }
 
-export function createSlaQueue(redis: Redis, prefix: string): Queue<SlaTimerJob> {
-  return new Queue<SlaTimerJob>(SLA_QUEUE, { connection: redis, prefix });
+export function createSlaQueue(redis: RedisConnection, prefix: string): Queue<SlaTimerJob> {
+  return createQueue<SlaTimerJob>({ connection: redis, prefix }, QUEUES.sla);
 }
 
 export interface TimedRun {
@@ -69,7 +68,7 @@ export interface RunTimers {
   close(): Promise<void>;
 }
 
-export function runTimers(redis: Redis, options: { prefix: string; sla: Config['sla']; now?: () => Date }): RunTimers {
+export function runTimers(redis: RedisConnection, options: { prefix: string; sla: Config['sla']; now?: () => Date }): RunTimers {
   const queue = createSlaQueue(redis, options.prefix);
   return {
     async onRunRegistered(run) {
@@ -80,13 +79,13 @@ export function runTimers(redis: Redis, options: { prefix: string; sla: Config['
 }
 
 /** Runs the timers as they fire: any number of these may run, the checks are idempotent. */
-export function startSlaTimerWorker(ctx: SlaContext, redis: Redis, prefix: string): Worker<SlaTimerJob> {
+export function startSlaTimerWorker(ctx: SlaContext, redis: RedisConnection, prefix: string): Worker<SlaTimerJob> {
   const log = ctx.logger.child({ component: 'sla-timers' });
-  const worker = new Worker<SlaTimerJob>(SLA_QUEUE, async (job: Job<SlaTimerJob>) => {
+  const worker = createWorker<SlaTimerJob>({ connection: redis, prefix }, QUEUES.sla, async (job: Job<SlaTimerJob>) => {
     const state = await checkRunSla(ctx, job.data.runId);
     log.debug({ runId: job.data.runId, at: job.data.at, state }, 'sla timer fired');
     return state;
-  }, { connection: redis, prefix, concurrency: 4 });
+  }, { concurrency: 4 });
   worker.on('failed', (job, err) => log.warn({ runId: job?.data.runId, at: job?.data.at, err }, 'sla timer check failed'));
   worker.on('error', (err) => log.warn({ err }, 'sla timer worker connection error'));
   return worker;

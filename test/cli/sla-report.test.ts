@@ -2,10 +2,9 @@
 // takedowns applied, with their latencies, run as an operator would run them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
 import { query, type Database } from '../../src/db/client.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
-import { openRedis } from '../../src/queue/redis.js';
+import { openRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
 import { feedline } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
@@ -17,7 +16,7 @@ const FILE = 'test/cli/sla-report.test.ts';
 const prefix = testPrefix(FILE);
 let url: string;
 let db: Database;
-let redis: Redis;
+let redis: RedisConnection;
 let env: Record<string, string>;
 const dir = tempDir();
 const config = testConfig({ FEEDLINE_QUEUE_PREFIX: prefix });

@@ -91,6 +91,13 @@ export class Scenario {
     };
   }
 
+  /** Watches a run in `db` whose processes the test starts itself. */
+  static watch(label: string, db: Database): Scenario {
+    const scenario = new Scenario(label, '');
+    scenario.db = db;
+    return scenario;
+  }
+
   static async start(label: string, workers = 2): Promise<Scenario> {
     const scenario = new Scenario(label, await freshDatabase(`faults-${label}`));
     await clearPrefix(scenario.env.FEEDLINE_QUEUE_PREFIX!, FAULT_REDIS_URL);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { directoryArchive } from '../../src/archive/dir.js';
 import type { FeedSpec } from '../../src/config/schema.js';
 import { UnreachableError, UsageError } from '../../src/errors.js';
 import { FeedAuthError, FeedHttpError, fetchFeed, feedUrl, parseRetryAfter, type FetchFeedOptions } from '../../src/feeds/fetch.js';
@@ -45,7 +46,7 @@ function freshDate(): string {
 
 function options(overrides: Partial<FetchFeedOptions> & { date: string }, provider: Partial<FetchFeedOptions['provider']> = {}): FetchFeedOptions {
   return {
-    home,
+    archive: directoryArchive(home),
     feed: trackUpdates,
     logger: createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } }),
     sleep: async (ms) => void sleeps.push(ms),

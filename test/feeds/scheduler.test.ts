@@ -3,7 +3,6 @@
 // content under two dates, a missing feed, refused credentials, transient server faults.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedSpec } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
@@ -12,7 +11,7 @@ import { listRuns } from '../../src/db/runs.js';
 import { addDays } from '../../src/feeds/due.js';
 import type { PullDeps } from '../../src/feeds/pull.js';
 import { createScheduler, type Scheduler } from '../../src/feeds/scheduler.js';
-import { openRedis } from '../../src/queue/redis.js';
+import { openRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { inlineSink, type BatchSink } from '../../src/queue/sink.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { startFeedServer, type FeedServer } from '../helpers/feed-server.js';
@@ -26,7 +25,7 @@ const prefix = testPrefix(import.meta.filename);
 let db: Database;
 let dbUrl: string;
 let server: FeedServer;
-let redis: Redis;
+let redis: RedisConnection;
 const schedulers: Scheduler[] = [];
 
 beforeAll(async () => {

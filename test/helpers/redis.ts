@@ -10,16 +10,12 @@ export function testPrefix(testFile: string): string {
   return `fltest-${createHash('sha256').update(CHECKOUT).update(testFile).digest('hex').slice(0, 10)}`;
 }
 
+/** Deletes the keys of every queue under this FEEDLINE_QUEUE_PREFIX (`{prefix-queue}:...`). */
 export async function clearPrefix(prefix: string, url = REDIS_URL): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true });
   await redis.connect();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteMatching(redis, `{${prefix}-*`);
   } finally {
     redis.disconnect();
   }
@@ -42,4 +38,15 @@ export async function waitForApplyWorkers(prefix: string, count: number, timeout
     await queue.close();
     redis.disconnect();
   }
+}
+
+/** SCANs one node for keys matching `pattern` and deletes them. */
+export async function deleteMatching(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    // One DEL per key: on a cluster node, keys of different slots may not share a command.
+    for (const key of keys) await redis.del(key);
+  } while (cursor !== '0');
 }

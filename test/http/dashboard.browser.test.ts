@@ -18,7 +18,7 @@ import { hashPassword } from '../../src/http/passwords.js';
 import { createHttpApp } from '../../src/http/server.js';
 import { createSlaRoutes, type SlaRoutes } from '../../src/http/sla-routes.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
-import { openRedis } from '../../src/queue/redis.js';
+import { openRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
 import { createAlerter } from '../../src/sla/alerts.js';
 import { sweepOnce } from '../../src/sla/sweep.js';

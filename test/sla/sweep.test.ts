@@ -3,10 +3,9 @@
 // breach and one resolved; missing feeds, rejected files, failed batches and quarantine alert.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
 import { query, type Database } from '../../src/db/client.js';
 import { ingestFeed, waitForRun } from '../../src/ingest/ingest.js';
-import { openRedis } from '../../src/queue/redis.js';
+import { openRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
 import { startApplyWorker } from '../../src/queue/worker.js';
 import { createAlerter, type WebhookAlerter } from '../../src/sla/alerts.js';
@@ -24,7 +23,7 @@ const prefix = testPrefix(FILE);
 const config = testConfig({ FEEDLINE_SLA_HOURS: '1', FEEDLINE_SLA_WARNING_HOURS: '0.6667', FEEDLINE_QUEUE_PREFIX: prefix });
 const sla = config.sla;
 let db: Database;
-let redis: Redis;
+let redis: RedisConnection;
 let hook: WebhookReceiver;
 let alerter: WebhookAlerter;
 let clock = new Date();

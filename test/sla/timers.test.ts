@@ -3,10 +3,9 @@
 // This file has a Redis database of its own, so it can FLUSHDB without touching others.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
 import { query, type Database } from '../../src/db/client.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
-import { openRedis } from '../../src/queue/redis.js';
+import { openRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
 import { createAlerter, type WebhookAlerter } from '../../src/sla/alerts.js';
 import type { SlaContext } from '../../src/sla/check.js';
@@ -28,7 +27,7 @@ const redisUrl = (() => {
 // An 8-second window with the warning at 4 seconds, on the real clock: the timers are real.
 const config = testConfig({ FEEDLINE_SLA_HOURS: String(8 / 3600), FEEDLINE_SLA_WARNING_HOURS: String(4 / 3600), FEEDLINE_QUEUE_PREFIX: prefix });
 let db: Database;
-let redis: Redis;
+let redis: RedisConnection;
 let hook: WebhookReceiver;
 let alerter: WebhookAlerter;
 

@@ -3,7 +3,7 @@
 // hundreds of events a second is tens of jobs. A sweep re-submits open events the queue may
 // have lost (a crash between store and enqueue, Redis emptied) and enhancements still waiting.
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.js';
 import type { Database } from '../db/client.js';
 import { openEventIds } from '../db/events.js';
 import { coerceError } from '../errors.js';
@@ -38,7 +38,7 @@ export async function applyEvents(db: Database, ids: readonly number[], options:
   return tally;
 }
 
-export function createEventDispatcher(db: Database, redis: Redis | undefined, options: EventApplyOptions & { prefix: string }, logger: Logger): EventDispatcher {
+export function createEventDispatcher(db: Database, redis: RedisConnection | undefined, options: EventApplyOptions & { prefix: string }, logger: Logger): EventDispatcher {
   const log = logger.child({ component: 'events-dispatch' });
   const queue: Queue | undefined = redis ? createEventsQueue(redis, options.prefix) : undefined;
   let buffer: number[] = [];
@@ -109,7 +109,7 @@ export function startEventSweep(db: Database, dispatcher: EventDispatcher, optio
 }
 
 /** The worker role's half: applies event jobs from the queue. */
-export function startEventsApplyWorker(db: Database, redis: Redis, options: EventApplyOptions & { prefix: string; concurrency: number }, logger: Logger): Worker {
+export function startEventsApplyWorker(db: Database, redis: RedisConnection, options: EventApplyOptions & { prefix: string; concurrency: number }, logger: Logger): Worker {
   const log = logger.child({ component: 'events-worker' });
   const worker = startEventsWorker(redis, options, async (job) => {
     const tally = await applyEvents(db, job.data.inboxIds, options, log);

@@ -1,7 +1,7 @@
 // Assembles one gate process: the availability view and its notification channel, the URL
 // signer, the nonce store, the callers, and the HTTP server. `serve --role gate` starts one
 // per process (src/gate/cluster.ts); tests start several against one database to race them.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.js';
 import type { Config } from '../config/schema.js';
 import { gateStartProblems } from '../config/gate.js';
 import type { Database } from '../db/client.js';
@@ -24,7 +24,7 @@ export interface GateDeps {
   config: Config;
   logger: Logger;
   db: Database;
-  redis: Redis | undefined;
+  redis: RedisConnection | undefined;
   /** Milliseconds since the epoch; tests move it. */
   now?: () => number;
   /** Extra routes (the play log) mounted beside the decisions. */

@@ -1,7 +1,7 @@
 // Single use: the first authorization of a stream URL consumes its nonce, atomically across
 // every gate process. In Redis a SET NX that expires with the URL (so Redis holds only live
 // nonces); without Redis an insert into gate_nonces, pruned of expired URLs now and then.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.js';
 import type { Database } from '../db/client.js';
 import { consumeNonce, pruneNonces } from '../db/gate.js';
 
@@ -12,7 +12,7 @@ export interface NonceStore {
   prune(nowMs: number): Promise<void>;
 }
 
-export function redisNonces(redis: Redis, prefix: string): NonceStore {
+export function redisNonces(redis: RedisConnection, prefix: string): NonceStore {
   return {
     async consume(nonce, validUntilMs, nowMs) {
       const remainingMs = Math.max(1_000, Math.ceil(validUntilMs - nowMs));

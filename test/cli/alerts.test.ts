@@ -3,7 +3,7 @@
 // open, and `feedline sla` tells acknowledged from unacknowledged by exit code. A quarantine
 // warning is acknowledged away.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/queue/redis.js';
 import type { Database } from '../../src/db/client.js';
 import { openAlerts } from '../../src/db/sla.js';
 import { renderDashboard } from '../../src/http/dashboard.js';
@@ -25,7 +25,7 @@ const FILE = 'test/cli/alerts.test.ts';
 const prefix = testPrefix(FILE);
 const config = testConfig({ FEEDLINE_QUEUE_PREFIX: prefix });
 let db: Database;
-let redis: Redis;
+let redis: RedisConnection;
 let env: Record<string, string>;
 let webhook: WebhookReceiver;
 let alerter: WebhookAlerter;

@@ -1,6 +1,6 @@
 // A test file's gate world: its own database, Redis prefix, settings, and gates started in
 // this process against them (several, to race them), plus a small client for their API.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/queue/redis.js';
 import type { Config, EnvName } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
 import { startGate, type Gate } from '../../src/gate/gate.js';
@@ -23,7 +23,7 @@ export interface World {
   db: Database;
   config: Config;
   url: string;
-  redis: Redis | undefined;
+  redis: RedisConnection | undefined;
   prefix: string;
   gates: Gate[];
   startGate(options?: { now?: () => number; routes?: Route[]; env?: Partial<Record<EnvName, string>>; nonces?: 'redis' | 'postgres' }): Promise<Gate>;

@@ -8,7 +8,7 @@ import { createEventDispatcher, type EventDispatcher } from '../../src/events/di
 import { loadVerificationKeys, tokenVerifier } from '../../src/events/jwt.js';
 import { startEventReceiver, type Receiver } from '../../src/events/receiver.js';
 import { createLogger } from '../../src/log.js';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/queue/redis.js';
 import { generateProviderKeys, type ProviderKeys } from './provider.js';
 
 export const SOURCE = '7digital';
@@ -75,7 +75,7 @@ export interface TestReceiver {
 }
 
 /** A receiver on a free port whose key file holds a freshly generated key (plus `extraPems`). */
-export async function startTestReceiver(db: Database, options: { maxBodyBytes?: number; storeTimeoutMs?: number; redis?: Redis; prefix?: string; keys?: ProviderKeys; keyFileText?: (keys: ProviderKeys) => string; tls?: { certFile: string; keyFile: string } } = {}): Promise<TestReceiver> {
+export async function startTestReceiver(db: Database, options: { maxBodyBytes?: number; storeTimeoutMs?: number; redis?: RedisConnection; prefix?: string; keys?: ProviderKeys; keyFileText?: (keys: ProviderKeys) => string; tls?: { certFile: string; keyFile: string } } = {}): Promise<TestReceiver> {
   const keys = options.keys ?? await generateProviderKeys();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'feedline-events-'));
   const keyFile = path.join(dir, 'provider.pem');

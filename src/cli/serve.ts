@@ -10,8 +10,8 @@ import { startHttpServer } from '../http/server.js';
 import { recoverRuns } from '../ingest/recover.js';
 import type { Logger } from '../log.js';
 import { createApplyQueue } from '../queue/sink.js';
-import { startApplyWorker } from '../queue/worker.js';
 import { createAlerter } from '../sla/alerts.js';
+import { startAlertingApplyWorker } from './apply-worker.js';
 import { oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
@@ -92,7 +92,7 @@ close connections, exit 0.`,
       const deps: ServeDeps = { config, logger, db: runtime.db, redis: runtime.redis, alerter };
 
       if (runs.worker && runtime.redis) {
-        const worker = startApplyWorker(runtime.db, runtime.redis, logger, { prefix: config.queuePrefix, concurrency: config.workerConcurrency });
+        const worker = startAlertingApplyWorker(runtime, alerter, logger, config.workerConcurrency);
         stops.push({ name: 'apply worker', stop: (grace) => closeWithin(worker.close(), grace, () => worker.close(true)) });
         const eventsWorker = startEventsWorkerService(deps);
         stops.push({ name: 'events worker', stop: (grace) => eventsWorker.stop(grace) });

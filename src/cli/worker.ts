@@ -1,8 +1,8 @@
 import type { Logger } from '../log.js';
 import { recoverRuns } from '../ingest/recover.js';
-import { alertSubject, createAlerter } from '../sla/alerts.js';
+import { createAlerter } from '../sla/alerts.js';
 import { createApplyQueue, queueSink } from '../queue/sink.js';
-import { startApplyWorker } from '../queue/worker.js';
+import { startAlertingApplyWorker } from './apply-worker.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
@@ -29,20 +29,7 @@ Options:
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'required', poolSize: concurrency + 2 });
     try {
       const alerter = createAlerter({ db: runtime.db, logger: ctx.logger, webhooks: ctx.config.webhooks });
-      const worker = startApplyWorker(runtime.db, runtime.redis!, ctx.logger, {
-        prefix: ctx.config.queuePrefix,
-        concurrency,
-        lockDurationMs: ctx.config.jobLockMs,
-        onPoisonBatch: (job, quarantined) => {
-          alerter.raise({
-            subject: alertSubject.batchFailed(job.runId),
-            kind: 'batch_failed',
-            state: 'breach',
-            message: `run ${job.runId} batch ${job.seq} failed every attempt; applied row by row, ${quarantined} row(s) quarantined (feedline quarantine ${job.runId})`,
-            details: { runId: job.runId, seq: job.seq, quarantined },
-          }).catch((err: unknown) => ctx.logger.warn({ err }, 'could not raise the batch alert'));
-        },
-      });
+      const worker = startAlertingApplyWorker(runtime, alerter, ctx.logger, concurrency);
       ctx.logger.info({ concurrency, database: runtime.db.where }, 'worker started');
       const stopRecovery = startRecoveryLoop(runtime, ctx.logger);
       const signal = await ctx.stopping;

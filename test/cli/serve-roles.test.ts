@@ -2,9 +2,11 @@
 // SLA sweep (and the DDEX drop directory, recovery and timers); a provider that is configured
 // is checked at start, so an http:// URL without FEEDLINE_ALLOW_HTTP fails at once.
 import type { ChildProcess } from 'node:child_process';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/queue/redis.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.js';
+import { sql } from 'drizzle-orm';
+import { query, type Database } from '../../src/db/client.js';
+import { alertSubject } from '../../src/sla/alerts.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
 import { openRedis } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
@@ -18,7 +20,7 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook.j
 const prefix = testPrefix(import.meta.filename);
 let url: string;
 let db: Database;
-let redis: Redis;
+let redis: RedisConnection;
 let hook: WebhookReceiver;
 
 beforeAll(async () => {
@@ -70,6 +72,27 @@ describe('serve --role scheduler', () => {
     }));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('FEEDLINE_PROVIDER_BASE_URL: feeds are fetched over https only');
+  });
+});
+
+describe('serve --role worker', () => {
+  it('raises the batch_failed alert for a batch that fails every attempt, like feedline worker', async () => {
+    // A NUL character passes the CSV validator, but PostgreSQL text refuses it: every attempt fails.
+    const file = updatesFeed(tempDir(), 'GB_track_updates_20261102.csv.gz', [trackRecord(11, {}, 'I'), trackRecord(12, { title: 'Bad\u0000Title' }, 'I')]);
+    const workerEnv = env({ FEEDLINE_JOB_ATTEMPTS: '2', FEEDLINE_BATCH_SIZE: '10' });
+    const serve = feedlineProcess(['serve', '--role', 'worker'], workerEnv);
+    const exited = exitOf(serve);
+    try {
+      const ingested = await feedline(['ingest', file, '--json'], workerEnv);
+      expect(ingested.code, ingested.stderr).toBe(0);
+      const { runId } = JSON.parse(ingested.stdout) as { runId: number };
+      // The alert is raised as the batch is applied row by row, beside the run finishing.
+      await expect.poll(() => query<{ kind: string; state: string }>(db.orm, sql`select kind, state from alerts where subject = ${alertSubject.batchFailed(runId)}`), { timeout: 15_000 })
+        .toEqual([{ kind: 'batch_failed', state: 'breach' }]);
+    } finally {
+      serve.kill('SIGTERM');
+    }
+    expect((await exited).code).toBe(0);
   });
 });
 

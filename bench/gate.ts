@@ -140,7 +140,8 @@ try {
 
   // The machine's ceiling right now: the same load on node:http answering "{}" in as many
   // processes, doing nothing else. Paired with the gate's figures, it says how much is ours.
-  say('baseline: 15 s of the playback load on a bare node:http cluster answering {}');
+  const baselineSeconds = Math.min(15, duration);
+  say(`baseline: ${baselineSeconds} s of the playback load on a bare node:http cluster answering {}`);
   const baselineFile = path.join(dir, 'baseline.cjs');
   writeFileSync(baselineFile, BASELINE_SERVER);
   const baseline = spawn(process.execPath, [baselineFile, String(port + 2), args.processes], { stdio: 'ignore' });
@@ -150,7 +151,7 @@ try {
       if (i > 150) throw new Error('the baseline server did not start');
       await new Promise((r) => setTimeout(r, 100));
     }
-    baselineResult = await wrk('gate-playback.lua', [TOKEN, String(trackCount), String(rate), String(connections)], 15, `http://127.0.0.1:${port + 2}`);
+    baselineResult = await wrk('gate-playback.lua', [TOKEN, String(trackCount), String(rate), String(connections)], baselineSeconds, `http://127.0.0.1:${port + 2}`);
   } finally {
     baseline.kill('SIGTERM');
   }

@@ -42,14 +42,14 @@ describe('feedline serve --role gate', () => {
           method: 'POST', headers: { authorization: `Bearer ${PLAYER_TOKEN}`, connection: 'close' }, body: JSON.stringify({ userId: 'u', trackId: '6001', country: 'GB' }),
         }).catch(() => undefined);
         return res?.status === 200;
-      }, 30_000);
+      }, 90_000);
       expect(stderr).not.toContain('k1-secret');
       // The second process may still be starting: the connections are shared round-robin.
       await waitFor(async () => {
         const health = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } });
         pids.add(((await health.json()) as { pid: number }).pid);
         return pids.size === 2;
-      }, 30_000);
+      }, 90_000);
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,5 +1,5 @@
 // The Catalogue Events inbox in PostgreSQL (schema/events.ts). An accepted event is stored
-// with a run of kind `event` in one transaction, so the SLA clock, the takedown evidence,
+// with a run of kind `event` in one statement, so the SLA clock, the takedown evidence,
 // `feedline report`, `feedline sla` and /metrics see it as they see a feed run: published at
 // its receipt (or the token's iat when earlier), applied when its apply commits.
 import { sql } from 'drizzle-orm';

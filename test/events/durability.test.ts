@@ -99,11 +99,11 @@ describe('an acknowledged event survives', () => {
     expect(await catalogueMismatches(db, backfill)).toEqual([]);
     await kill(again);
     await kill(worker);
-  });
+  }, 240_000);
 
   it('a worker killed mid-apply: another finishes and the catalogue is the same', async () => {
     firstId = 820_000;
-    const backfill = generateBackfill({ releases: 60, versions: 4, firstId, seed: 2 });
+    const backfill = generateBackfill({ releases: 40, versions: 4, firstId, seed: 2 });
     const receiver = await serve('events');
     const first = await serve('worker', { FEEDLINE_WORKER_CONCURRENCY: '1' });
     const delivery = deliver(backfill.events.map((body) => ({ url: url(), body })), { keys, concurrency: 16, shuffle: true, retries: 3, retryDelayMs: 200 });
@@ -120,5 +120,5 @@ describe('an acknowledged event survives', () => {
     expect(await catalogueMismatches(db, backfill)).toEqual([]);
     await kill(second);
     await kill(receiver);
-  });
+  }, 240_000);
 });

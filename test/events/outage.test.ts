@@ -57,5 +57,5 @@ describe('PostgreSQL unreachable', () => {
     } finally {
       await sweep.stop();
     }
-  });
+  }, 180_000);
 });

@@ -122,8 +122,8 @@ describe('/metrics', () => {
     expect(m.get('feedline_quarantined_rows_total{country="GB",entity="track"}')).toBe(1);
     const lag = Math.round((Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`) - Date.parse('2026-11-15T00:00:00Z')) / 86_400_000);
     expect(m.get('feedline_feed_lag_days{country="GB",entity="track",kind="updates",source="7digital"}')).toBe(lag);
-    expect(m.get('feedline_open_alerts{kind="missing",state="breach"}')).toBe(1);
-    expect(m.get('feedline_open_alerts{kind="sla",state="warning"}')).toBe(1);
+    expect(m.get('feedline_open_alerts{acknowledged="false",kind="missing",state="breach"}')).toBe(1);
+    expect(m.get('feedline_open_alerts{acknowledged="false",kind="sla",state="warning"}')).toBe(1);
 
     const batches = await query<{ n: number }>(db.orm, sql`select count(*)::int as n from feed_batches where status = 'pending'`);
     expect(m.get('feedline_queue_jobs{queue="apply",state="waiting"}')).toBe(batches[0]!.n);

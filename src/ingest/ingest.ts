@@ -183,7 +183,8 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     if (ctx.onProgress) {
       if (count % 5 === 0 || Date.now() - appliedReadAt >= 500) {
         appliedReadAt = Date.now();
-        applied = (await getRun(db.orm, run.id))?.batchesApplied ?? applied;
+        // Advisory only: a failed read (PostgreSQL away) keeps the last count, never fails the run.
+        applied = (await getRun(db.orm, run.id).catch(() => undefined))?.batchesApplied ?? applied;
       }
       ctx.onProgress({ runId: run.id, rowsParsed, batchesParsed: count, batchesApplied: applied, batchesTotal: null });
     }

@@ -53,6 +53,10 @@ export const tracks = pgTable('tracks', {
   primaryKey({ columns: [t.source, t.country, t.id] }),
   index('tracks_release_idx').on(t.source, t.releaseId),
   index('tracks_isrc_idx').on(t.isrc),
+  // Every territory of one track (`feedline get`): the primary key leads with country after
+  // source, so without this a 20M-row catalogue answered by scanning it (7 s; see
+  // docs/benchmarks.md "Catalogue at scale").
+  index('tracks_source_id_idx').on(t.source, t.id),
 ]);
 
 export const releases = pgTable('releases', {

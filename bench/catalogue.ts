@@ -145,7 +145,9 @@ async function measure(url: string, feed: string, catalogueRows: number, home: s
     if (ingest.code !== 0) throw new Error(`ingest exited ${ingest.code}: ${ingest.stderr}`);
     log(`  updates feed: ${(ingest.ms / 1000).toFixed(1)} s`);
     const today = new Date().toISOString().slice(0, 10);
-    const getMs = await timedCommand(getCommand, ['track', '777', '--country', 'GB', '--json'], env);
+    // A track the updates run wrote, so it exists on the empty catalogue too.
+    const [probe] = await sql<{ id: string }[]>`select id from tracks where source = '7digital' and country = 'GB' and run_id is not null order by id limit 1`;
+    const getMs = await timedCommand(getCommand, ['track', probe!.id, '--country', 'GB', '--json'], env);
     const slaMs = await timedCommand(slaCommand, [], env);
     const reportMs = await timedCommand(reportCommand, ['--from', today, '--to', today, '--format', 'csv'], env);
     const api = await startApi(env);

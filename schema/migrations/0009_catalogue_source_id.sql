@@ -1,0 +1,1 @@
+CREATE INDEX "tracks_source_id_idx" ON "tracks" USING btree ("source","id");

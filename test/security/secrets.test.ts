@@ -94,7 +94,7 @@ describe('secrets', () => {
     const everything = outputs.join('\n');
     expect(everything.length).toBeGreaterThan(1000);
     for (const secret of SECRETS) expect(everything, secret).not.toContain(secret);
-  });
+  }, 180_000); // about ten feedline processes, one after another
 });
 
 describe('parameterised SQL', () => {
@@ -118,5 +118,5 @@ describe('parameterised SQL', () => {
       expect(JSON.parse(got.stdout).title).toBe(title);
     }
     expect((await run(['runs', '--json'])).code).toBe(0);
-  });
+  }, 120_000);
 });

@@ -29,7 +29,6 @@ export function isValid(type: FieldType, text: string): boolean {
 // expression per field per row was a measurable share of the parse.
 const ZERO = 0x30;
 const MINUS = 0x2d;
-const DOT = 0x2e;
 
 /** Whether text[from, to) is one or more ASCII digits. */
 function digits(text: string, from: number, to: number): boolean {

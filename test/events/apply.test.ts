@@ -1,17 +1,14 @@
 // Applying Catalogue Events: the version guard, snapshots, takedowns, windows, enhancements,
 // on the real PostgreSQL. Events are stored as the receiver stores them, then applied.
-import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, type Database } from '../../src/db/client.js';
-import { storeEvent } from '../../src/db/events.js';
 import { pendingSchedule } from '../../src/db/ddex.js';
 import { applyInboxEvent, type EventOutcome } from '../../src/events/apply.js';
-import { validateEvent } from '../../src/events/model.js';
 import { eventChangeVersion } from '../../src/events/version.js';
 import { versionBase } from '../../src/apply/version.js';
 import { connect, freshDatabase } from '../helpers/db.js';
-import { releaseEvent, SOURCE, takedownEvent } from '../helpers/events.js';
+import { releaseEvent, SOURCE, storeTestEvent, takedownEvent } from '../helpers/events.js';
 
 let db: Database;
 const NOW = new Date('2026-12-02T12:00:00Z');
@@ -23,18 +20,8 @@ afterAll(async () => {
   await db?.close();
 });
 
-async function receive(body: object, endpoint: 'standard' | 'enhanced' = 'standard', receivedAt = NOW, iat?: Date): Promise<number> {
-  const text = JSON.stringify(body);
-  const validation = validateEvent(endpoint, body);
-  if (!validation.ok) throw new Error(validation.reason);
-  const { key } = validation;
-  const stored = await storeEvent(db.orm, {
-    endpoint, source: SOURCE, itemId: key.itemId, version: key.version, changeVersion: eventChangeVersion(key.version),
-    takedown: key.takedown, test: key.test, body: text, sha256: createHash('sha256').update(text).digest('hex'),
-    bytes: text.length, gzip: false, receivedAt, iat, jti: undefined, ackMs: 1,
-  });
-  if (stored.outcome !== 'stored') throw new Error(`not stored: ${stored.outcome}`);
-  return stored.id;
+function receive(body: object, endpoint: 'standard' | 'enhanced' = 'standard', receivedAt = NOW, iat?: Date): Promise<number> {
+  return storeTestEvent(db, body, endpoint, receivedAt, iat);
 }
 
 async function apply(id: number, now = NOW): Promise<EventOutcome> {

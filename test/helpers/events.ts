@@ -1,12 +1,16 @@
 // Our own Catalogue Events bodies and a receiver on port 0 for tests (the shared examples
 // are checked only by test-samples/).
+import { createHash } from 'node:crypto';
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Database } from '../../src/db/client.js';
+import { storeEvent } from '../../src/db/events.js';
 import { createEventDispatcher, type EventDispatcher } from '../../src/events/dispatch.js';
 import { loadVerificationKeys, tokenVerifier } from '../../src/events/jwt.js';
+import { validateEvent, type EndpointKind } from '../../src/events/model.js';
 import { startEventReceiver, type Receiver } from '../../src/events/receiver.js';
+import { eventChangeVersion } from '../../src/events/version.js';
 import { createLogger } from '../../src/log.js';
 import type { RedisConnection } from '../../src/queue/redis.js';
 import { generateProviderKeys, type ProviderKeys } from './provider.js';
@@ -64,6 +68,21 @@ export function releaseEvent(id: number, version: number, options: { title?: str
 
 export function takedownEvent(id: number, version: number) {
   return { id, version, takedown: true };
+}
+
+/** Stores a body in the inbox as the receiver would, without HTTP; returns its inbox id. */
+export async function storeTestEvent(db: Database, body: object, endpoint: EndpointKind = 'standard', receivedAt = new Date(), iat?: Date): Promise<number> {
+  const text = JSON.stringify(body);
+  const validation = validateEvent(endpoint, body);
+  if (!validation.ok) throw new Error(validation.reason);
+  const { key } = validation;
+  const stored = await storeEvent(db.orm, {
+    endpoint, source: SOURCE, itemId: key.itemId, version: key.version, changeVersion: eventChangeVersion(key.version),
+    takedown: key.takedown, test: key.test, body: text, sha256: createHash('sha256').update(text).digest('hex'),
+    bytes: text.length, gzip: false, receivedAt, iat, jti: undefined, ackMs: 1,
+  });
+  if (stored.outcome !== 'stored') throw new Error(`not stored: ${stored.outcome}`);
+  return stored.id;
 }
 
 export interface TestReceiver {

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/client.js';
 import { feedline, ROOT, type CliResult } from '../helpers/cli.js';
-import { connect, freshDatabase } from '../helpers/db.js';
+import postgres from 'postgres';
+import { ADMIN_URL, connect, freshDatabase, recreateDatabase, testDatabaseName } from '../helpers/db.js';
 import { tempDir, trackRecord, updatesFeed, writeFeed } from '../helpers/feeds.js';
 
 const FILE = 'test/cli/readme-exit-codes.test.ts';
@@ -39,6 +40,12 @@ const CASES: Record<number, [string, () => Promise<CliResult>][]> = {
     ['an unknown flag', () => feedline(['ingest', '--bogus', 'x'], env)],
     ['get --country gbr', () => feedline(['get', 'track', '1', '--country', 'gbr'], env)],
     ['a database that does not exist', () => feedline(['runs'], { ...env, DATABASE_URL: url.replace(/\/[^/]+$/, '/nc_x_does_not_exist') })],
+    ['a database that refuses the role permission to connect', async () => {
+      const result = await feedline(['runs'], { ...env, DATABASE_URL: await deniedDatabaseUrl() });
+      expect(result.stderr).toContain('permission denied for database');
+      expect(result.stderr).toContain('grant CONNECT');
+      return result;
+    }],
   ],
   3: [['a rejected feed', () => feedline(['ingest', writeFeed(dir, 'GB_track_updates_20261102.csv.gz', 'action,artistId,name', ['I,1,Someone'])], env)]],
   4: [
@@ -66,6 +73,26 @@ const CASES: Record<number, [string, () => Promise<CliResult>][]> = {
     return feedline(['sla'], env);
   }]],
 };
+
+/**
+ * A database of this file's own that a role of its own may not connect to: PUBLIC's CONNECT
+ * revoked. Both are named from the checkout, so clones on one server never share them.
+ */
+async function deniedDatabaseUrl(): Promise<string> {
+  const name = `${testDatabaseName(FILE)}_denied`;
+  const role = `${name}_role`;
+  const deniedUrl = new URL(await recreateDatabase(name));
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop role if exists ${role}`);
+    await admin.unsafe(`create role ${role} login`);
+    await admin.unsafe(`revoke connect on database ${name} from public`);
+  } finally {
+    await admin.end();
+  }
+  deniedUrl.username = role;
+  return deniedUrl.toString();
+}
 
 beforeAll(async () => {
   url = await freshDatabase(FILE);

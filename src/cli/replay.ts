@@ -95,7 +95,8 @@ async function replayDate(deps: PullDeps, feed: FeedSpec, date: string): Promise
       if (pulled.outcome !== 'applied' && pulled.outcome !== 'duplicate') return { date, outcome: 'failed', from: 'provider', error: pulled.outcome };
       return applied(date, 'provider', pulled.run);
     }
-    const ingested = await ingestFeed({ config, db, sink: deps.sink, logger: deps.logger, onProgress: progressLog(deps.logger.child({ date })) }, {
+    const onProgress = progressLog(deps.logger.child({ date }));
+    const ingested = await ingestFeed({ config, db, sink: deps.sink, logger: deps.logger, onProgress }, {
       input: archived,
       fileName: conventionalName({ ...feed, date }),
       feed: { ...feed, date },
@@ -104,7 +105,7 @@ async function replayDate(deps: PullDeps, feed: FeedSpec, date: string): Promise
       force: true,
     });
     if (ingested.status === 'rejected') return { date, outcome: 'rejected', from: 'archive', runId: ingested.run.id, error: ingested.reason };
-    const run = await waitApplied(db, ingested.run.id);
+    const run = await waitApplied(db, ingested.run.id, { onProgress });
     if (!run || run.status !== 'applied') return { date, outcome: 'failed', from: 'archive', runId: ingested.run.id, error: run?.error ?? run?.status };
     if (feed.kind === 'full') await reconcileRun({ db, logger: deps.logger, alerter: deps.alerter, maxShare: config.provider.reconcileMaxShare }, run.id);
     return applied(date, 'archive', run);

@@ -12,7 +12,7 @@ import { progressLog } from '../ingest/progress.js';
 import { getRun, type Run } from '../db/runs.js';
 import { coerceError, UsageError } from '../errors.js';
 import { conventionalName } from '../ingest/feed-name.js';
-import { ingestFeed, type IngestContext } from '../ingest/ingest.js';
+import { ingestFeed, runProgress, type IngestContext, type Progress } from '../ingest/ingest.js';
 import type { Logger } from '../log.js';
 import type { BatchSink } from '../queue/sink.js';
 import type { Alerter } from '../sla/alerts.js';
@@ -155,7 +155,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
     await recordAttempt(db.orm, source, feed, date, { status: 'failed', httpStatus: 200, error: `rejected: ${ingested.reason}`, runId: ingested.run.id }, now());
     return { outcome: 'rejected', run: ingested.run, reason: ingested.reason };
   }
-  const run = ingested.status === 'duplicate' && isTerminal(ingested.run) ? ingested.run : await waitApplied(db, ingested.run.id, deps.signal);
+  const run = ingested.status === 'duplicate' && isTerminal(ingested.run) ? ingested.run : await waitApplied(db, ingested.run.id, { signal: deps.signal, onProgress: ctx.onProgress });
   const outcome = await finish(deps, feed, date, run, now);
   if (ingested.status === 'duplicate' && outcome.outcome === 'applied') return { outcome: 'duplicate', run: outcome.run };
   return outcome;
@@ -201,16 +201,19 @@ async function unfinishedRun(db: Database, source: string, feed: FeedSpec, date:
  */
 async function resume(deps: PullDeps, run: Run, log: Logger): Promise<Run | undefined> {
   log.info({ runId: run.id, status: run.status }, 'waiting for an unfinished run of this feed');
-  return waitApplied(deps.db, run.id, deps.signal);
+  return waitApplied(deps.db, run.id, { signal: deps.signal });
 }
 
 /** Polls the ledger until the run is applied, rejected or failed; undefined if aborted. */
-export async function waitApplied(db: Database, runId: number, signal?: AbortSignal): Promise<Run | undefined> {
+export async function waitApplied(db: Database, runId: number, options: { signal?: AbortSignal; onProgress?: (progress: Progress) => void } = {}): Promise<Run | undefined> {
+  const { signal } = options;
   for (;;) {
     const run = await getRun(db.orm, runId);
     if (!run) throw new Error(`run ${runId} disappeared`);
     if (isTerminal(run)) return run;
     if (signal?.aborted) return run;
+    // While the workers apply it: the same throttled progress line as while parsing.
+    options.onProgress?.(runProgress(run));
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, WAIT_POLL_MS);
       signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });

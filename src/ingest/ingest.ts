@@ -199,13 +199,18 @@ export function runOutage(ctx: Pick<IngestContext, 'config' | 'logger'>): Outage
   return { giveUpMs: ctx.config.staleParseSeconds * 1000, logger: ctx.logger };
 }
 
+/** A registered run's progress as the ledger has it: what the workers have applied so far. */
+export function runProgress(run: Run): Progress {
+  return { runId: run.id, rowsParsed: run.rows, batchesParsed: run.batchesTotal ?? 0, batchesApplied: run.batchesApplied, batchesTotal: run.batchesTotal };
+}
+
 /** Waits until a run is applied (or failed), reporting progress from the ledger. */
 export async function waitForRun(ctx: Pick<IngestContext, 'config' | 'db' | 'logger' | 'onProgress'>, runId: number, pollMs = 200): Promise<Run> {
   const outage = runOutage(ctx);
   for (;;) {
     const run = await outlastOutage(ctx.db, outage, () => getRun(ctx.db.orm, runId));
     if (!run) throw new Error(`run ${runId} disappeared`);
-    ctx.onProgress?.({ runId, rowsParsed: run.rows, batchesParsed: run.batchesTotal ?? 0, batchesApplied: run.batchesApplied, batchesTotal: run.batchesTotal });
+    ctx.onProgress?.(runProgress(run));
     if (run.status === 'applied' || run.status === 'rejected' || run.status === 'failed') return run;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }

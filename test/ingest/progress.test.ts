@@ -7,11 +7,14 @@ import type { Database } from '../../src/db/client.js';
 import { progressBar } from '../../src/cli/output.js';
 import { ingestFeed, type Progress } from '../../src/ingest/ingest.js';
 import { progressLine } from '../../src/ingest/progress.js';
-import { inlineSink } from '../../src/queue/sink.js';
+import { waitApplied } from '../../src/feeds/pull.js';
+import { openRedis } from '../../src/queue/redis.js';
+import { inlineSink, queueSink } from '../../src/queue/sink.js';
 import { feedline } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { tempDir, trackRecord, updatesFeed } from '../helpers/feeds.js';
 import { silentLogger, testConfig } from '../helpers/pipeline.js';
+import { REDIS_URL, clearPrefix, testPrefix } from '../helpers/redis.js';
 
 let url: string;
 let db: Database;
@@ -37,6 +40,27 @@ describe('progress', () => {
     expect(duringParse.some((p) => p.batchesApplied > 0)).toBe(true);
     // Never more applied than parsed.
     for (const p of duringParse) expect(p.batchesApplied).toBeLessThanOrEqual(p.batchesParsed);
+  });
+
+  it('serve and replay report the workers applying a run they wait for, from the ledger', async () => {
+    // Queued with no worker: the wait sees the whole run registered and nothing applied yet.
+    const prefix = testPrefix(import.meta.filename);
+    await clearPrefix(prefix);
+    const redis = await openRedis(REDIS_URL, 'producer');
+    const sink = queueSink(redis, { prefix, attempts: 1, maxQueued: 100 });
+    try {
+      const rows = Array.from({ length: 25 }, (_, i) => trackRecord(100 + i, {}, 'I'));
+      const outcome = await ingestFeed({ config, db, sink, logger: silentLogger }, { input: updatesFeed(tempDir(), 'GB_track_updates_20261122.csv.gz', rows), feed: {} });
+      expect(outcome.status).toBe('queued');
+      const seen: Progress[] = [];
+      const stop = new AbortController();
+      await waitApplied(db, outcome.run.id, { signal: stop.signal, onProgress: (p) => { seen.push(p); stop.abort(); } });
+      expect(seen).toEqual([{ runId: outcome.run.id, rowsParsed: 25, batchesParsed: 3, batchesApplied: 0, batchesTotal: 3 }]);
+    } finally {
+      await sink.close();
+      redis.disconnect();
+      await clearPrefix(prefix);
+    }
   });
 
   it('says rows per second and the time left, in a line for a non-terminal', () => {

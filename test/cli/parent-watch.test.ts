@@ -1,5 +1,5 @@
-// `feedline worker` started as a background job of a shell (what `npx feedline worker &`
-// amounts to) exits by itself when that shell is killed: no orphaned worker.
+// `feedline worker` started as a background job of a shell (what running it through npx with a
+// trailing & amounts to) exits by itself when that shell is killed: no orphaned worker.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -46,9 +46,11 @@ describe('the Catalogue Events examples', () => {
       await sweep.stop();
     }
     // 03: the takedown is the newest event of release 4100001: everything down, with its reason.
+    // Its worldwide tombstone is there in every order; the territory rows of the older snapshots
+    // only when they arrived first (after the takedown they are stale and write nothing).
     const release = await states('releases', '4100001');
+    expect(release.WW).toBe('takedown_event');
     expect(Object.values(release).every((s) => s === 'takedown_event')).toBe(true);
-    expect(Object.keys(release)).toEqual(expect.arrayContaining(['GB', 'IE', 'US', 'WW']));
     for (const track of ['51000011', '51000012']) expect(Object.values(await states('tracks', track)).every((s) => s === 'takedown_event')).toBe(true);
     // 04: worldwide except CN, from 2026-12-01.
     expect(await states('tracks', '51000021')).toEqual({ CN: 'territory_not_licensed', WW: 'live' });

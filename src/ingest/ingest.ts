@@ -17,7 +17,7 @@ import { encodingReason, fileHead, foreignEncoding } from '../parse/encoding.js'
 import type { Alerter } from '../sla/alerts.js';
 import { alertPossibleTakedowns } from '../sla/possible-takedowns.js';
 import type { BatchSink } from '../queue/sink.js';
-import { versionBase } from '../apply/version.js';
+import { versionBase } from '../catalogue/version.js';
 import { identifyFeed, isCalendarDate, UnidentifiedFeedError, type FeedIdentity } from './feed-name.js';
 import { ingestDdexMessage, isXmlFile } from './ddex.js';
 

@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import { reconcileRun } from '../apply/reconcile.js';
+import { reconcileRun } from '../feeds/reconcile.js';
 import { unreconciledRuns } from '../db/reconcile.js';
 import { UsageError, coerceError } from '../errors.js';
 import { openArchive } from '../archive/store.js';

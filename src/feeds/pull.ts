@@ -16,7 +16,7 @@ import { ingestFeed, runProgress, type IngestContext, type Progress } from '../i
 import type { Logger } from '../log.js';
 import type { BatchSink } from '../queue/sink.js';
 import type { Alerter } from '../sla/alerts.js';
-import { reconcileRun, type ReconcileOutcome } from '../apply/reconcile.js';
+import { reconcileRun, type ReconcileOutcome } from './reconcile.js';
 import { addDays, parseDayFields, planFeed, publicationTime, type FeedPlan } from './due.js';
 import { FeedAuthError, fetchFeed, type FetchFeedOptions } from './fetch.js';
 

@@ -2,7 +2,7 @@ import cron from 'node-cron';
 import { reconcileRun } from '../feeds/reconcile.js';
 import { unreconciledRuns } from '../db/reconcile.js';
 import { UsageError, coerceError } from '../errors.js';
-import { openArchive } from '../archive/store.js';
+import { openArchive } from '../archive/open.js';
 import { parseDayFields } from '../feeds/due.js';
 import { createScheduler } from '../feeds/scheduler.js';
 import { checkReadiness } from '../http/health.js';

@@ -2,7 +2,7 @@
 // fetch`, and of a replay that finds no archived copy. It keeps the feed_fetches ledger,
 // raises and clears the feed's alerts, and ingests exactly as `feedline ingest` does.
 import { sql } from 'drizzle-orm';
-import { openArchive } from '../archive/store.js';
+import { openArchive } from '../archive/open.js';
 import type { Config, FeedSpec } from '../config/schema.js';
 import { query, type Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';

@@ -15,7 +15,7 @@ import { versionBase } from '../catalogue/version.js';
 import { query } from '../db/client.js';
 import { addQuarantine, claimStaleRun, createRun, getRun, heartbeat, rejectRun, type Run } from '../db/runs.js';
 import { FeedRejectedError, NotFoundError, UsageError } from '../errors.js';
-import { openArchive } from '../archive/store.js';
+import { openArchive } from '../archive/open.js';
 import { readDdexMessage } from '../parse/ddex/index.js';
 import type { DdexEvent, DdexMessageHeader, DdexProblem } from '../catalogue/ddex.js';
 import { encodingReason, fileHead, foreignEncoding, headText } from '../parse/encoding.js';

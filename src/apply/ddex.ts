@@ -14,9 +14,9 @@ import {
 import { addQuarantine } from '../db/runs.js';
 import { FeedRejectedError } from '../errors.js';
 import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../catalogue/ddex.js';
+import { displayTitle } from '../catalogue/display-title.js';
 import { availability, trackDeals, WORLDWIDE, type Availability, type ScheduledChange } from './ddex-availability.js';
 import { combinedAvailability } from './ddex-combined.js';
-import { displayTitle } from '../catalogue/display-title.js';
 
 type Executor = Pick<Orm, 'execute'>;
 

@@ -1,5 +1,5 @@
-// The archive store FEEDLINE_ARCHIVE names (./store.ts): kept apart from the interface, which
-// the stores themselves implement.
+// Opens the archive store FEEDLINE_ARCHIVE names. Apart from the interface (./store.ts), which
+// the stores implement, so that no store imports the module that chooses it.
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import { directoryArchive } from './dir.js';

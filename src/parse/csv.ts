@@ -7,12 +7,12 @@ import type { Entity, FeedKind } from '../config/schema.js';
 import { FeedRejectedError } from '../errors.js';
 import { MAX_LINE } from '../catalogue/version.js';
 import { ENTITY_FIELDS } from '../catalogue/columns.js';
+import type { CsvLayout, ParsedBatch } from '../catalogue/rows.js';
 import { checkHeader, recordStart } from './header.js';
 import { splitFields } from './fields.js';
 import { openFeed } from './input.js';
 import { RecordSplitter } from './records.js';
 import { RowReader } from './row-reader.js';
-import type { CsvLayout, ParsedBatch } from '../catalogue/rows.js';
 
 export interface CsvFeedOptions {
   /** The file as the operator named it, for messages. */

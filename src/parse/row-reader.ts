@@ -5,10 +5,10 @@
 import type { Entity, FeedKind } from '../config/schema.js';
 import { displayTitle } from '../catalogue/display-title.js';
 import { ENTITY_FIELDS, ENTITY_TABLE, type FieldSpec } from '../catalogue/columns.js';
+import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type QuarantinedRow, type QuarantineSeverity } from '../catalogue/rows.js';
 import { MAX_QUARANTINED_RAW, printable, quoted } from './excerpt.js';
 import { leadingFields, splitFields } from './fields.js';
 import type { SplitRecord } from './records.js';
-import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type QuarantinedRow, type QuarantineSeverity } from '../catalogue/rows.js';
 import { isValid, TYPE_NAMES } from './values.js';
 
 export interface RowReaderOptions {

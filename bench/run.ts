@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { versionBase } from '../src/apply/version.js';
+import { versionBase } from '../src/catalogue/version.js';
 import { generateFullFeed, generateUpdatesFeed } from './generate.js';
 import { createReferenceSchema, prepareBaseState, runReference } from './reference.js';
 import { createLeanSchema, runLean } from './lean.js';

@@ -21,7 +21,7 @@ function stateColumns() {
     status: text('status').notNull(),
     /** Why the item was taken down (`feed_delete`, `absent_from_full_feed`, a DDEX shape). */
     takedownReason: text('takedown_reason'),
-    /** Total order of the change that last wrote the row (src/apply/version.ts). */
+    /** Total order of the change that last wrote the row (src/catalogue/version.ts). */
     changeVersion: bigint('change_version', { mode: 'bigint' }).notNull(),
     takenDownAt: timestamp('taken_down_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),

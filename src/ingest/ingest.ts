@@ -9,7 +9,8 @@ import type { Database } from '../db/client.js';
 import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { appliedBatchSeqs, claimStaleRun, createRun, finishParsing, getRun, heartbeat, registerBatch, rejectRun, type Run } from '../db/runs.js';
 import { FeedRejectedError, NotFoundError, UnreachableError, UsageError } from '../errors.js';
-import { openArchive, type ArchiveStore, type StoredFile } from '../archive/store.js';
+import { openArchive } from '../archive/open.js';
+import type { ArchiveStore, StoredFile } from '../archive/store.js';
 import type { Logger } from '../log.js';
 import { parseCsvFeed } from '../parse/csv.js';
 import { verifyFeedFile } from '../parse/input.js';
@@ -17,7 +18,7 @@ import { encodingReason, fileHead, foreignEncoding } from '../parse/encoding.js'
 import type { Alerter } from '../sla/alerts.js';
 import { alertPossibleTakedowns } from '../sla/possible-takedowns.js';
 import type { BatchSink } from '../queue/sink.js';
-import { versionBase } from '../apply/version.js';
+import { versionBase } from '../catalogue/version.js';
 import { identifyFeed, isCalendarDate, UnidentifiedFeedError, type FeedIdentity } from './feed-name.js';
 import { ingestDdexMessage, isXmlFile } from './ddex.js';
 

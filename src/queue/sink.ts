@@ -7,7 +7,8 @@ import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { UnreachableError, isConnectionError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import { createSlaQueue, scheduleRunTimers, type TimedRun } from '../sla/timers.js';
-import { batchJobId, type BatchJob } from './jobs.js';
+import type { BatchJob } from '../catalogue/batch.js';
+import { batchJobId } from './jobs.js';
 import type { RedisConnection } from './redis.js';
 import { createQueue, QUEUES } from './wiring.js';
 

@@ -1,6 +1,6 @@
 // The layers of src/ (issue 11), written down once, here. A folder may import its own files
 // and the folders of the layers below it: never a folder beside it or above it. No import
-// cycle is allowed, between files or folders. `npm run check:layers` (scripts/layers.ts, also
+// cycle is allowed, between files or folders. `npm run check:layers` (scripts/layers.mjs, also
 // run before `npm test`) checks the code against these rules and the README's layer table
 // against LAYERS; `npm run check:layers -- --write` renders that table.
 //
@@ -52,5 +52,5 @@ module.exports = {
   },
 };
 
-// For scripts/layers.ts (the README table); not part of the configuration dependency-cruiser validates.
+// For scripts/layers.mjs (the README table); not part of the configuration dependency-cruiser validates.
 Object.defineProperty(module.exports, 'LAYERS', { value: LAYERS, enumerable: false });

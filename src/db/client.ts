@@ -44,6 +44,11 @@ export async function query<T>(db: Pick<Orm, 'execute'>, statement: SQL): Promis
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
+/** Lets the current transaction commit without waiting for its WAL flush. Parameters: the transaction. */
+export async function asynchronousCommit(tx: Pick<Orm, 'execute'>): Promise<void> {
+  await tx.execute(sql`set local synchronous_commit = off`);
+}
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const where = describeUrl(url);
   const client = postgres(url, {

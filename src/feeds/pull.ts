@@ -1,15 +1,14 @@
 // One (feed, date) from the provider to applied: the body of a fetch job, of `feedline
 // fetch`, and of a replay that finds no archived copy. It keeps the feed_fetches ledger,
 // raises and clears the feed's alerts, and ingests exactly as `feedline ingest` does.
-import { sql } from 'drizzle-orm';
 import { openArchive } from '../archive/store.js';
 import type { Config, FeedSpec } from '../config/schema.js';
-import { query, type Database } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
 import { missingDates, recordAttempt } from '../db/fetches.js';
 import { syncMissingAlert } from '../sla/missing.js';
 import { progressLog } from '../ingest/progress.js';
-import { getRun, type Run } from '../db/runs.js';
+import { getRun, unfinishedRunId, type Run } from '../db/runs.js';
 import { coerceError, UsageError } from '../errors.js';
 import { conventionalName } from '../ingest/feed-name.js';
 import { ingestFeed, runProgress, type IngestContext, type Progress } from '../ingest/ingest.js';
@@ -186,12 +185,8 @@ function isTerminal(run: Run): boolean {
 }
 
 async function unfinishedRun(db: Database, source: string, feed: FeedSpec, date: string): Promise<Run | undefined> {
-  const [row] = await query<{ id: number }>(db.orm, sql`
-    select id::integer as id from feed_runs
-    where source = ${source} and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country}
-      and feed_date = ${date} and status in ('parsing', 'applying')
-    order by id desc limit 1`);
-  return row ? getRun(db.orm, row.id) : undefined;
+  const id = await unfinishedRunId(db.orm, source, feed, date);
+  return id === undefined ? undefined : getRun(db.orm, id);
 }
 
 /**

@@ -3,13 +3,14 @@
 // so concurrent callers raising the same state see exactly one change (src/sla/alerts.ts).
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { AlertState } from './statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
 export interface AlertEntry {
   subject: string;
   kind: string;
-  state: 'warning' | 'breach';
+  state: Exclude<AlertState, 'resolved'>;
   message: string;
   details: Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 // What `feedline events` and /metrics say about Catalogue Events, from the inbox.
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { InboxStatus } from './statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -53,7 +54,7 @@ export async function rejectedEvents(db: Executor, since: Date, limit: number): 
 }
 
 /** For /metrics: events by status and the HTTP status we answered. */
-export async function eventCountsByOutcome(db: Executor): Promise<{ status: string; httpStatus: number; n: number }[]> {
+export async function eventCountsByOutcome(db: Executor): Promise<{ status: InboxStatus; httpStatus: number; n: number }[]> {
   return query(db, sql`
     select status, http_status as "httpStatus", count(*)::integer as n from events_inbox group by status, http_status order by status, http_status`);
 }

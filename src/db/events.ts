@@ -4,6 +4,7 @@
 // its receipt (or the token's iat when earlier), applied when its apply commits.
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { InboxStatus } from './statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -120,7 +121,7 @@ export interface InboxEvent {
   body: string;
   runId: number;
   receivedAt: Date;
-  status: string;
+  status: InboxStatus;
   changeVersion: string;
 }
 
@@ -178,7 +179,7 @@ export interface ApplyCounts {
  * Finishes an event and its run in the apply transaction. `rows` is every catalogue row the
  * event stated, so the run's records add up (applied, or unchanged when stale).
  */
-export async function finishEvent(db: Executor, event: InboxEvent, status: 'applied' | 'stale', counts: ApplyCounts): Promise<void> {
+export async function finishEvent(db: Executor, event: InboxEvent, status: Extract<InboxStatus, 'applied' | 'stale'>, counts: ApplyCounts): Promise<void> {
   const rows = counts.inserted + counts.updated + counts.takenDown + counts.unchanged;
   await db.execute(sql`
     update events_inbox set status = ${status}, reason = null, attempts = attempts + 1, applied_at = now(),

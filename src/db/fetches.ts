@@ -3,10 +3,9 @@
 import { sql } from 'drizzle-orm';
 import type { FeedSpec } from '../config/schema.js';
 import { query, type Orm } from './client.js';
+import type { FetchStatus } from './statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
-
-export type FetchStatus = 'pending' | 'fetched' | 'missing' | 'failed';
 
 export interface FetchRecord extends FeedSpec {
   source: string;

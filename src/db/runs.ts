@@ -2,13 +2,12 @@
 // it so that Redis can lose everything and a run still completes (DESIGN.md invariant 1).
 import { sql } from 'drizzle-orm';
 import type { Entity, FeedSpec } from '../config/schema.js';
-import type { ParsedBatch, QuarantinedRow, QuarantineSeverity } from '../parse/rows.js';
+import type { ParsedBatch, QuarantinedRow } from '../parse/rows.js';
 import { query, type Orm } from './client.js';
 import { advanceCursor } from './cursors.js';
+import type { BatchStatus, QuarantineSeverity, RunStatus } from './statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
-
-export type RunStatus = 'parsing' | 'applying' | 'applied' | 'rejected' | 'failed';
 
 export interface Run {
   id: number;
@@ -140,8 +139,8 @@ export async function rejectRun(db: Executor, runId: number, reason: string): Pr
 }
 
 /** Locks a batch row for its apply transaction; undefined if it does not exist. */
-export async function lockBatch(db: Executor, runId: number, seq: number): Promise<{ status: string; rows: number; quarantined: number } | undefined> {
-  const [batch] = await query<{ status: string; rows: number; quarantined: number }>(db, sql`
+export async function lockBatch(db: Executor, runId: number, seq: number): Promise<{ status: BatchStatus; rows: number; quarantined: number } | undefined> {
+  const [batch] = await query<{ status: BatchStatus; rows: number; quarantined: number }>(db, sql`
     select status, rows, quarantined from feed_batches where run_id = ${runId} and seq = ${seq} for update`);
   return batch;
 }

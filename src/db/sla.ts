@@ -4,6 +4,7 @@
 // always agree. `now` is a parameter (the injectable clock), never the database's now().
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { AlertState, FetchStatus, RunStatus } from './statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -16,7 +17,7 @@ export interface PendingRun {
   country: string;
   feedDate: string;
   fileName: string;
-  status: string;
+  status: RunStatus;
   publishedAt: Date;
   createdAt: Date;
   batchesTotal: number | null;
@@ -61,7 +62,7 @@ export async function pendingRuns(db: Executor): Promise<PendingRun[]> {
 
 export interface RunSla {
   id: number;
-  status: string;
+  status: RunStatus;
   fileName: string;
   country: string;
   entity: string;
@@ -102,7 +103,7 @@ export async function runsAppliedLateUnalerted(db: Executor, since: Date, deadli
 export interface OpenAlert {
   subject: string;
   kind: string;
-  state: string;
+  state: AlertState;
   message: string;
   details: Record<string, unknown>;
   openedAt: Date;
@@ -127,12 +128,12 @@ export interface AlertEventRow {
   id: number;
   subject: string;
   kind: string;
-  state: string;
+  state: AlertState;
   message: string;
   createdAt: Date;
 }
 
-export async function recentAlertEvents(db: Executor, options: { state?: string; kind?: string; limit: number }): Promise<AlertEventRow[]> {
+export async function recentAlertEvents(db: Executor, options: { state?: AlertState; kind?: string; limit: number }): Promise<AlertEventRow[]> {
   const rows = await query<AlertEventRow>(db, sql`
     select id::integer as id, subject, kind, state, message, created_at as "createdAt"
     from alert_events
@@ -142,7 +143,7 @@ export async function recentAlertEvents(db: Executor, options: { state?: string;
   return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
 }
 
-export async function countAlertEvents(db: Executor, kind: string, state: string): Promise<number> {
+export async function countAlertEvents(db: Executor, kind: string, state: AlertState): Promise<number> {
   const [row] = await query<{ n: number }>(db, sql`select count(*)::integer as n from alert_events where kind = ${kind} and state = ${state}`);
   return row?.n ?? 0;
 }
@@ -156,7 +157,7 @@ export interface ProblemRun {
   country: string;
   feedDate: string;
   fileName: string;
-  status: string;
+  status: RunStatus;
   error: string | null;
   rows: number;
   quarantined: number;
@@ -195,7 +196,7 @@ export interface MissingFeed {
   kind: string;
   country: string;
   feedDate: string;
-  status: string;
+  status: FetchStatus;
   lastError: string | null;
   lastHttpStatus: number | null;
 }
@@ -220,8 +221,8 @@ export interface FeedDate {
   feedDate: string;
 }
 
-export async function feedFetchStatus(db: Executor, feed: FeedDate): Promise<string | undefined> {
-  const [row] = await query<{ status: string }>(db, sql`
+export async function feedFetchStatus(db: Executor, feed: FeedDate): Promise<FetchStatus | undefined> {
+  const [row] = await query<{ status: FetchStatus }>(db, sql`
     select status from feed_fetches where (${feed.source ?? null}::text is null or source = ${feed.source ?? null})
       and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country} and feed_date = ${feed.feedDate}
     order by (status = 'missing') limit 1`);

@@ -8,7 +8,8 @@ import { ENTITY_FIELDS, ENTITY_TABLE, type FieldSpec } from './columns.js';
 import { MAX_QUARANTINED_RAW, printable, quoted } from './excerpt.js';
 import { leadingFields, splitFields } from './fields.js';
 import type { SplitRecord } from './records.js';
-import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type QuarantinedRow, type QuarantineSeverity } from './rows.js';
+import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type QuarantinedRow } from './rows.js';
+import type { QuarantineSeverity } from '../db/statuses.js';
 import { isValid, TYPE_NAMES } from './values.js';
 
 export interface RowReaderOptions {

@@ -8,15 +8,15 @@ import type { Config } from '../config/schema.js';
 import { isAcknowledged } from '../db/acks.js';
 import { enterAlertState, resolveAlertState } from '../db/alerts.js';
 import type { Database } from '../db/client.js';
+import type { AlertState } from '../db/statuses.js';
 import type { Logger } from '../log.js';
 
 export type AlertKind = 'sla' | 'missing' | 'rejected' | 'quarantine' | 'batch_failed' | 'auth' | 'reconcile' | 'backlog' | 'play_rejected';
-export type AlertState = 'warning' | 'breach' | 'resolved';
 
 export interface AlertInput {
   subject: string;
   kind: AlertKind;
-  state: 'warning' | 'breach';
+  state: Exclude<AlertState, 'resolved'>;
   message: string;
   details?: Record<string, unknown>;
 }

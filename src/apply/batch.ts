@@ -4,7 +4,7 @@
 import { asynchronousCommit, type Database } from '../db/client.js';
 import { mergeBatch } from '../db/catalogue.js';
 import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
-import { coerceError } from '../errors.js';
+import { coerceError, UnrecoverableBatchError } from '../errors.js';
 import { CSV_ROW_FIELDS, type QuarantinedRow } from '../parse/rows.js';
 import { batchRowList, batchRows, type BatchJob } from '../queue/jobs.js';
 
@@ -21,7 +21,7 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
     // invariant 1). A clean shutdown or restart flushes everything first.
     await asynchronousCommit(tx);
     const batch = await lockBatch(tx, job.runId, job.seq);
-    if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
+    if (!batch) throw new UnrecoverableBatchError(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };
     const rows = batchRows(job);
     const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.layout, rows);
@@ -40,7 +40,7 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
 export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<BatchOutcome> {
   return db.orm.transaction(async (tx) => {
     const batch = await lockBatch(tx, job.runId, job.seq);
-    if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
+    if (!batch) throw new UnrecoverableBatchError(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };
     const totals = { inserted: 0, updated: 0, takenDown: 0 };
     const refused: QuarantinedRow[] = [];

@@ -20,8 +20,8 @@ export interface AlertEntry {
  * (warning while in breach); returns when the change was recorded, undefined when nothing
  * changed. Parameters: the alert, and its time (null: the database's now()).
  */
-export async function enterAlertState(db: Executor, alert: AlertEntry, at: string | null): Promise<{ at: string } | undefined> {
-  const [entered] = await query<{ at: string }>(db, sql`
+export async function enterAlertState(db: Executor, alert: AlertEntry, at: string | null): Promise<{ at: Date } | undefined> {
+  const [entered] = await query<{ at: Date }>(db, sql`
     with entered as (
       insert into alerts as a (subject, kind, state, message, details, opened_at, updated_at, resolved_at)
       values (${alert.subject}, ${alert.kind}, ${alert.state}, ${alert.message}, ${JSON.stringify(alert.details)}::jsonb,
@@ -43,8 +43,8 @@ export async function enterAlertState(db: Executor, alert: AlertEntry, at: strin
  * Resolves an open subject; undefined when it was not open. Parameters: the subject, the
  * resolution message, and its time (null: the database's now()).
  */
-export async function resolveAlertState(db: Executor, subject: string, message: string, at: string | null): Promise<{ kind: string; details: Record<string, unknown>; at: string } | undefined> {
-  const [cleared] = await query<{ kind: string; details: Record<string, unknown>; at: string }>(db, sql`
+export async function resolveAlertState(db: Executor, subject: string, message: string, at: string | null): Promise<{ kind: string; details: Record<string, unknown>; at: Date } | undefined> {
+  const [cleared] = await query<{ kind: string; details: Record<string, unknown>; at: Date }>(db, sql`
     with cleared as (
       update alerts set state = 'resolved', message = ${message},
         updated_at = coalesce(${at}::timestamptz, now()), resolved_at = coalesce(${at}::timestamptz, now())

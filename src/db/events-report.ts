@@ -47,7 +47,7 @@ export async function eventSummary(db: Executor, since: Date): Promise<EventSumm
 }
 
 /** Recent rejected events with their reasons, newest first. */
-export async function rejectedEvents(db: Executor, since: Date, limit: number): Promise<{ id: number; endpoint: string; receivedAt: string; reason: string }[]> {
+export async function rejectedEvents(db: Executor, since: Date, limit: number): Promise<{ id: number; endpoint: string; receivedAt: Date; reason: string }[]> {
   return query(db, sql`
     select id::integer as id, endpoint, received_at as "receivedAt", reason from events_inbox
     where status = 'rejected' and received_at >= ${since.toISOString()}::timestamptz order by id desc limit ${limit}`);

@@ -15,8 +15,8 @@ export interface FetchRecord extends FeedSpec {
   lastError: string | null;
   lastHttpStatus: number | null;
   runId: number | null;
-  firstAttemptAt: string | null;
-  lastAttemptAt: string | null;
+  firstAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
 }
 
 export interface AttemptOutcome {

@@ -17,7 +17,7 @@ export interface Run {
   kind: 'full' | 'updates' | 'ddex' | 'event' | 'unknown';
   country: string;
   feedDate: string;
-  publishedAt: string;
+  publishedAt: Date;
   fileName: string;
   fileSha256: string;
   fileBytes: number;
@@ -36,10 +36,10 @@ export interface Run {
   batchesApplied: number;
   error: string | null;
   meta: Record<string, unknown>;
-  heartbeatAt: string;
-  createdAt: string;
-  parsedAt: string | null;
-  appliedAt: string | null;
+  heartbeatAt: Date;
+  createdAt: Date;
+  parsedAt: Date | null;
+  appliedAt: Date | null;
 }
 
 const RUN_COLUMNS = sql.raw(`id::integer as id, source, entity, kind, country, feed_date::text as "feedDate",

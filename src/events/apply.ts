@@ -145,7 +145,7 @@ async function applyTakedown(db: Executor, event: InboxEvent, source: string): P
 async function applyEnhanced(db: Executor, event: InboxEvent, body: unknown, options: EventApplyOptions, now: Date): Promise<EventOutcome> {
   const parsed = enhancedEventSchema.parse(body);
   if (!(await trackStored(db, options.source, event.itemId))) {
-    const giveUp = now.getTime() - new Date(event.receivedAt).getTime() > options.enhancedWaitSeconds * 1000;
+    const giveUp = now.getTime() - event.receivedAt.getTime() > options.enhancedWaitSeconds * 1000;
     await markWaiting(db, event, `track ${event.itemId} is not stored yet${giveUp ? ` after ${options.enhancedWaitSeconds} s` : ''}`, giveUp);
     return giveUp ? 'rejected' : 'waiting';
   }

@@ -99,14 +99,14 @@ export function createAlerter(deps: AlerterDeps): WebhookAlerter {
         log.info({ alert: { subject: alert.subject, kind: alert.kind, state: alert.state }, acknowledged: true }, `${alert.message} (acknowledged; not announced)`);
         return true;
       }
-      announce({ subject: alert.subject, kind: alert.kind, state: alert.state, message: alert.message, details, at: new Date(entered.at).toISOString() });
+      announce({ subject: alert.subject, kind: alert.kind, state: alert.state, message: alert.message, details, at: entered.at.toISOString() });
       return true;
     },
 
     async resolve(subject, message) {
       const cleared = await resolveAlertState(db.orm, subject, message, stamp());
       if (!cleared) return false;
-      announce({ subject, kind: cleared.kind, state: 'resolved', message, details: cleared.details, at: new Date(cleared.at).toISOString() });
+      announce({ subject, kind: cleared.kind, state: 'resolved', message, details: cleared.details, at: cleared.at.toISOString() });
       return true;
     },
 

@@ -8,6 +8,7 @@
 // One event per transaction, serialised per release by an advisory lock, so two workers
 // applying two versions of one release never interleave; the version guard makes any order
 // and any repetition end in the newest snapshot.
+import { systemClock, type Clock } from '../clock.js';
 import { availability, WORLDWIDE, type ScheduledChange } from '../apply/ddex-availability.js';
 import type { Database, Orm } from '../db/client.js';
 import { replaceSchedules, writeTerritories, type ItemSchedule, type TerritoryRow, type WriteCounts, type WriteTarget } from '../db/ddex.js';
@@ -31,7 +32,7 @@ export interface EventApplyOptions {
   source: string;
   /** How long an enhancement waits for its track before it is rejected (and alerts). */
   enhancedWaitSeconds: number;
-  now?: () => Date;
+  now?: Clock;
 }
 
 export type EventOutcome = 'applied' | 'stale' | 'waiting' | 'rejected' | 'skipped';
@@ -42,7 +43,7 @@ export async function applyInboxEvent(db: Database, id: number, options: EventAp
     const event = await lockOpenEvent(tx, id);
     if (!event) return 'skipped';
     await lockEventItem(tx, `events:${event.endpoint}:${options.source}:${event.itemId}`);
-    const now = options.now?.() ?? new Date();
+    const now = (options.now ?? systemClock)();
     const body: unknown = JSON.parse(event.body);
     if (event.endpoint === 'enhanced') return applyEnhanced(tx, event, body, options, now);
     const parsed = standardSchemaFor(body).parse(body);

@@ -2,6 +2,7 @@
 // fetch`, and of a replay that finds no archived copy. It keeps the feed_fetches ledger,
 // raises and clears the feed's alerts, and ingests exactly as `feedline ingest` does.
 import { openArchive } from '../archive/store.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Config, FeedSpec } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
@@ -26,7 +27,7 @@ export interface PullDeps {
   logger: Logger;
   alerter: Pick<Alerter, 'raise' | 'resolve'>;
   /** The clock for due dates and give-up times; tests move it. */
-  now?: () => Date;
+  now?: Clock;
   /** Aborted on shutdown: waiting for a run stops (the run itself is safe in the ledger). */
   signal?: AbortSignal;
   /** Passed to fetchFeed (tests make retries instant). */
@@ -80,7 +81,7 @@ export async function planFromDb(deps: Pick<PullDeps, 'config' | 'db'>, feed: Fe
 
 export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, options: PullOptions = {}): Promise<PullOutcome> {
   const { config, db, alerter } = deps;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   const source = config.source;
   const log = deps.logger.child({ component: 'pull', feed: feedLabel(feed), date });
 
@@ -161,7 +162,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
 }
 
 /** Records where a run ended, clears a missing alert, and reconciles a full feed. */
-async function finish(deps: PullDeps, feed: FeedSpec, date: string, run: Run | undefined, now: () => Date): Promise<PullOutcome> {
+async function finish(deps: PullDeps, feed: FeedSpec, date: string, run: Run | undefined, now: Clock): Promise<PullOutcome> {
   const { config, db, alerter } = deps;
   if (!run) return { outcome: 'interrupted', runId: -1 };
   if (run.status === 'applied') {

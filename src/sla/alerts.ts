@@ -4,6 +4,7 @@
 // raise the same alert every tick and only the first one goes out (issue 4 "Alerts").
 // Delivery is a pino line plus a JSON POST to every webhook, fire-and-forget: a slow or
 // broken webhook never holds up the pipeline that raised the alert.
+import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { isAcknowledged } from '../db/acks.js';
 import { enterAlertState, resolveAlertState } from '../db/alerts.js';
@@ -48,7 +49,8 @@ export interface AlerterDeps {
   db: Database;
   logger: Logger;
   webhooks: Config['webhooks'];
-  now?: () => Date;
+  /** Stamps alerts; without it, the database's now(). */
+  now?: Clock;
   /**
    * Pauses before each retry of a failed webhook POST. Three tries over about ten seconds
    * ride out a receiver restarting without piling deliveries up behind a dead one.

@@ -2,7 +2,9 @@
 // passes the token check is recorded here before it is answered, so an acknowledged event
 // survives any crash after the 2XX, and a refused body is on record for the operator.
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { INBOX_STATUSES } from '../src/catalogue/statuses.js';
+import { oneOf } from './checks.js';
 import { feedRuns } from './runs.js';
 
 export const eventsInbox = pgTable('events_inbox', {
@@ -30,7 +32,7 @@ export const eventsInbox = pgTable('events_inbox', {
   httpStatus: integer('http_status').notNull(),
   /** Milliseconds from the request's arrival to the store. */
   ackMs: real('ack_ms'),
-  /** `pending` | `waiting` (enhanced before its track) | `applied` | `stale` | `test` | `rejected`. */
+  /** INBOX_STATUSES (src/catalogue/statuses.ts). */
   status: text('status').notNull(),
   /** Why it was rejected or is waiting. */
   reason: text('reason'),
@@ -46,6 +48,7 @@ export const eventsInbox = pgTable('events_inbox', {
   index('events_inbox_item_idx').on(t.endpoint, t.itemId, t.version),
   index('events_inbox_open_idx').on(t.status).where(sql`${t.status} in ('pending', 'waiting')`),
   index('events_inbox_received_idx').on(t.receivedAt),
+  check('events_inbox_status_check', oneOf(t.status, INBOX_STATUSES)),
 ]);
 
 /** Enhanced Metadata attached to a stored track, newest version wins. */

@@ -2,8 +2,10 @@
 // invariant 1). A run is one file applied once; its batches are the units of work.
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
+  bigint, bigserial, boolean, check, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { BATCH_STATUSES, QUARANTINE_SEVERITIES, RUN_STATUSES } from '../src/catalogue/statuses.js';
+import { oneOf } from './checks.js';
 
 export const feedRuns = pgTable('feed_runs', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
@@ -21,7 +23,7 @@ export const feedRuns = pgTable('feed_runs', {
   fileSha256: text('file_sha256').notNull(),
   fileBytes: bigint('file_bytes', { mode: 'number' }).notNull(),
   archivePath: text('archive_path').notNull(),
-  /** `parsing` | `applying` | `applied` | `rejected` | `failed`. */
+  /** RUN_STATUSES (src/catalogue/statuses.ts). */
   status: text('status').notNull(),
   /** Re-applied on purpose with --force: exempt from the duplicate check. */
   forced: boolean('forced').notNull().default(false),
@@ -54,6 +56,7 @@ export const feedRuns = pgTable('feed_runs', {
     .where(sql`not ${t.forced} and ${t.status} <> 'rejected'`),
   index('feed_runs_feed_idx').on(t.source, t.entity, t.kind, t.country, t.feedDate),
   index('feed_runs_status_idx').on(t.status),
+  check('feed_runs_status_check', oneOf(t.status, RUN_STATUSES)),
 ]);
 
 export const feedBatches = pgTable('feed_batches', {
@@ -66,7 +69,7 @@ export const feedBatches = pgTable('feed_batches', {
   inserts: integer('inserts').notNull().default(0),
   updates: integer('updates').notNull().default(0),
   deletes: integer('deletes').notNull().default(0),
-  /** `pending` | `applied` | `failed`. */
+  /** BATCH_STATUSES (src/catalogue/statuses.ts). */
   status: text('status').notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   inserted: integer('inserted').notNull().default(0),
@@ -80,6 +83,7 @@ export const feedBatches = pgTable('feed_batches', {
 }, (t) => [
   primaryKey({ columns: [t.runId, t.seq] }),
   index('feed_batches_pending_idx').on(t.status).where(sql`${t.status} <> 'applied'`),
+  check('feed_batches_status_check', oneOf(t.status, BATCH_STATUSES)),
 ]);
 
 export const quarantine = pgTable('quarantine', {
@@ -90,13 +94,13 @@ export const quarantine = pgTable('quarantine', {
   field: text('field'),
   raw: text('raw').notNull(),
   reason: text('reason').notNull(),
-  /**
-   * `quarantined`: the row was not applied. `possible_takedown`: not applied and it may be a
-   * takedown, so it raises an alert. `warning`: the row applied; this defect of it is on record.
-   */
+  /** QUARANTINE_SEVERITIES (src/catalogue/statuses.ts). */
   severity: text('severity').notNull().default('quarantined'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
-}, (t) => [uniqueIndex('quarantine_run_line').on(t.runId, t.line, t.reason)]);
+}, (t) => [
+  uniqueIndex('quarantine_run_line').on(t.runId, t.line, t.reason),
+  check('quarantine_severity_check', oneOf(t.severity, QUARANTINE_SEVERITIES)),
+]);
 
 /** Proof of compliance (FEEDS.md rule 5): one row per takedown applied. */
 export const takedownAudit = pgTable('takedown_audit', {

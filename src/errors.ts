@@ -1,5 +1,6 @@
 // Typed errors, each with the exit code the CLI maps it to (README "Exit codes").
-// Only src/cli/main.ts turns them into a process exit; workers read `retryable`.
+// Only src/cli/main.ts turns them into a process exit; the apply worker reads `retryable`
+// (src/queue/worker.ts): a job that failed with a non-retryable one fails at once.
 import { DrizzleQueryError } from 'drizzle-orm';
 
 export const ExitCode = {
@@ -41,6 +42,17 @@ export class FeedRejectedError extends FeedlineError {
 export class NotFoundError extends FeedlineError {
   readonly code = 'not_found';
   readonly exitCode = ExitCode.notFound;
+}
+
+/** A batch job that no attempt can apply (its batch is not in the ledger): retrying only delays the failure. */
+export class UnrecoverableBatchError extends FeedlineError {
+  readonly code = 'batch_unrecoverable';
+  readonly exitCode = ExitCode.unexpected;
+}
+
+/** Whether trying again is pointless: a FeedlineError that says it is not retryable. */
+export function isUnrecoverable(thrown: unknown): thrown is FeedlineError {
+  return thrown instanceof FeedlineError && !thrown.retryable;
 }
 
 /** PostgreSQL or Redis cannot be reached; the message names which and where (never the password). */

@@ -1,11 +1,10 @@
 // Applies one batch in one transaction: the version-guarded merge, the takedown audit and
 // the batch's bookkeeping commit together or not at all. A batch already applied is a
 // no-op, so a job that runs twice, on any worker, in any order, changes nothing more.
-import { sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import { asynchronousCommit, type Database } from '../db/client.js';
 import { mergeBatch } from '../db/catalogue.js';
 import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
-import { coerceError } from '../errors.js';
+import { coerceError, UnrecoverableBatchError } from '../errors.js';
 import { CSV_ROW_FIELDS, type QuarantinedRow } from '../catalogue/rows.js';
 import { batchRowList, batchRows, type BatchJob } from '../catalogue/batch.js';
 
@@ -20,9 +19,9 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
     // ledger's "batch applied" together (never a catalogue change without its bookkeeping),
     // and recovery re-applies a batch the ledger does not hold as applied (DESIGN.md
     // invariant 1). A clean shutdown or restart flushes everything first.
-    await tx.execute(sql`set local synchronous_commit = off`);
+    await asynchronousCommit(tx);
     const batch = await lockBatch(tx, job.runId, job.seq);
-    if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
+    if (!batch) throw new UnrecoverableBatchError(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };
     const rows = batchRows(job);
     const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.layout, rows);
@@ -41,7 +40,7 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
 export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<BatchOutcome> {
   return db.orm.transaction(async (tx) => {
     const batch = await lockBatch(tx, job.runId, job.seq);
-    if (!batch) throw new Error(`batch ${job.runId}/${job.seq} is not registered`);
+    if (!batch) throw new UnrecoverableBatchError(`batch ${job.runId}/${job.seq} is not registered`);
     if (batch.status === 'applied') return { state: 'already_applied' };
     const totals = { inserted: 0, updated: 0, takenDown: 0 };
     const refused: QuarantinedRow[] = [];

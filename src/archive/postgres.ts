@@ -8,8 +8,8 @@ import { createReadStream } from 'node:fs';
 import { stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { sql } from 'drizzle-orm';
-import { query, type Database } from '../db/client.js';
+import { archiveFile, deleteUpload, insertArchiveFile, insertChunk, pruneArchiveFiles, pruneOrphanChunks, readChunk } from '../db/archive.js';
+import type { Database } from '../db/client.js';
 import { NotFoundError } from '../errors.js';
 import { archiveStream, archivedPath, pruneArchive } from './files.js';
 import type { ArchiveOptions, ArchiveStore, ArchivedRef, StoredFile } from './store.js';
@@ -35,7 +35,7 @@ export function postgresArchive(db: Database, home: string, options: ArchiveOpti
     let bytes = 0;
     let seq = 0;
     const writeChunk = async (data: Buffer) => {
-      await query(db.orm, sql`insert into archive_chunks (upload_id, seq, data) values (${uploadId}, ${seq}, ${data})`);
+      await insertChunk(db.orm, uploadId, seq, data);
       seq++;
     };
     try {
@@ -57,24 +57,16 @@ export function postgresArchive(db: Database, home: string, options: ArchiveOpti
       }
       if (pendingBytes > 0 || seq === 0) await writeChunk(Buffer.concat(pending, pendingBytes));
     } catch (err) {
-      await deleteUpload(db, uploadId).catch(() => undefined);
+      await deleteUpload(db.orm, uploadId).catch(() => undefined);
       throw err;
     }
     const sha256 = hash.digest('hex');
     // The same bytes stored before: count a new delivery and drop this upload's chunks.
-    const [row] = await query<{ uploadId: string }>(db.orm, sql`
-      insert into archive_files (sha256, upload_id, bytes, chunks) values (${sha256}, ${uploadId}, ${bytes}, ${seq})
-      on conflict (sha256) do update set delivered_at = now()
-      returning upload_id::text as "uploadId"`);
-    if (row?.uploadId !== uploadId) await deleteUpload(db, uploadId);
+    if ((await insertArchiveFile(db.orm, sha256, uploadId, bytes, seq)) !== uploadId) await deleteUpload(db.orm, uploadId);
     return { sha256, bytes, location: postgresLocation(sha256) };
   };
 
-  const fileRow = async (sha256: string) => {
-    const [row] = await query<{ uploadId: string; chunks: number }>(db.orm, sql`
-      select upload_id::text as "uploadId", chunks from archive_files where sha256 = ${sha256}`);
-    return row;
-  };
+  const fileRow = (sha256: string) => archiveFile(db.orm, sha256);
 
   const open = async (file: ArchivedRef): Promise<Readable> => {
     const row = await fileRow(file.sha256);
@@ -107,34 +99,18 @@ export function postgresArchive(db: Database, home: string, options: ArchiveOpti
       return copy.path;
     },
     async prune(retentionDays, keep, now = Date.now()) {
-      const cutoff = new Date(now - retentionDays * 24 * 3_600_000).toISOString();
-      const orphanCutoff = new Date(now - ORPHAN_CHUNK_HOURS * 3_600_000).toISOString();
-      // An array literal: hex digests need no quoting, and both drivers pass a string alike.
-      const kept = `{${[...keep].join(',')}}`;
-      const gone = await query<{ sha256: string }>(db.orm, sql`
-        with gone as (
-          delete from archive_files
-          where delivered_at < ${cutoff}::timestamptz and not (sha256 = any(${kept}::text[]))
-          returning sha256, upload_id),
-        chunks as (delete from archive_chunks c using gone where c.upload_id = gone.upload_id)
-        select sha256 from gone`);
-      await query(db.orm, sql`
-        delete from archive_chunks c where c.written_at < ${orphanCutoff}::timestamptz
-          and not exists (select 1 from archive_files f where f.upload_id = c.upload_id)`);
+      const gone = await pruneArchiveFiles(db.orm, new Date(now - retentionDays * 24 * 3_600_000), keep);
+      await pruneOrphanChunks(db.orm, new Date(now - ORPHAN_CHUNK_HOURS * 3_600_000));
       await pruneArchive(cacheHome, CACHE_RETENTION_DAYS, keep, now);
-      return gone.map((r) => r.sha256);
+      return gone;
     },
   };
 }
 
 async function* readChunks(db: Database, uploadId: string, chunks: number): AsyncGenerator<Buffer> {
   for (let seq = 0; seq < chunks; seq++) {
-    const [row] = await query<{ data: Uint8Array }>(db.orm, sql`select data from archive_chunks where upload_id = ${uploadId} and seq = ${seq}`);
-    if (!row) throw new Error(`archive chunk ${seq} of upload ${uploadId} is missing`);
-    yield Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
+    const data = await readChunk(db.orm, uploadId, seq);
+    if (!data) throw new Error(`archive chunk ${seq} of upload ${uploadId} is missing`);
+    yield Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
-}
-
-async function deleteUpload(db: Database, uploadId: string): Promise<void> {
-  await query(db.orm, sql`delete from archive_chunks where upload_id = ${uploadId}`);
 }

@@ -1,4 +1,5 @@
 // What the CSV parser produces and the batch apply consumes.
+import type { QuarantineSeverity } from './statuses.js';
 
 /** I insert, U update, D delete (a takedown). */
 export type Action = 'I' | 'U' | 'D';
@@ -42,8 +43,6 @@ export interface QuarantinedRow {
    */
   severity?: QuarantineSeverity;
 }
-
-export type QuarantineSeverity = 'quarantined' | 'possible_takedown' | 'warning';
 
 export interface ActionCounts {
   I: number;

@@ -51,7 +51,7 @@ Exit codes: 0 ok; 3 import: some line was rejected; 6 an event has been open ove
         const lag = summary.lagSeconds;
         ctx.out.line(`since ${summary.since}: ${summary.received} received, ${summary.applied} applied, ${summary.stale} stale, ${summary.rejected} rejected, ${summary.test} test, ${summary.pending} pending, ${summary.waiting} waiting, ${summary.conflicting} conflicting`);
         ctx.out.line(`lag receipt->apply: p50 ${seconds(lag.p50)}, p95 ${seconds(lag.p95)}, max ${seconds(lag.max)}; oldest open ${seconds(summary.oldestOpenSeconds)}`);
-        for (const r of rejected) ctx.out.line(`  rejected #${r.id} ${r.endpoint} ${new Date(r.receivedAt).toISOString()}: ${r.reason}`);
+        for (const r of rejected) ctx.out.line(`  rejected #${r.id} ${r.endpoint} ${r.receivedAt.toISOString()}: ${r.reason}`);
       }
       if ((summary.oldestOpenSeconds ?? 0) > STUCK_SECONDS) return EVENTS_EXIT.lagging;
       return summary.rejected > 0 ? EVENTS_EXIT.rejected : 0;

@@ -50,7 +50,7 @@ Exit code 4 when the item is unknown.`,
           `  updated at:    ${item.updatedAt}`,
           ...(item.takenDownAt ? [`  taken down at: ${item.takenDownAt}`] : []),
           ...(ddex ? [`  territories:   ${territories.map((t) => `${t.country} ${t.status}${t.reason ? ` (${t.reason})` : ''}`).join(', ')}`] : []),
-          ...scheduled.map((c) => `  scheduled:     ${c.country} ${c.targetStatus}${c.targetStatus === 'taken_down' ? ` (${c.reason})` : ''} at ${new Date(c.dueAt).toISOString()}`),
+          ...scheduled.map((c) => `  scheduled:     ${c.country} ${c.targetStatus}${c.targetStatus === 'taken_down' ? ` (${c.reason})` : ''} at ${c.dueAt.toISOString()}`),
         ].join('\n'));
       }
       return 0;

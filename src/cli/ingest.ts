@@ -122,7 +122,7 @@ function summarise(run: Run, status: string) {
     quarantined: run.quarantined,
     batches: run.batchesTotal,
     error: run.error,
-    seconds: run.appliedAt ? (Date.parse(run.appliedAt) - Date.parse(run.createdAt)) / 1000 : null,
+    seconds: run.appliedAt ? (run.appliedAt.getTime() - run.createdAt.getTime()) / 1000 : null,
   };
 }
 

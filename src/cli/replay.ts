@@ -1,9 +1,9 @@
 import { SingleBar, Presets } from 'cli-progress';
-import { sql } from 'drizzle-orm';
 import { reconcileRun } from '../feeds/reconcile.js';
 import { openArchive } from '../archive/open.js';
 import type { Config, FeedSpec } from '../config/schema.js';
-import { query, type Database } from '../db/client.js';
+import type { Database } from '../db/client.js';
+import { acceptedRunFiles } from '../db/runs.js';
 import { ExitCode, UsageError, coerceError } from '../errors.js';
 import { addDays, isPublishedOn, latestPublishedDate, parseDayFields, publicationTime } from '../feeds/due.js';
 import { pullFeed, waitApplied, type PullDeps } from '../feeds/pull.js';
@@ -121,12 +121,7 @@ function applied(date: string, from: DateResult['from'], run: { id: number; rows
 /** A local copy of the archived file of the latest accepted run of this feed and date, if the archive still holds it. */
 async function archivedCopy(db: Database, config: Config, feed: FeedSpec, date: string): Promise<string | undefined> {
   const archive = openArchive(config, db);
-  const rows = await query<{ location: string; sha256: string }>(db.orm, sql`
-    select archive_path as location, file_sha256 as sha256 from feed_runs
-    where source = ${config.source} and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country}
-      and feed_date = ${date} and status <> 'rejected'
-    order by id desc`);
-  for (const file of rows) {
+  for (const file of await acceptedRunFiles(db.orm, config.source, feed, date)) {
     if (await archive.has(file)) return archive.localCopy(file);
   }
   return undefined;

@@ -1,16 +1,11 @@
 import { listQuarantine, listRuns, getRun } from '../db/runs.js';
-import type { QuarantineSeverity } from '../catalogue/rows.js';
+import type { QuarantineSeverity } from '../catalogue/statuses.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, table } from './output.js';
 import { openRuntime } from './runtime.js';
 
-const iso = (value: string | null) => (value === null ? null : new Date(value).toISOString());
-
-function isoTimes<T extends { heartbeatAt: string; createdAt: string; parsedAt: string | null; appliedAt: string | null }>(run: T): T {
-  return { ...run, heartbeatAt: iso(run.heartbeatAt)!, createdAt: iso(run.createdAt)!, parsedAt: iso(run.parsedAt), appliedAt: iso(run.appliedAt) };
-}
 
 export const runsCommand: Command = {
   name: 'runs',
@@ -23,8 +18,7 @@ export const runsCommand: Command = {
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
     try {
-      // postgres.js and PGlite render timestamptz text differently: one ISO 8601 form for both.
-      const runs = (await listRuns(runtime.db.orm, limit)).map(isoTimes);
+      const runs = await listRuns(runtime.db.orm, limit);
       if (values.json) ctx.out.json(runs);
       else ctx.out.line(table(runs.map((r) => ({ ...r, feed: `${r.country} ${r.entity} ${r.kind} ${r.feedDate}`, batches: `${r.batchesApplied}/${r.batchesTotal ?? '?'}` })),
         ['id', 'feed', 'status', 'rows', 'inserted', 'updated', 'takenDown', 'unchanged', 'quarantined', 'batches', 'createdAt', 'error']));

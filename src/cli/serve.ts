@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import { reconcileRun } from '../feeds/reconcile.js';
 import { unreconciledRuns } from '../db/reconcile.js';
+import { unfinishedRunFiles } from '../db/runs.js';
 import { UsageError, coerceError } from '../errors.js';
 import { openArchive } from '../archive/open.js';
 import { parseDayFields } from '../feeds/due.js';
@@ -17,12 +18,10 @@ import type { Command } from './command.js';
 import { printHelp } from './output.js';
 import { batchSink, openRuntime, type Runtime } from './runtime.js';
 import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from '../roles/parts.js';
-import { sql } from 'drizzle-orm';
 import { gateStartProblems } from '../config/gate.js';
 import { isGateClusterPrimary, superviseGateProcesses } from '../gate/cluster.js';
 import { startGateService } from '../roles/gate.js';
 import { startEventsReceiverService, startEventsWorkerService } from '../roles/events.js';
-import { query } from '../db/client.js';
 
 const ROLES = ['all', 'scheduler', 'worker', 'api', 'events', 'gate'] as const;
 type Role = (typeof ROLES)[number];
@@ -214,8 +213,7 @@ function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, 
     if (Date.now() - lastPrune > PRUNE_INTERVAL_MS) {
       lastPrune = Date.now();
       // Files of runs not yet applied are still needed to finish them.
-      const rows = await query<{ sha: string }>(db.orm, sql`select distinct file_sha256 as sha from feed_runs where status in ('parsing', 'applying')`);
-      const deleted = await openArchive(config, db).prune(config.provider.archiveRetentionDays, new Set(rows.map((r) => r.sha)));
+      const deleted = await openArchive(config, db).prune(config.provider.archiveRetentionDays, await unfinishedRunFiles(db.orm));
       if (deleted.length > 0) log.info({ deleted: deleted.length }, 'archive pruned');
     }
   };

@@ -2,13 +2,14 @@
 // opening (schema/acks.ts), so a later re-opening of the same subject is news again.
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { AlertState } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
 export interface AckResult {
   subject: string;
   kind: string;
-  state: string;
+  state: AlertState;
 }
 
 /** Acknowledges the open alert `subject`; undefined when no such alert is open. */

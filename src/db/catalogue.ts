@@ -173,7 +173,7 @@ export async function getItem(db: Pick<Orm, 'execute'>, entity: Entity, source: 
     where source = ${source} and id = ${id} and country in (${country}, 'WW')
     order by (country = 'WW') limit 1`);
   if (!row) return undefined;
-  const record = (typeof row.record === 'string' ? JSON.parse(row.record) : row.record) as Record<string, unknown>;
+  const record = row.record as Record<string, unknown>;
   return {
     entity,
     source,

@@ -38,10 +38,57 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 4) : openPglite(options.home);
 }
 
-/** Rows of a raw statement, whichever driver ran it. */
+/**
+ * Rows of a raw statement, the same from either driver: timestamps as Date, int8 as number
+ * (cast to text what may pass 2^53), json as objects, bytea as Buffer. drizzle leaves
+ * timestamps as text on both; postgres.js gives int8 as text and PGlite as number.
+ */
 export async function query<T>(db: Pick<Orm, 'execute'>, statement: SQL): Promise<T[]> {
   const result = (await db.execute(statement)) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  // postgres.js: an array of rows with `columns`; PGlite: `{ rows, fields }`.
+  const rows = (Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows) as Record<string, unknown>[];
+  const columns = Array.isArray(result)
+    ? ((result as { columns?: { name: string; type: number }[] }).columns ?? [])
+    : ((result as { fields?: { name: string; dataTypeID: number }[] }).fields ?? []).map((f) => ({ name: f.name, type: f.dataTypeID }));
+  const parsed = columns.flatMap(({ name, type }) => {
+    const parse = PARSERS[type];
+    return parse ? [{ name, parse }] : [];
+  });
+  if (parsed.length > 0) {
+    for (const row of rows) {
+      for (const { name, parse } of parsed) {
+        const value = row[name];
+        if (value !== null && value !== undefined) row[name] = parse(value, name);
+      }
+    }
+  }
+  return rows as T[];
+}
+
+/** Per type OID, from what either driver returns to the one type callers get. */
+const PARSERS: Record<number, (value: unknown, column: string) => unknown> = {
+  1184: (v) => (v instanceof Date ? v : timestamp(String(v), '')), // timestamptz
+  1114: (v) => (v instanceof Date ? v : timestamp(String(v), 'Z')), // timestamp (UTC by convention)
+  20: (v, column) => { // int8
+    const n = Number(v);
+    if (!Number.isSafeInteger(n)) throw new RangeError(`column ${column}: int8 ${String(v)} is beyond 2^53; select it ::text`);
+    return n;
+  },
+  114: (v) => (typeof v === 'string' ? JSON.parse(v) : v), // json
+  3802: (v) => (typeof v === 'string' ? JSON.parse(v) : v), // jsonb
+  17: (v) => (Buffer.isBuffer(v) ? v : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength)), // bytea
+};
+
+/** PostgreSQL's text form (`2026-11-01 06:00:00.123+00`, `infinity`) as a Date. */
+function timestamp(text: string, zone: string): Date {
+  if (text === 'infinity') return new Date(8.64e15);
+  if (text === '-infinity') return new Date(-8.64e15);
+  return new Date(`${text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')}${zone}`);
+}
+
+/** Lets the current transaction commit without waiting for its WAL flush. Parameters: the transaction. */
+export async function asynchronousCommit(tx: Pick<Orm, 'execute'>): Promise<void> {
+  await tx.execute(sql`set local synchronous_commit = off`);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {

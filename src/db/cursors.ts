@@ -27,7 +27,7 @@ export async function advanceCursor(db: Executor, runId: number): Promise<void> 
 export interface Cursor extends FeedSpec {
   source: string;
   lastAppliedDate: string | null;
-  updatedAt: string;
+  updatedAt: Date;
 }
 
 export async function listCursors(db: Executor, source: string): Promise<Cursor[]> {

@@ -227,7 +227,7 @@ export async function linksOfTracks(db: Executor, source: string, isrcs: readonl
     select isrc, release_id as "releaseId", deals, change_version::text as version from ddex_release_tracks
     where source = ${source} and isrc in ${inList(isrcs)}
     order by isrc, release_id`);
-  return rows.map((r) => ({ ...r, deals: reviveDeals(typeof r.deals === 'string' ? JSON.parse(r.deals) : r.deals) }));
+  return rows.map((r) => ({ ...r, deals: reviveDeals(r.deals) }));
 }
 
 function reviveDeals(stored: unknown): DdexDeal[] {
@@ -332,7 +332,7 @@ export async function applyDueScheduledTakedowns(db: Orm, now?: Date): Promise<D
 }
 
 /** Pending changes of an item, for `feedline get` and tests. */
-export async function pendingSchedule(db: Executor, entity: DdexEntity, source: string, id: string): Promise<{ country: string; dueAt: string; targetStatus: string; reason: string; version: string }[]> {
+export async function pendingSchedule(db: Executor, entity: DdexEntity, source: string, id: string): Promise<{ country: string; dueAt: Date; targetStatus: string; reason: string; version: string }[]> {
   return query(db, sql`
     select country, due_at as "dueAt", target_status as "targetStatus", reason, change_version::text as version
     from scheduled_takedowns where status = 'pending' and entity = ${entity} and source = ${source} and item_id = ${id}

@@ -1,6 +1,7 @@
 // What `feedline events` and /metrics say about Catalogue Events, from the inbox.
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { InboxStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -46,14 +47,14 @@ export async function eventSummary(db: Executor, since: Date): Promise<EventSumm
 }
 
 /** Recent rejected events with their reasons, newest first. */
-export async function rejectedEvents(db: Executor, since: Date, limit: number): Promise<{ id: number; endpoint: string; receivedAt: string; reason: string }[]> {
+export async function rejectedEvents(db: Executor, since: Date, limit: number): Promise<{ id: number; endpoint: string; receivedAt: Date; reason: string }[]> {
   return query(db, sql`
     select id::integer as id, endpoint, received_at as "receivedAt", reason from events_inbox
     where status = 'rejected' and received_at >= ${since.toISOString()}::timestamptz order by id desc limit ${limit}`);
 }
 
 /** For /metrics: events by status and the HTTP status we answered. */
-export async function eventCountsByOutcome(db: Executor): Promise<{ status: string; httpStatus: number; n: number }[]> {
+export async function eventCountsByOutcome(db: Executor): Promise<{ status: InboxStatus; httpStatus: number; n: number }[]> {
   return query(db, sql`
     select status, http_status as "httpStatus", count(*)::integer as n from events_inbox group by status, http_status order by status, http_status`);
 }

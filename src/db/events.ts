@@ -4,6 +4,7 @@
 // its receipt (or the token's iat when earlier), applied when its apply commits.
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { InboxStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -120,7 +121,7 @@ export interface InboxEvent {
   body: string;
   runId: number;
   receivedAt: Date;
-  status: string;
+  status: InboxStatus;
   changeVersion: string;
 }
 
@@ -178,7 +179,7 @@ export interface ApplyCounts {
  * Finishes an event and its run in the apply transaction. `rows` is every catalogue row the
  * event stated, so the run's records add up (applied, or unchanged when stale).
  */
-export async function finishEvent(db: Executor, event: InboxEvent, status: 'applied' | 'stale', counts: ApplyCounts): Promise<void> {
+export async function finishEvent(db: Executor, event: InboxEvent, status: Extract<InboxStatus, 'applied' | 'stale'>, counts: ApplyCounts): Promise<void> {
   const rows = counts.inserted + counts.updated + counts.takenDown + counts.unchanged;
   await db.execute(sql`
     update events_inbox set status = ${status}, reason = null, attempts = attempts + 1, applied_at = now(),
@@ -199,4 +200,44 @@ export async function markWaiting(db: Executor, event: InboxEvent, reason: strin
   await db.execute(sql`
     update events_inbox set status = ${giveUp ? 'rejected' : 'waiting'}, reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);
   if (giveUp) await db.execute(sql`update feed_runs set status = 'rejected', error = ${reason} where id = ${event.runId}`);
+}
+
+/** Holds a transaction-scoped lock on one item's events until commit. Parameters: the lock key. */
+export async function lockEventItem(db: Executor, key: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+}
+
+/** A stored catalogue row's territory and version. */
+export interface StoredRow { id: string; country: string; version: string }
+
+/** A release's rows in every territory. Parameters: source, release id. */
+export async function releaseRows(db: Executor, source: string, id: string): Promise<StoredRow[]> {
+  return query<StoredRow>(db, sql`
+    select id, country, change_version::text as version from releases where source = ${source} and id = ${id} order by country`);
+}
+
+/** The rows of every track stored under a release. Parameters: source, release id. */
+export async function releaseTrackRows(db: Executor, source: string, releaseId: string): Promise<StoredRow[]> {
+  return query<StoredRow>(db, sql`
+    select id, country, change_version::text as version from tracks where source = ${source} and release_id = ${releaseId} order by id, country`);
+}
+
+/** Whether a track is stored in any territory. Parameters: source, track id. */
+export async function trackStored(db: Executor, source: string, trackId: string): Promise<boolean> {
+  const [track] = await query<{ id: string }>(db, sql`select id from tracks where source = ${source} and id = ${trackId} limit 1`);
+  return track !== undefined;
+}
+
+/**
+ * Attaches Enhanced Metadata to a track unless a newer version is attached; true when it
+ * wrote. Parameters: source, track id, the event's version, the data, the inbox id.
+ */
+export async function upsertEnhancement(db: Executor, source: string, trackId: string, version: string, data: unknown, inboxId: number): Promise<boolean> {
+  const written = await query<{ n: number }>(db, sql`
+    insert into track_enhancements as cur (source, track_id, version, data, inbox_id)
+    values (${source}, ${trackId}, ${version}::bigint, ${JSON.stringify(data)}::jsonb, ${inboxId})
+    on conflict (source, track_id) do update set version = excluded.version, data = excluded.data, inbox_id = excluded.inbox_id, updated_at = now()
+    where cur.version < excluded.version
+    returning 1 as n`);
+  return written.length > 0;
 }

@@ -3,10 +3,9 @@
 import { sql } from 'drizzle-orm';
 import type { FeedSpec } from '../config/schema.js';
 import { query, type Orm } from './client.js';
+import type { FetchStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
-
-export type FetchStatus = 'pending' | 'fetched' | 'missing' | 'failed';
 
 export interface FetchRecord extends FeedSpec {
   source: string;
@@ -16,8 +15,8 @@ export interface FetchRecord extends FeedSpec {
   lastError: string | null;
   lastHttpStatus: number | null;
   runId: number | null;
-  firstAttemptAt: string | null;
-  lastAttemptAt: string | null;
+  firstAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
 }
 
 export interface AttemptOutcome {

@@ -43,14 +43,14 @@ interface RowRecord {
   status: string;
   reason: string | null;
   version: string;
-  available_from: string | Date | null;
+  available_from: Date | null;
 }
 
 interface ScheduleRecord {
   entity: 'track' | 'release';
   id: string;
   country: string;
-  due_at: string | Date;
+  due_at: Date;
   version: string;
   target_status: string;
   reason: string;
@@ -108,13 +108,13 @@ export async function loadTrackFacts(db: Db, source: string, trackId: string): P
       status: row.status,
       takedownReason: row.reason,
       changeVersion: BigInt(row.version),
-      availableFrom: row.available_from === null ? null : new Date(row.available_from),
+      availableFrom: row.available_from,
     });
   }
   for (const change of schedule) {
     const scheduled = itemOf(change.entity, change.id).scheduled;
     const list = scheduled.get(change.country) ?? [];
-    list.push({ dueAt: new Date(change.due_at), changeVersion: BigInt(change.version), targetStatus: change.target_status, reason: change.reason });
+    list.push({ dueAt: change.due_at, changeVersion: BigInt(change.version), targetStatus: change.target_status, reason: change.reason });
     scheduled.set(change.country, list);
   }
   return facts;

@@ -35,7 +35,7 @@ export async function insertPlays(db: Db, caller: string, batch: readonly PlayIn
  * hold runs out. Parameters: limit, holdMs.
  */
 export async function claimDuePlays(db: Db, limit: number, holdMs: number): Promise<StoredPlay[]> {
-  const rows = await query<{ id: string | number; user_id: string; source: string; track_id: string; release_id: string; country: string; played_at: string | Date; total_time_played: number; end_reason: PlayInput['endReason']; attempts: number }>(db, sql`
+  const rows = await query<{ id: number; user_id: string; source: string; track_id: string; release_id: string; country: string; played_at: Date; total_time_played: number; end_reason: PlayInput['endReason']; attempts: number }>(db, sql`
     update plays set claimed_until = now() + ${holdMs} * interval '1 millisecond'
     where id in (
       select id from plays
@@ -45,8 +45,8 @@ export async function claimDuePlays(db: Db, limit: number, holdMs: number): Prom
       for update skip locked)
     returning id, user_id, source, track_id, release_id, country, played_at, total_time_played, end_reason, attempts`);
   return rows.map((r) => ({
-    id: Number(r.id), userId: r.user_id, source: r.source, trackId: r.track_id, releaseId: r.release_id, country: r.country,
-    playedAt: new Date(r.played_at), totalTimePlayed: r.total_time_played, endReason: r.end_reason, attempts: r.attempts,
+    id: r.id, userId: r.user_id, source: r.source, trackId: r.track_id, releaseId: r.release_id, country: r.country,
+    playedAt: r.played_at, totalTimePlayed: r.total_time_played, endReason: r.end_reason, attempts: r.attempts,
   })).sort((a, b) => a.id - b.id);
 }
 
@@ -96,7 +96,7 @@ export async function playsReport(db: Db, from: Date, to: Date): Promise<PlayRep
       min(received_at) as first_logged_at, max(received_at) as last_logged_at, max(forwarded_at) as last_forwarded_at
     from plays where played_at >= ${from.toISOString()} and played_at < ${to.toISOString()}
     group by source, track_id, country order by source, track_id, country`);
-  const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
   return rows.map((r) => ({
     source: r.source as string, trackId: r.track_id as string, country: r.country as string,
     plays: Number(r.plays), forwarded: Number(r.forwarded), rejected: Number(r.rejected), pending: Number(r.pending),

@@ -69,10 +69,9 @@ export async function takeDownAbsent(db: Executor, target: ReconcileTarget): Pro
 
 /** The run's reconcile outcome, kept in its meta; locks the run row for the transaction. */
 export async function lockReconcileState(db: Executor, runId: number): Promise<Record<string, unknown> | undefined | null> {
-  const [row] = await query<{ state: Record<string, unknown> | string | null }>(db, sql`
+  const [row] = await query<{ state: Record<string, unknown> | null }>(db, sql`
     select meta -> 'reconcile' as state from feed_runs where id = ${runId} for update`);
-  if (!row) return undefined;
-  return typeof row.state === 'string' ? (JSON.parse(row.state) as Record<string, unknown>) : row.state;
+  return row?.state;
 }
 
 /** Records the outcome in the run's meta; a takedown adds to the run's counts. */

@@ -1,14 +1,13 @@
 // The run ledger: feed runs, their batches and quarantined rows. PostgreSQL keeps all of
 // it so that Redis can lose everything and a run still completes (DESIGN.md invariant 1).
 import { sql } from 'drizzle-orm';
-import type { Entity } from '../config/schema.js';
-import type { ParsedBatch, QuarantinedRow, QuarantineSeverity } from '../catalogue/rows.js';
+import type { Entity, FeedSpec } from '../config/schema.js';
+import type { ParsedBatch, QuarantinedRow } from '../catalogue/rows.js';
 import { query, type Orm } from './client.js';
 import { advanceCursor } from './cursors.js';
+import type { BatchStatus, QuarantineSeverity, RunStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
-
-export type RunStatus = 'parsing' | 'applying' | 'applied' | 'rejected' | 'failed';
 
 export interface Run {
   id: number;
@@ -18,7 +17,7 @@ export interface Run {
   kind: 'full' | 'updates' | 'ddex' | 'event' | 'unknown';
   country: string;
   feedDate: string;
-  publishedAt: string;
+  publishedAt: Date;
   fileName: string;
   fileSha256: string;
   fileBytes: number;
@@ -37,10 +36,10 @@ export interface Run {
   batchesApplied: number;
   error: string | null;
   meta: Record<string, unknown>;
-  heartbeatAt: string;
-  createdAt: string;
-  parsedAt: string | null;
-  appliedAt: string | null;
+  heartbeatAt: Date;
+  createdAt: Date;
+  parsedAt: Date | null;
+  appliedAt: Date | null;
 }
 
 const RUN_COLUMNS = sql.raw(`id::integer as id, source, entity, kind, country, feed_date::text as "feedDate",
@@ -140,8 +139,8 @@ export async function rejectRun(db: Executor, runId: number, reason: string): Pr
 }
 
 /** Locks a batch row for its apply transaction; undefined if it does not exist. */
-export async function lockBatch(db: Executor, runId: number, seq: number): Promise<{ status: string; rows: number; quarantined: number } | undefined> {
-  const [batch] = await query<{ status: string; rows: number; quarantined: number }>(db, sql`
+export async function lockBatch(db: Executor, runId: number, seq: number): Promise<{ status: BatchStatus; rows: number; quarantined: number } | undefined> {
+  const [batch] = await query<{ status: BatchStatus; rows: number; quarantined: number }>(db, sql`
     select status, rows, quarantined from feed_batches where run_id = ${runId} and seq = ${seq} for update`);
   return batch;
 }
@@ -252,4 +251,36 @@ export async function claimStaleRun(db: Executor, runId: number, staleSeconds: n
 export async function appliedBatchSeqs(db: Executor, runId: number): Promise<Set<number>> {
   const rows = await query<{ seq: number }>(db, sql`select seq from feed_batches where run_id = ${runId} and status = 'applied'`);
   return new Set(rows.map((r) => r.seq));
+}
+
+/** Id of the newest run of a (feed, date) still parsing or applying. Parameters: source, the feed, its date. */
+export async function unfinishedRunId(db: Executor, source: string, feed: FeedSpec, date: string): Promise<number | undefined> {
+  const [row] = await query<{ id: number }>(db, sql`
+    select id::integer as id from feed_runs
+    where source = ${source} and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country}
+      and feed_date = ${date} and status in ('parsing', 'applying')
+    order by id desc limit 1`);
+  return row?.id;
+}
+
+/** Scheduled-feed runs (full, updates) still parsing or applying. Parameters: source. */
+export async function feedRunsInProgress(db: Executor, source: string): Promise<{ id: number; entity: string; kind: string; country: string }[]> {
+  return query(db, sql`
+    select id::integer as id, entity, kind, country from feed_runs
+    where source = ${source} and status in ('parsing', 'applying') and kind in ('full', 'updates')`);
+}
+
+/** sha256 of every file a run still parsing or applying needs. No parameters. */
+export async function unfinishedRunFiles(db: Executor): Promise<Set<string>> {
+  const rows = await query<{ sha: string }>(db, sql`select distinct file_sha256 as sha from feed_runs where status in ('parsing', 'applying')`);
+  return new Set(rows.map((r) => r.sha));
+}
+
+/** Archived files of the accepted runs of a (feed, date), newest first. Parameters: source, the feed, its date. */
+export async function acceptedRunFiles(db: Executor, source: string, feed: FeedSpec, date: string): Promise<{ location: string; sha256: string }[]> {
+  return query(db, sql`
+    select archive_path as location, file_sha256 as sha256 from feed_runs
+    where source = ${source} and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country}
+      and feed_date = ${date} and status <> 'rejected'
+    order by id desc`);
 }

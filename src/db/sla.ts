@@ -4,6 +4,7 @@
 // always agree. `now` is a parameter (the injectable clock), never the database's now().
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { AlertState, FetchStatus, RunStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -16,7 +17,7 @@ export interface PendingRun {
   country: string;
   feedDate: string;
   fileName: string;
-  status: string;
+  status: RunStatus;
   publishedAt: Date;
   createdAt: Date;
   batchesTotal: number | null;
@@ -37,31 +38,23 @@ const PENDING_RUN_COLUMNS = sql.raw(`r.id::integer as id, r.source, r.entity, r.
   coalesce(sum(b.deletes) filter (where b.status <> 'applied'), 0)::integer as "pendingDeletes",
   count(b.seq) filter (where b.status = 'failed')::integer as "failedBatches"`);
 
-function normalise<T extends { publishedAt: Date; createdAt: Date }>(rows: T[]): T[] {
-  for (const row of rows) {
-    row.publishedAt = new Date(row.publishedAt);
-    row.createdAt = new Date(row.createdAt);
-  }
-  return rows;
-}
-
 /**
  * Runs not yet applied. A run still parsing is pending too: its batches so far are
  * counted, and its publication time already runs the clock (FEEDS.md: the clock starts
  * at publication). Rejected runs are not pending: they apply nothing, and alert instead.
  */
 export async function pendingRuns(db: Executor): Promise<PendingRun[]> {
-  return normalise(await query<PendingRun>(db, sql`
+  return query<PendingRun>(db, sql`
     select ${PENDING_RUN_COLUMNS}
     from feed_runs r left join feed_batches b on b.run_id = r.id
     where r.status in ('parsing', 'applying', 'failed')
     group by r.id
-    order by r.published_at, r.id`));
+    order by r.published_at, r.id`);
 }
 
 export interface RunSla {
   id: number;
-  status: string;
+  status: RunStatus;
   fileName: string;
   country: string;
   entity: string;
@@ -77,8 +70,7 @@ export async function runSla(db: Executor, runId: number): Promise<RunSla | unde
     select id::integer as id, status, file_name as "fileName", country, entity, kind, feed_date::text as "feedDate",
       published_at as "publishedAt", created_at as "createdAt", applied_at as "appliedAt"
     from feed_runs where id = ${runId}`);
-  if (!run) return undefined;
-  return { ...run, publishedAt: new Date(run.publishedAt), createdAt: new Date(run.createdAt), appliedAt: run.appliedAt && new Date(run.appliedAt) };
+  return run;
 }
 
 /**
@@ -87,7 +79,7 @@ export async function runSla(db: Executor, runId: number): Promise<RunSla | unde
  * (or while nothing was watching) still has to be on record.
  */
 export async function runsAppliedLateUnalerted(db: Executor, since: Date, deadlineSeconds: number, subjectPrefix: string): Promise<RunSla[]> {
-  const rows = await query<RunSla>(db, sql`
+  return query<RunSla>(db, sql`
     select r.id::integer as id, r.status, r.file_name as "fileName", r.country, r.entity, r.kind, r.feed_date::text as "feedDate",
       r.published_at as "publishedAt", r.created_at as "createdAt", r.applied_at as "appliedAt"
     from feed_runs r
@@ -95,14 +87,13 @@ export async function runsAppliedLateUnalerted(db: Executor, since: Date, deadli
       and r.applied_at > r.published_at + make_interval(secs => ${deadlineSeconds})
       and not exists (select 1 from alert_events e where e.subject = ${subjectPrefix} || r.id::text)
     order by r.id`);
-  return rows.map((r) => ({ ...r, publishedAt: new Date(r.publishedAt), createdAt: new Date(r.createdAt), appliedAt: r.appliedAt && new Date(r.appliedAt) }));
 }
 
 /** Open alerts (warning or breach), oldest first. */
 export interface OpenAlert {
   subject: string;
   kind: string;
-  state: string;
+  state: AlertState;
   message: string;
   details: Record<string, unknown>;
   openedAt: Date;
@@ -112,14 +103,13 @@ export interface OpenAlert {
 }
 
 export async function openAlerts(db: Executor): Promise<OpenAlert[]> {
-  const rows = await query<Omit<OpenAlert, 'acknowledged'> & { ackBy: string | null; ackNote: string | null; ackAt: string | null }>(db, sql`
+  const rows = await query<Omit<OpenAlert, 'acknowledged'> & { ackBy: string | null; ackNote: string | null; ackAt: Date | null }>(db, sql`
     select a.subject, a.kind, a.state, a.message, a.details, a.opened_at as "openedAt", a.updated_at as "updatedAt",
       k.acknowledged_by as "ackBy", k.note as "ackNote", k.acknowledged_at as "ackAt"
     from alerts a left join alert_acks k on k.subject = a.subject and k.opened_at = a.opened_at
     where a.state <> 'resolved' order by a.opened_at, a.subject`);
   return rows.map(({ ackBy, ackNote, ackAt, ...r }) => ({
-    ...r, openedAt: new Date(r.openedAt), updatedAt: new Date(r.updatedAt),
-    acknowledged: ackBy && ackAt ? { by: ackBy, note: ackNote, at: new Date(ackAt) } : null,
+    ...r, acknowledged: ackBy && ackAt ? { by: ackBy, note: ackNote, at: ackAt } : null,
   }));
 }
 
@@ -127,22 +117,21 @@ export interface AlertEventRow {
   id: number;
   subject: string;
   kind: string;
-  state: string;
+  state: AlertState;
   message: string;
   createdAt: Date;
 }
 
-export async function recentAlertEvents(db: Executor, options: { state?: string; kind?: string; limit: number }): Promise<AlertEventRow[]> {
-  const rows = await query<AlertEventRow>(db, sql`
+export async function recentAlertEvents(db: Executor, options: { state?: AlertState; kind?: string; limit: number }): Promise<AlertEventRow[]> {
+  return query<AlertEventRow>(db, sql`
     select id::integer as id, subject, kind, state, message, created_at as "createdAt"
     from alert_events
     where (${options.state ?? null}::text is null or state = ${options.state ?? null})
       and (${options.kind ?? null}::text is null or kind = ${options.kind ?? null})
     order by id desc limit ${options.limit}`);
-  return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
 }
 
-export async function countAlertEvents(db: Executor, kind: string, state: string): Promise<number> {
+export async function countAlertEvents(db: Executor, kind: string, state: AlertState): Promise<number> {
   const [row] = await query<{ n: number }>(db, sql`select count(*)::integer as n from alert_events where kind = ${kind} and state = ${state}`);
   return row?.n ?? 0;
 }
@@ -156,7 +145,7 @@ export interface ProblemRun {
   country: string;
   feedDate: string;
   fileName: string;
-  status: string;
+  status: RunStatus;
   error: string | null;
   rows: number;
   quarantined: number;
@@ -195,7 +184,7 @@ export interface MissingFeed {
   kind: string;
   country: string;
   feedDate: string;
-  status: string;
+  status: FetchStatus;
   lastError: string | null;
   lastHttpStatus: number | null;
 }
@@ -220,8 +209,8 @@ export interface FeedDate {
   feedDate: string;
 }
 
-export async function feedFetchStatus(db: Executor, feed: FeedDate): Promise<string | undefined> {
-  const [row] = await query<{ status: string }>(db, sql`
+export async function feedFetchStatus(db: Executor, feed: FeedDate): Promise<FetchStatus | undefined> {
+  const [row] = await query<{ status: FetchStatus }>(db, sql`
     select status from feed_fetches where (${feed.source ?? null}::text is null or source = ${feed.source ?? null})
       and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country} and feed_date = ${feed.feedDate}
     order by (status = 'missing') limit 1`);
@@ -246,7 +235,7 @@ export interface FeedProgress {
 }
 
 export async function feedProgress(db: Executor): Promise<FeedProgress[]> {
-  const rows = await query<FeedProgress>(db, sql`
+  return query<FeedProgress>(db, sql`
     with applied as (
       select source, entity, kind, country, max(feed_date) as d, max(applied_at) as at
       from feed_runs where status = 'applied' group by 1, 2, 3, 4
@@ -257,7 +246,6 @@ export async function feedProgress(db: Executor): Promise<FeedProgress[]> {
       coalesce(a.country, c.country) as country, greatest(a.d, c.d)::text as "lastAppliedDate", a.at as "lastAppliedAt"
     from applied a full join cursors c using (source, entity, kind, country)
     order by 1, 2, 3, 4`);
-  return rows.map((r) => ({ ...r, lastAppliedAt: r.lastAppliedAt && new Date(r.lastAppliedAt) }));
 }
 
 /** Totals applied by action since the beginning: counters for /metrics. */
@@ -285,11 +273,7 @@ export async function takedownLatencyBuckets(db: Executor, bucketsSeconds: reado
     select count(*)::float8 as count, coalesce(sum(extract(epoch from applied_at - published_at)), 0)::float8 as sum,
       ${sql.join(filters.map((f, i) => sql`${f} as ${sql.identifier(`b${i}`)}`), sql`, `)}
     from takedown_audit where published_at is not null`);
-  return {
-    counts: bucketsSeconds.map((_, i) => Number(row?.[`b${i}`] ?? 0)),
-    count: Number(row?.count ?? 0),
-    sum: Number(row?.sum ?? 0),
-  };
+  return { counts: bucketsSeconds.map((_, i) => row?.[`b${i}`] ?? 0), count: row?.count ?? 0, sum: row?.sum ?? 0 };
 }
 
 /** One takedown for the compliance report (FEEDS.md rule 5). */
@@ -310,7 +294,7 @@ export interface TakedownRecord {
 
 /** Takedowns applied in [from, to), optionally in one country, in the order they were applied. */
 export async function takedownsApplied(db: Executor, range: { from: Date; to: Date; country?: string }, limit?: number): Promise<TakedownRecord[]> {
-  const rows = await query<TakedownRecord>(db, sql`
+  return query<TakedownRecord>(db, sql`
     select t.entity, t.source, t.item_id as "itemId", t.country, t.reason, t.run_id::integer as "runId",
       r.file_name as feed, r.feed_date::text as "feedDate", t.line,
       coalesce(t.published_at, r.published_at) as "publishedAt", coalesce(t.received_at, r.created_at) as "receivedAt",
@@ -320,12 +304,6 @@ export async function takedownsApplied(db: Executor, range: { from: Date; to: Da
       and (${range.country ?? null}::text is null or t.country = ${range.country ?? null})
     order by t.applied_at desc, t.id desc
     ${limit === undefined ? sql`` : sql`limit ${limit}`}`);
-  return rows.map((r) => ({
-    ...r,
-    publishedAt: r.publishedAt && new Date(r.publishedAt),
-    receivedAt: r.receivedAt && new Date(r.receivedAt),
-    appliedAt: new Date(r.appliedAt),
-  }));
 }
 
 /** A run applied in the range: the per-feed summary of the report. */
@@ -349,7 +327,7 @@ export interface AppliedRun {
 }
 
 export async function runsApplied(db: Executor, range: { from: Date; to: Date; country?: string }): Promise<AppliedRun[]> {
-  const rows = await query<AppliedRun>(db, sql`
+  return query<AppliedRun>(db, sql`
     select id::integer as id, source, entity, kind, country, feed_date::text as "feedDate", file_name as "fileName", rows,
       inserted, updated, taken_down as "takenDown", unchanged, quarantined,
       published_at as "publishedAt", created_at as "receivedAt", applied_at as "appliedAt"
@@ -357,5 +335,4 @@ export async function runsApplied(db: Executor, range: { from: Date; to: Date; c
     where status = 'applied' and applied_at >= ${range.from.toISOString()}::timestamptz and applied_at < ${range.to.toISOString()}::timestamptz
       and (${range.country ?? null}::text is null or country = ${range.country ?? null})
     order by applied_at, id`);
-  return rows.map((r) => ({ ...r, publishedAt: new Date(r.publishedAt), receivedAt: new Date(r.receivedAt), appliedAt: new Date(r.appliedAt) }));
 }

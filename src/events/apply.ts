@@ -8,11 +8,14 @@
 // One event per transaction, serialised per release by an advisory lock, so two workers
 // applying two versions of one release never interleave; the version guard makes any order
 // and any repetition end in the newest snapshot.
-import { sql } from 'drizzle-orm';
+import { systemClock, type Clock } from '../clock.js';
 import { availability, WORLDWIDE, type ScheduledChange } from '../apply/ddex-availability.js';
-import { query, type Database, type Orm } from '../db/client.js';
+import type { Database, Orm } from '../db/client.js';
 import { replaceSchedules, writeTerritories, type ItemSchedule, type TerritoryRow, type WriteCounts, type WriteTarget } from '../db/ddex.js';
-import { finishEvent, lockOpenEvent, markWaiting, type ApplyCounts, type InboxEvent } from '../db/events.js';
+import {
+  finishEvent, lockEventItem, lockOpenEvent, markWaiting, releaseRows, releaseTrackRows, trackStored, upsertEnhancement,
+  type ApplyCounts, type InboxEvent, type StoredRow,
+} from '../db/events.js';
 import {
   availabilityAsDeals, enhancedEventSchema, releaseColumns, standardSchemaFor, trackColumns, type ReleaseSnapshot,
 } from './model.js';
@@ -29,7 +32,7 @@ export interface EventApplyOptions {
   source: string;
   /** How long an enhancement waits for its track before it is rejected (and alerts). */
   enhancedWaitSeconds: number;
-  now?: () => Date;
+  now?: Clock;
 }
 
 export type EventOutcome = 'applied' | 'stale' | 'waiting' | 'rejected' | 'skipped';
@@ -39,8 +42,8 @@ export async function applyInboxEvent(db: Database, id: number, options: EventAp
   return db.orm.transaction(async (tx) => {
     const event = await lockOpenEvent(tx, id);
     if (!event) return 'skipped';
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`events:${event.endpoint}:${options.source}:${event.itemId}`}))`);
-    const now = options.now?.() ?? new Date();
+    await lockEventItem(tx, `events:${event.endpoint}:${options.source}:${event.itemId}`);
+    const now = (options.now ?? systemClock)();
     const body: unknown = JSON.parse(event.body);
     if (event.endpoint === 'enhanced') return applyEnhanced(tx, event, body, options, now);
     const parsed = standardSchemaFor(body).parse(body);
@@ -60,18 +63,6 @@ function add(into: ApplyCounts, counts: WriteCounts): void {
   into.updated += counts.updated;
   into.takenDown += counts.takenDown;
   into.unchanged += counts.unchanged;
-}
-
-interface StoredRow { id: string; country: string; version: string }
-
-async function releaseRows(db: Executor, source: string, id: string): Promise<StoredRow[]> {
-  return query<StoredRow>(db, sql`
-    select id, country, change_version::text as version from releases where source = ${source} and id = ${id} order by country`);
-}
-
-async function releaseTrackRows(db: Executor, source: string, releaseId: string): Promise<StoredRow[]> {
-  return query<StoredRow>(db, sql`
-    select id, country, change_version::text as version from tracks where source = ${source} and release_id = ${releaseId} order by id, country`);
 }
 
 /** The release's stored state is as new as this event or newer (DDEX's rule: the WW row decides). */
@@ -154,19 +145,13 @@ async function applyTakedown(db: Executor, event: InboxEvent, source: string): P
 /** Enhanced Metadata never makes structure or availability: it waits for its track, then attaches. */
 async function applyEnhanced(db: Executor, event: InboxEvent, body: unknown, options: EventApplyOptions, now: Date): Promise<EventOutcome> {
   const parsed = enhancedEventSchema.parse(body);
-  const [track] = await query<{ id: string }>(db, sql`select id from tracks where source = ${options.source} and id = ${event.itemId} limit 1`);
-  if (!track) {
-    const giveUp = now.getTime() - new Date(event.receivedAt).getTime() > options.enhancedWaitSeconds * 1000;
+  if (!(await trackStored(db, options.source, event.itemId))) {
+    const giveUp = now.getTime() - event.receivedAt.getTime() > options.enhancedWaitSeconds * 1000;
     await markWaiting(db, event, `track ${event.itemId} is not stored yet${giveUp ? ` after ${options.enhancedWaitSeconds} s` : ''}`, giveUp);
     return giveUp ? 'rejected' : 'waiting';
   }
-  const written = await query<{ n: number }>(db, sql`
-    insert into track_enhancements as cur (source, track_id, version, data, inbox_id)
-    values (${options.source}, ${event.itemId}, ${event.version}::bigint, ${JSON.stringify(parsed.enhanced)}::jsonb, ${event.id})
-    on conflict (source, track_id) do update set version = excluded.version, data = excluded.data, inbox_id = excluded.inbox_id, updated_at = now()
-    where cur.version < excluded.version
-    returning 1 as n`);
-  const outcome = written.length > 0 ? 'applied' : 'stale';
-  await finishEvent(db, event, outcome, written.length > 0 ? { ...ZERO, updated: 1 } : { ...ZERO, unchanged: 1 });
+  const written = await upsertEnhancement(db, options.source, event.itemId, event.version, parsed.enhanced, event.id);
+  const outcome = written ? 'applied' : 'stale';
+  await finishEvent(db, event, outcome, written ? { ...ZERO, updated: 1 } : { ...ZERO, unchanged: 1 });
   return outcome;
 }

@@ -1,15 +1,15 @@
 // One (feed, date) from the provider to applied: the body of a fetch job, of `feedline
 // fetch`, and of a replay that finds no archived copy. It keeps the feed_fetches ledger,
 // raises and clears the feed's alerts, and ingests exactly as `feedline ingest` does.
-import { sql } from 'drizzle-orm';
 import { openArchive } from '../archive/open.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Config, FeedSpec } from '../config/schema.js';
-import { query, type Database } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
 import { missingDates, recordAttempt } from '../db/fetches.js';
 import { syncMissingAlert } from '../sla/missing.js';
 import { progressLog } from '../ingest/progress.js';
-import { getRun, type Run } from '../db/runs.js';
+import { getRun, unfinishedRunId, type Run } from '../db/runs.js';
 import { coerceError, UsageError } from '../errors.js';
 import { conventionalName } from '../ingest/feed-name.js';
 import { ingestFeed, runProgress, type IngestContext, type Progress } from '../ingest/ingest.js';
@@ -27,7 +27,7 @@ export interface PullDeps {
   logger: Logger;
   alerter: Pick<Alerter, 'raise' | 'resolve'>;
   /** The clock for due dates and give-up times; tests move it. */
-  now?: () => Date;
+  now?: Clock;
   /** Aborted on shutdown: waiting for a run stops (the run itself is safe in the ledger). */
   signal?: AbortSignal;
   /** Passed to fetchFeed (tests make retries instant). */
@@ -81,7 +81,7 @@ export async function planFromDb(deps: Pick<PullDeps, 'config' | 'db'>, feed: Fe
 
 export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, options: PullOptions = {}): Promise<PullOutcome> {
   const { config, db, alerter } = deps;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   const source = config.source;
   const log = deps.logger.child({ component: 'pull', feed: feedLabel(feed), date });
 
@@ -162,7 +162,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
 }
 
 /** Records where a run ended, clears a missing alert, and reconciles a full feed. */
-async function finish(deps: PullDeps, feed: FeedSpec, date: string, run: Run | undefined, now: () => Date): Promise<PullOutcome> {
+async function finish(deps: PullDeps, feed: FeedSpec, date: string, run: Run | undefined, now: Clock): Promise<PullOutcome> {
   const { config, db, alerter } = deps;
   if (!run) return { outcome: 'interrupted', runId: -1 };
   if (run.status === 'applied') {
@@ -186,12 +186,8 @@ function isTerminal(run: Run): boolean {
 }
 
 async function unfinishedRun(db: Database, source: string, feed: FeedSpec, date: string): Promise<Run | undefined> {
-  const [row] = await query<{ id: number }>(db.orm, sql`
-    select id::integer as id from feed_runs
-    where source = ${source} and entity = ${feed.entity} and kind = ${feed.kind} and country = ${feed.country}
-      and feed_date = ${date} and status in ('parsing', 'applying')
-    order by id desc limit 1`);
-  return row ? getRun(db.orm, row.id) : undefined;
+  const id = await unfinishedRunId(db.orm, source, feed, date);
+  return id === undefined ? undefined : getRun(db.orm, id);
 }
 
 /**

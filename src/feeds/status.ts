@@ -1,10 +1,10 @@
 // Where every configured feed stands: last applied date, lag, next due date, and what is
 // pending, missing or failing. `feedline status` prints it; its exit code is for monitoring.
-import { sql } from 'drizzle-orm';
 import type { Config, FeedSpec } from '../config/schema.js';
-import { query, type Database } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
 import { listFetches } from '../db/fetches.js';
+import { feedRunsInProgress } from '../db/runs.js';
 import { addDays, daysBetween, isPublishedOn, latestPublishedDate, parseDayFields, publicationTime } from './due.js';
 import { planFromDb } from './pull.js';
 
@@ -46,9 +46,7 @@ export async function feedStatuses(deps: { config: Config; db: Database }, now: 
   const latest = latestPublishedDate(now, config.publicationHour);
   const since = addDays(latest, -config.provider.maxBacklogDays);
   const fetches = await listFetches(db.orm, config.source, since);
-  const inProgress = await query<{ id: number; entity: string; kind: string; country: string }>(db.orm, sql`
-    select id::integer as id, entity, kind, country from feed_runs
-    where source = ${config.source} and status in ('parsing', 'applying') and kind in ('full', 'updates')`);
+  const inProgress = await feedRunsInProgress(db.orm, config.source);
   const feeds: FeedStatus[] = [];
   for (const feed of config.provider.feeds) {
     const plan = await planFromDb(deps, feed, now);

@@ -2,9 +2,9 @@
 // committed migration is applied, and Redis answers when it is configured.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import type { RedisConnection } from '../queue/redis.js';
-import { query, type Database } from '../db/client.js';
+import type { Database } from '../db/client.js';
+import { appliedMigrationCount, ping } from '../db/health.js';
 import { migrationsFolder } from '../db/migrate.js';
 
 export interface CheckResult {
@@ -28,14 +28,12 @@ export function expectedMigrations(): number {
 export async function checkReadiness(deps: { db: Database; redis?: RedisConnection }): Promise<Readiness> {
   const checks: Record<string, CheckResult> = {};
   checks.postgres = await timed(async () => {
-    await query(deps.db.orm, sql`select 1`);
+    await ping(deps.db.orm);
     return { ok: true };
   });
   checks.migrations = await timed(async () => {
     const expected = expectedMigrations();
-    // drizzle's migrator keeps its ledger in drizzle.__drizzle_migrations.
-    const [row] = await query<{ applied: number }>(deps.db.orm, sql`select count(*)::integer as applied from drizzle.__drizzle_migrations`);
-    const applied = row?.applied ?? 0;
+    const applied = await appliedMigrationCount(deps.db.orm);
     return applied >= expected ? { ok: true, detail: `${applied} applied` } : { ok: false, detail: `${applied} of ${expected} applied` };
   });
   if (deps.redis) {

@@ -5,7 +5,8 @@
 import type { Entity, FeedKind } from '../config/schema.js';
 import { displayTitle } from '../catalogue/display-title.js';
 import { ENTITY_FIELDS, ENTITY_TABLE, type FieldSpec } from '../catalogue/columns.js';
-import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type QuarantinedRow, type QuarantineSeverity } from '../catalogue/rows.js';
+import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type QuarantinedRow } from '../catalogue/rows.js';
+import type { QuarantineSeverity } from '../catalogue/statuses.js';
 import { MAX_QUARANTINED_RAW, printable, quoted } from './excerpt.js';
 import { leadingFields, splitFields } from './fields.js';
 import type { SplitRecord } from './records.js';

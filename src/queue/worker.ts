@@ -1,10 +1,10 @@
 // An apply worker: takes batch jobs from the queue and applies them. Any number may run,
 // in any number of processes; the version guard and the batch ledger make that safe.
-import type { Job, Worker } from 'bullmq';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Database } from '../db/client.js';
 import { applyBatch, applyBatchRowByRow, type BatchOutcome } from '../apply/batch.js';
 import { recordBatchFailure } from '../db/runs.js';
-import { isConnectionError } from '../errors.js';
+import { isConnectionError, isUnrecoverable } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BatchJob } from '../catalogue/batch.js';
 import type { RedisConnection } from './redis.js';
@@ -28,6 +28,8 @@ export function startApplyWorker(db: Database, redis: RedisConnection, logger: L
     try {
       outcome = await applyBatch(db, job.data);
     } catch (err) {
+      // BullMQ's own class fails the job now, without the retries left.
+      if (isUnrecoverable(err)) throw new UnrecoverableError(err.message);
       // Out of attempts, and not because the database was away: some row is refused.
       // Apply the rest row by row rather than hold the whole run back.
       if (isConnectionError(err) || job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
@@ -49,7 +51,7 @@ export function startApplyWorker(db: Database, redis: RedisConnection, logger: L
   });
   worker.on('failed', (job, err) => {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     log.error({ runId: job.data.runId, seq: job.data.seq, attempt: job.attemptsMade, final, err }, 'batch failed');
     recordBatchFailure(db.orm, job.data.runId, job.data.seq, err.message, final).catch((dbErr: unknown) => {
       log.warn({ err: dbErr }, 'could not record the batch failure');

@@ -4,19 +4,20 @@
 // raise the same alert every tick and only the first one goes out (issue 4 "Alerts").
 // Delivery is a pino line plus a JSON POST to every webhook, fire-and-forget: a slow or
 // broken webhook never holds up the pipeline that raised the alert.
-import { sql } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { isAcknowledged } from '../db/acks.js';
-import { query, type Database } from '../db/client.js';
+import { enterAlertState, resolveAlertState } from '../db/alerts.js';
+import type { Database } from '../db/client.js';
+import type { AlertState } from '../catalogue/statuses.js';
 import type { Logger } from '../log.js';
 
 export type AlertKind = 'sla' | 'missing' | 'rejected' | 'quarantine' | 'batch_failed' | 'auth' | 'reconcile' | 'backlog' | 'play_rejected';
-export type AlertState = 'warning' | 'breach' | 'resolved';
 
 export interface AlertInput {
   subject: string;
   kind: AlertKind;
-  state: 'warning' | 'breach';
+  state: Exclude<AlertState, 'resolved'>;
   message: string;
   details?: Record<string, unknown>;
 }
@@ -48,7 +49,8 @@ export interface AlerterDeps {
   db: Database;
   logger: Logger;
   webhooks: Config['webhooks'];
-  now?: () => Date;
+  /** Stamps alerts; without it, the database's now(). */
+  now?: Clock;
   /**
    * Pauses before each retry of a failed webhook POST. Three tries over about ten seconds
    * ride out a receiver restarting without piling deliveries up behind a dead one.
@@ -92,44 +94,21 @@ export function createAlerter(deps: AlerterDeps): WebhookAlerter {
       // One statement decides and records: a concurrent raise of the same state finds the
       // row already in it and changes nothing, so exactly one caller sees `true`. A lower
       // state than the open one (warning while in breach) is not a change either.
-      const [entered] = await query<{ at: string }>(db.orm, sql`
-        with entered as (
-          insert into alerts as a (subject, kind, state, message, details, opened_at, updated_at, resolved_at)
-          values (${alert.subject}, ${alert.kind}, ${alert.state}, ${alert.message}, ${JSON.stringify(details)}::jsonb,
-            coalesce(${stamp()}::timestamptz, now()), coalesce(${stamp()}::timestamptz, now()), null)
-          on conflict (subject) do update set
-            kind = excluded.kind, state = excluded.state, message = excluded.message, details = excluded.details,
-            updated_at = excluded.updated_at, resolved_at = null,
-            opened_at = case when a.state = 'resolved' then excluded.opened_at else a.opened_at end
-          where a.state = 'resolved' or (a.state = 'warning' and excluded.state = 'breach')
-          returning subject, kind, state, message, details, updated_at
-        )
-        insert into alert_events (subject, kind, state, message, details, created_at)
-        select subject, kind, state, message, details, updated_at from entered
-        returning created_at as at`);
+      const entered = await enterAlertState(db.orm, { ...alert, details }, stamp());
       if (!entered) return false;
       // An acknowledged alert that escalates is on record (alert_events) but not news.
       if (await isAcknowledged(db.orm, alert.subject)) {
         log.info({ alert: { subject: alert.subject, kind: alert.kind, state: alert.state }, acknowledged: true }, `${alert.message} (acknowledged; not announced)`);
         return true;
       }
-      announce({ subject: alert.subject, kind: alert.kind, state: alert.state, message: alert.message, details, at: new Date(entered.at).toISOString() });
+      announce({ subject: alert.subject, kind: alert.kind, state: alert.state, message: alert.message, details, at: entered.at.toISOString() });
       return true;
     },
 
     async resolve(subject, message) {
-      const [cleared] = await query<{ kind: string; details: Record<string, unknown>; at: string }>(db.orm, sql`
-        with cleared as (
-          update alerts set state = 'resolved', message = ${message},
-            updated_at = coalesce(${stamp()}::timestamptz, now()), resolved_at = coalesce(${stamp()}::timestamptz, now())
-          where subject = ${subject} and state <> 'resolved'
-          returning subject, kind, state, message, details, updated_at
-        )
-        insert into alert_events (subject, kind, state, message, details, created_at)
-        select subject, kind, state, message, details, updated_at from cleared
-        returning kind, details, created_at as at`);
+      const cleared = await resolveAlertState(db.orm, subject, message, stamp());
       if (!cleared) return false;
-      announce({ subject, kind: cleared.kind, state: 'resolved', message, details: cleared.details, at: new Date(cleared.at).toISOString() });
+      announce({ subject, kind: cleared.kind, state: 'resolved', message, details: cleared.details, at: cleared.at.toISOString() });
       return true;
     },
 

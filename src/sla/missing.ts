@@ -2,8 +2,8 @@
 // one per date, so a catch-up over a week of gaps is one message, kept current as dates are
 // given up on or arrive. Both the scheduler (when it gives up on a date, or applies one)
 // and the SLA sweep bring the alert in line through syncMissingAlert.
-import { sql } from 'drizzle-orm';
-import { query, type Database } from '../db/client.js';
+import { updateOpenAlert } from '../db/alerts.js';
+import type { Database } from '../db/client.js';
 import { feedDateApplied, missingFeeds, type MissingFeed } from '../db/sla.js';
 import type { Alerter } from './alerts.js';
 
@@ -44,8 +44,7 @@ export async function syncMissingAlert(ctx: { db: Database; alerter: Pick<Alerte
   const changed = await alerter.raise({ subject, kind: 'missing', state: 'breach', message, details });
   // Already open: the dates changed or not; either way it is the same condition, not news.
   if (!changed) {
-    await query(db.orm, sql`update alerts set message = ${message}, details = ${JSON.stringify(details)}::jsonb
-      where subject = ${subject} and state <> 'resolved' and (message <> ${message})`);
+    await updateOpenAlert(db.orm, subject, message, details);
   }
 }
 

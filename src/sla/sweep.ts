@@ -5,6 +5,7 @@
 // exhausted their retries, and quarantine above its share of a feed (DESIGN.md invariant 6).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Queue } from 'bullmq';
+import { recordResolvedBreach } from '../db/alerts.js';
 import {
   feedDateApplied, feedFetchStatus, openSubjects, problemRuns, runsAppliedLateUnalerted,
 } from '../db/sla.js';
@@ -12,7 +13,6 @@ import { alertSubject } from './alerts.js';
 import { checkRunSla, feedLabel, type SlaContext } from './check.js';
 import { alertPossibleTakedowns } from './possible-takedowns.js';
 import { formatDuration, slaSnapshot, type SlaSnapshot } from './deadlines.js';
-import { recordLateRunQuietly } from './history.js';
 import { sweepMissing } from './missing.js';
 import { scheduleRunTimers, type SlaTimerJob } from './timers.js';
 
@@ -64,7 +64,8 @@ export async function sweepOnce(ctx: SlaContext, options: SweepOptions): Promise
       details: { runId: run.id, feed: feedLabel(run), publishedAt: run.publishedAt.toISOString(), appliedAt: run.appliedAt?.toISOString() },
     };
     if (options.announceAppliedSince && run.appliedAt && run.appliedAt < options.announceAppliedSince) {
-      await recordLateRunQuietly(db, breach, `run ${run.id} (${feedLabel(run)}) applied`, run.appliedAt);
+      // History, not news: on record without an error line or a webhook.
+      await recordResolvedBreach(db.orm, breach, `run ${run.id} (${feedLabel(run)}) applied`, run.appliedAt);
       continue;
     }
     await alerter.raise(breach);

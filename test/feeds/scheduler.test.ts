@@ -86,7 +86,7 @@ describe('scheduler', () => {
     expect(await getCursor(db.orm, '7digital', feed)).toBe('2026-11-19');
     const runs = (await listRuns(db.orm, 50)).filter((r) => r.country === 'GB').reverse();
     expect(runs.map((r) => r.feedDate)).toEqual(days);
-    for (let i = 1; i < runs.length; i++) expect(Date.parse(runs[i]!.createdAt)).toBeGreaterThanOrEqual(Date.parse(runs[i - 1]!.appliedAt!));
+    for (let i = 1; i < runs.length; i++) expect(runs[i]!.createdAt.getTime()).toBeGreaterThanOrEqual(runs[i - 1]!.appliedAt!.getTime());
     expect(seen.map((x) => x.date)).toEqual(days);
     for (const { date, cursorBefore } of seen) {
       if (cursorBefore !== undefined) expect(cursorBefore < date).toBe(true);

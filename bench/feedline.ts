@@ -24,6 +24,7 @@ export interface FeedlineShape {
   /** No Redis, no workers: the parse and the applies in this process (the default shape without REDIS_URL). */
   inProcess: boolean;
   batchSize?: string;
+  workerConcurrency?: string;
 }
 
 export interface FeedlineMeasurement {
@@ -33,7 +34,7 @@ export interface FeedlineMeasurement {
   ledgerBytesPerRun: number;
 }
 
-export function benchEnv(url: string, shape: Pick<FeedlineShape, 'redisUrl' | 'batchSize'>): Record<string, string> {
+export function benchEnv(url: string, shape: Pick<FeedlineShape, 'redisUrl' | 'batchSize' | 'workerConcurrency'>): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -43,6 +44,7 @@ export function benchEnv(url: string, shape: Pick<FeedlineShape, 'redisUrl' | 'b
     FEEDLINE_HOME: path.join(ROOT, 'bench/out/home'),
     LOG_LEVEL: 'warn',
     ...(shape.batchSize ? { FEEDLINE_BATCH_SIZE: shape.batchSize } : {}),
+    ...(shape.workerConcurrency ? { FEEDLINE_WORKER_CONCURRENCY: shape.workerConcurrency } : {}),
   };
 }
 

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import postgres, { type Sql } from 'postgres';
-import { versionBase as feedVersionBase } from '../src/apply/version.js';
+import { versionBase as feedVersionBase } from '../src/catalogue/version.js';
 import { TRACK_HEADER } from './generate.js';
 
 export interface ReferenceRunOptions {
@@ -33,7 +33,7 @@ export interface ReferenceRunOptions {
   feedPath: string;
   country: string;
   source: string;
-  /** Added to each record's line to give its change_version (src/apply/version.ts). */
+  /** Added to each record's line to give its change_version (src/catalogue/version.ts). */
   versionBase: bigint;
 }
 

@@ -1,5 +1,6 @@
 // `npm run bench -- [--rows N] [--workers W] [--runs R] [--states empty,prefilled]
-//   [--contestants lean,reference,feedline] [--in-process] [--reuse-templates] [--batch-size B] [--json]`
+//   [--contestants lean,reference,feedline] [--in-process] [--reuse-templates] [--batch-size B]
+//   [--worker-concurrency C] [--json]`
 //
 // feedline end to end against two hand-written references on the same generated feed, in
 // two catalogue states: `empty` (the updates feed into an empty catalogue) and `prefilled`
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { versionBase } from '../src/apply/version.js';
+import { versionBase } from '../src/catalogue/version.js';
 import { generateFullFeed, generateUpdatesFeed } from './generate.js';
 import { createReferenceSchema, prepareBaseState, runReference } from './reference.js';
 import { createLeanSchema, runLean } from './lean.js';
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
     // Keep the prepared states of an earlier invocation (only while the code that prepared them is unchanged).
     'reuse-templates': { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
+    // Batches each worker applies at once (FEEDLINE_WORKER_CONCURRENCY; default 2).
+    'worker-concurrency': { type: 'string' },
     // Only feedline: for the scaling goal (10M vs 1M), which needs no reference run.
     'feedline-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -62,6 +65,7 @@ const shape: FeedlineShape = {
   workers: Number(args.workers),
   inProcess: args['in-process'],
   batchSize: args['batch-size'],
+  workerConcurrency: args['worker-concurrency'],
 };
 
 interface Run { ms: Record<Contestant, number | undefined>; feedline?: FeedlineMeasurement }

@@ -21,7 +21,7 @@ function stateColumns() {
     status: text('status').notNull(),
     /** Why the item was taken down (`feed_delete`, `absent_from_full_feed`, a DDEX shape). */
     takedownReason: text('takedown_reason'),
-    /** Total order of the change that last wrote the row (src/apply/version.ts). */
+    /** Total order of the change that last wrote the row (src/catalogue/version.ts). */
     changeVersion: bigint('change_version', { mode: 'bigint' }).notNull(),
     takenDownAt: timestamp('taken_down_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),
@@ -57,17 +57,17 @@ export const tracks = pgTable('tracks', {
   licensorId: text('licensor_id'),
   displayTitle: text('display_title'),
 }, (t) => [
-  primaryKey({ columns: [t.source, t.country, t.id] }),
+  // Id before country: every territory of one track (`feedline get`, the gate) is a range of
+  // the key, so no second (source, id) index is kept up by every insert (issue 14: that
+  // index cost about 2 s of a 1M-row merge). A full feed's reconcile, the one reader by
+  // (source, country) alone, scans the table once per full feed instead.
+  primaryKey({ columns: [t.source, t.id, t.country] }),
   // A Catalogue Events snapshot replaces its release's whole truth: the tracks stored under
   // that release, whichever source wrote them, are found here (src/events/apply.ts).
   index('tracks_release_idx').on(t.source, t.releaseId),
   // DDEX finds its tracks by ISRC (src/db/ddex.ts storedTerritories); only DDEX rows are
   // keyed by their ISRC, so provider CSV rows (a million a feed) stay out of this index.
   index('tracks_ddex_isrc_idx').on(t.source, t.isrc).where(sql`id = isrc`),
-  // Every territory of one track (`feedline get`): the primary key leads with country after
-  // source, so without this a 20M-row catalogue answered by scanning it (7 s; see
-  // docs/benchmarks.md "Catalogue at scale").
-  index('tracks_source_id_idx').on(t.source, t.id),
 ]);
 
 export const releases = pgTable('releases', {
@@ -95,9 +95,8 @@ export const releases = pgTable('releases', {
   url: text('url'),
   displayTitle: text('display_title'),
 }, (t) => [
-  primaryKey({ columns: [t.source, t.country, t.id] }),
-  // A DDEX release's rows in every territory, found by id: the key leads with the country.
-  index('releases_source_id_idx').on(t.source, t.id),
+  // Id before country, as for tracks: a DDEX release's rows in every territory are a range of the key.
+  primaryKey({ columns: [t.source, t.id, t.country] }),
 ]);
 
 export const artists = pgTable('artists', {
@@ -107,4 +106,4 @@ export const artists = pgTable('artists', {
   tags: text('tags').array(),
   image: text('image'),
   url: text('url'),
-}, (t) => [primaryKey({ columns: [t.source, t.country, t.id] })]);
+}, (t) => [primaryKey({ columns: [t.source, t.id, t.country] })]);

@@ -32,7 +32,7 @@ export const ddexReleaseTracks = pgTable('ddex_release_tracks', {
   isrc: text('isrc').notNull(),
   /** DdexDeal[] as JSON (dates as ISO strings): src/db/ddex.ts. */
   deals: jsonb('deals').notNull(),
-  /** The version of the message that wrote the link (src/apply/version.ts). */
+  /** The version of the message that wrote the link (src/catalogue/version.ts). */
   changeVersion: bigint('change_version', { mode: 'bigint' }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),
 }, (t) => [

@@ -25,7 +25,7 @@ export const feedRuns = pgTable('feed_runs', {
   status: text('status').notNull(),
   /** Re-applied on purpose with --force: exempt from the duplicate check. */
   forced: boolean('forced').notNull().default(false),
-  /** Base of every row version in this run (src/apply/version.ts). */
+  /** Base of every row version in this run (src/catalogue/version.ts). */
   versionBase: bigint('version_base', { mode: 'bigint' }).notNull(),
   batchSize: integer('batch_size').notNull(),
   rows: integer('rows').notNull().default(0),

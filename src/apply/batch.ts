@@ -6,8 +6,8 @@ import type { Database } from '../db/client.js';
 import { mergeBatch } from '../db/catalogue.js';
 import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
 import { coerceError } from '../errors.js';
-import { CSV_ROW_FIELDS, type QuarantinedRow } from '../parse/rows.js';
-import { batchRowList, batchRows, type BatchJob } from '../queue/jobs.js';
+import { CSV_ROW_FIELDS, type QuarantinedRow } from '../catalogue/rows.js';
+import { batchRowList, batchRows, type BatchJob } from '../catalogue/batch.js';
 
 export type BatchOutcome =
   | { state: 'applied'; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number; runCompleted: boolean }

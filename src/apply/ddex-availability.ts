@@ -11,7 +11,7 @@
 // A message is the whole current truth about a release, so every row the item already has
 // must be rewritten from it, or a country row from an older message would outlive its deal:
 // pass those countries as `knownTerritories`, and write every territory of the result.
-import type { DdexDeal, DdexRelease, DdexTrack } from '../parse/ddex/index.js';
+import type { DdexDeal, DdexRelease, DdexTrack } from '../catalogue/ddex.js';
 
 /** The country code of the row that holds the default for all countries without their own row. */
 export const WORLDWIDE = 'WW';

@@ -2,7 +2,7 @@
 // feeds"): the track is live in a territory if ANY of its releases licenses it there, so
 // purging one release does not take down a track another still licenses. Pure, like
 // src/apply/ddex-availability.ts, whose per-release rules it combines.
-import type { DdexDeal } from '../parse/ddex/index.js';
+import type { DdexDeal } from '../catalogue/ddex.js';
 import { availability, type Availability, type ScheduledChange, type TerritoryState } from './ddex-availability.js';
 
 /**

@@ -13,10 +13,10 @@ import {
 } from '../db/ddex.js';
 import { addQuarantine } from '../db/runs.js';
 import { DdexRejectedError } from '../errors.js';
-import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../parse/ddex/index.js';
+import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../catalogue/ddex.js';
+import { displayTitle } from '../catalogue/display-title.js';
 import { availability, trackDeals, WORLDWIDE, type Availability, type ScheduledChange } from './ddex-availability.js';
 import { combinedAvailability } from './ddex-combined.js';
-import { displayTitle } from './display-title.js';
 
 type Executor = Pick<Orm, 'execute'>;
 

@@ -1,9 +1,9 @@
-// The directory store: files under `${FEEDLINE_HOME}/archive/` (src/feeds/archive.ts), as
+// The directory store: files under `${FEEDLINE_HOME}/archive/` (src/archive/files.ts), as
 // feedline has always kept them.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { NotFoundError } from '../errors.js';
-import { archiveFile, archiveStream, archivedPath, pruneArchive, type ArchivedFile } from '../feeds/archive.js';
+import { archiveFile, archiveStream, archivedPath, pruneArchive, type ArchivedFile } from './files.js';
 import type { ArchiveStore, ArchivedRef, StoredFile } from './store.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;

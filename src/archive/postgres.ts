@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { query, type Database } from '../db/client.js';
 import { NotFoundError } from '../errors.js';
-import { archiveStream, archivedPath, pruneArchive } from '../feeds/archive.js';
+import { archiveStream, archivedPath, pruneArchive } from './files.js';
 import type { ArchiveOptions, ArchiveStore, ArchivedRef, StoredFile } from './store.js';
 
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;

@@ -3,12 +3,8 @@
 // FEEDLINE_HOME (the embedded default: one host, or a volume shared by every process);
 // `postgres` keeps them in the database, so a worker on any host needs nothing but
 // DATABASE_URL to re-parse a run. A third store (an S3-compatible bucket) fits the same
-// interface.
+// interface (./open.ts picks one).
 import type { Readable } from 'node:stream';
-import type { Config } from '../config/schema.js';
-import type { Database } from '../db/client.js';
-import { directoryArchive } from './dir.js';
-import { postgresArchive } from './postgres.js';
 
 export const ARCHIVE_KINDS = ['dir', 'postgres'] as const;
 export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
@@ -53,8 +49,4 @@ export interface ArchivedRef {
 export interface ArchiveOptions {
   /** Bytes per stored chunk (postgres store); tests use small chunks to count them. */
   chunkBytes?: number;
-}
-
-export function openArchive(config: Pick<Config, 'archive' | 'home'>, db: Database, options: ArchiveOptions = {}): ArchiveStore {
-  return config.archive === 'postgres' ? postgresArchive(db, config.home, options) : directoryArchive(config.home);
 }

@@ -2,7 +2,7 @@
 // one lock duration, and a batch that fails every attempt raises the batch_failed alert.
 import type { Worker } from 'bullmq';
 import type { Logger } from '../log.js';
-import type { BatchJob } from '../queue/jobs.js';
+import type { BatchJob } from '../catalogue/batch.js';
 import { startApplyWorker } from '../queue/worker.js';
 import { alertSubject, type Alerter } from '../sla/alerts.js';
 import type { Runtime } from './runtime.js';

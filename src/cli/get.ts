@@ -1,7 +1,7 @@
 import { ENTITIES } from '../config/schema.js';
 import { getItem } from '../db/catalogue.js';
 import { itemTerritories, pendingSchedule, releaseIdForKey } from '../db/ddex.js';
-import { describeVersion } from '../apply/version.js';
+import { describeVersion } from '../catalogue/version.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';

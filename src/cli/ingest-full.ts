@@ -1,7 +1,7 @@
 // `feedline ingest` of a full feed applies it but does not take anything down: an operator
 // ingesting by hand decides (README "Full feeds by hand"). What it does is say how many live
 // items the feed no longer lists, and the exact command that takes them down.
-import { reconcileRun } from '../apply/reconcile.js';
+import { reconcileRun } from '../feeds/reconcile.js';
 import type { Run } from '../db/runs.js';
 import type { Runtime } from './runtime.js';
 import { pullDeps } from './feed-commands.js';

@@ -1,4 +1,4 @@
-import { reconcileRun } from '../apply/reconcile.js';
+import { reconcileRun } from '../feeds/reconcile.js';
 import { UsageError } from '../errors.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';

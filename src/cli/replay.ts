@@ -1,7 +1,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { sql } from 'drizzle-orm';
-import { reconcileRun } from '../apply/reconcile.js';
-import { openArchive } from '../archive/store.js';
+import { reconcileRun } from '../feeds/reconcile.js';
+import { openArchive } from '../archive/open.js';
 import type { Config, FeedSpec } from '../config/schema.js';
 import { query, type Database } from '../db/client.js';
 import { ExitCode, UsageError, coerceError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { listQuarantine, listRuns, getRun } from '../db/runs.js';
-import type { QuarantineSeverity } from '../parse/rows.js';
+import type { QuarantineSeverity } from '../catalogue/rows.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';

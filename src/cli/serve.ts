@@ -1,8 +1,8 @@
 import cron from 'node-cron';
-import { reconcileRun } from '../apply/reconcile.js';
+import { reconcileRun } from '../feeds/reconcile.js';
 import { unreconciledRuns } from '../db/reconcile.js';
 import { UsageError, coerceError } from '../errors.js';
-import { openArchive } from '../archive/store.js';
+import { openArchive } from '../archive/open.js';
 import { parseDayFields } from '../feeds/due.js';
 import { createScheduler } from '../feeds/scheduler.js';
 import { checkReadiness } from '../http/health.js';
@@ -16,12 +16,12 @@ import { oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
 import { batchSink, openRuntime, slaTimers, type Runtime } from './runtime.js';
-import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from './serve-parts.js';
+import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from '../roles/parts.js';
 import { sql } from 'drizzle-orm';
 import { gateStartProblems } from '../config/gate.js';
 import { isGateClusterPrimary, superviseGateProcesses } from '../gate/cluster.js';
-import { startGateService } from '../gate/service.js';
-import { startEventsReceiverService, startEventsWorkerService } from '../events/service.js';
+import { startGateService } from '../roles/gate.js';
+import { startEventsReceiverService, startEventsWorkerService } from '../roles/events.js';
 import { query } from '../db/client.js';
 
 const ROLES = ['all', 'scheduler', 'worker', 'api', 'events', 'gate'] as const;

@@ -1,21 +1,12 @@
 // The version-guarded merge of a batch into a catalogue table (DESIGN.md invariants 2-4),
 // and reads of catalogue state. Built from the constant column lists in
-// src/parse/columns.ts; feed values only ever travel as the one JSON parameter.
+// src/catalogue/columns.ts; feed values only ever travel as the one JSON parameter.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
-import { ENTITY_FIELDS, ENTITY_TABLE, PG_TYPE, type FieldType } from '../parse/columns.js';
-import type { CsvLayout } from '../parse/rows.js';
-import type { BatchRows } from '../queue/jobs.js';
+import { ENTITY_FIELDS, ENTITY_TABLE, PG_TYPE, type FieldType } from '../catalogue/columns.js';
+import type { CsvLayout } from '../catalogue/rows.js';
+import type { BatchRows, MergeTarget } from '../catalogue/batch.js';
 import { query, type Orm } from './client.js';
-
-export interface MergeTarget {
-  runId: number;
-  entity: Entity;
-  source: string;
-  country: string;
-  /** Decimal text of the run's version base (src/apply/version.ts). */
-  versionBase: string;
-}
 
 /** Rows that took effect, by action (I, U, D), and catalogue rows written. */
 export interface MergeCounts {
@@ -70,7 +61,7 @@ function rawRecord(layout: CsvLayout): SQL {
  * order its batches are applied in, by however many workers.
  *
  * Parameters: the rows as one JSON array text (as the parser encoded it), run id, entity, source, country, version base.
- * The column list comes from the constant layout of src/parse/columns.ts, never from a feed.
+ * The column list comes from the constant layout of src/catalogue/columns.ts, never from a feed.
  */
 export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: BatchRows): SQL {
   const table = sql.raw(ENTITY_TABLE[target.entity].table);

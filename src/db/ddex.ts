@@ -3,7 +3,7 @@
 // scheduled changes that deal windows make. src/apply/ddex.ts decides what to write; this
 // module says how. Feed values only travel as bound parameters or the one JSON parameter.
 import { sql, type SQL } from 'drizzle-orm';
-import type { DdexDeal } from '../parse/ddex/index.js';
+import type { DdexDeal } from '../catalogue/ddex.js';
 import { query, type Orm } from './client.js';
 import { AVAILABILITY_ASSIGNMENTS } from './catalogue.js';
 

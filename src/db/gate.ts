@@ -1,10 +1,40 @@
 // What the playback gate reads and writes besides plays: one track's availability facts in
-// every country (src/gate/decision.ts) and consumed stream-URL nonces.
+// every country (the facts src/gate/decision.ts decides on) and consumed stream-URL nonces.
 import { sql } from 'drizzle-orm';
-import type { ItemFacts, TrackFacts } from '../gate/decision.js';
 import { query, type Orm } from './client.js';
 
 type Db = Pick<Orm, 'execute'>;
+
+/** One catalogue row's availability (tracks or releases). */
+export interface RowFacts {
+  status: 'live' | 'taken_down' | string;
+  takedownReason: string | null;
+  changeVersion: bigint;
+  /** A CSV track's `streamingReleaseDate`; null elsewhere. */
+  availableFrom: Date | null;
+}
+
+/** A pending deal start or end (scheduled_takedowns) of one territory row. */
+export interface ScheduledFacts {
+  dueAt: Date;
+  changeVersion: bigint;
+  targetStatus: string;
+  reason: string;
+}
+
+export interface ItemFacts {
+  /** country (or WW) -> row. */
+  rows: Map<string, RowFacts>;
+  /** country (or WW) -> pending changes, in due order. */
+  scheduled: Map<string, ScheduledFacts[]>;
+}
+
+/** Everything the playback rule needs about one track, in every country. */
+export interface TrackFacts {
+  track: ItemFacts;
+  /** The releases it is streamed under (its CSV releaseId, the DDEX releases that license it). */
+  releases: Map<string, ItemFacts>;
+}
 
 interface RowRecord {
   entity: 'track' | 'release' | 'link';

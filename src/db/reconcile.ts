@@ -1,11 +1,11 @@
 // Full-feed reconciliation in SQL (issue 3 "Full feeds"). A full feed is the whole
 // catalogue of one entity in one country: after it is applied, every item of that source,
 // entity and country still live but not written by it is absent from it. Such an item's
-// version is older than the full run's version base (src/apply/version.ts): rows the feed
+// version is older than the full run's version base (src/catalogue/version.ts): rows the feed
 // carried were written at base + line, or were already newer (a later update won).
 import { sql, type SQL } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
-import { ENTITY_TABLE } from '../parse/columns.js';
+import { ENTITY_TABLE } from '../catalogue/columns.js';
 import { query, type Orm } from './client.js';
 
 type Executor = Pick<Orm, 'execute'>;

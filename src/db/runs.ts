@@ -2,7 +2,7 @@
 // it so that Redis can lose everything and a run still completes (DESIGN.md invariant 1).
 import { sql } from 'drizzle-orm';
 import type { Entity } from '../config/schema.js';
-import type { ParsedBatch, QuarantinedRow, QuarantineSeverity } from '../parse/rows.js';
+import type { ParsedBatch, QuarantinedRow, QuarantineSeverity } from '../catalogue/rows.js';
 import { query, type Orm } from './client.js';
 import { advanceCursor } from './cursors.js';
 

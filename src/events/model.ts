@@ -2,8 +2,8 @@
 // and its mapping onto the catalogue, in one module: adapting to the real schema is one
 // change here. Unknown fields pass (the raw body is stored as sent).
 import { z } from 'zod';
-import { displayTitle } from '../apply/display-title.js';
-import type { DdexDeal } from '../parse/ddex/index.js';
+import { displayTitle } from '../catalogue/display-title.js';
+import type { DdexDeal } from '../catalogue/ddex.js';
 
 const id = z.number().int().refine((n) => n !== 0, 'must not be 0');
 /** Larger is newer, per release; a positive safe integer (test events aside, which are not applied). */

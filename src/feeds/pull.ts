@@ -2,7 +2,7 @@
 // fetch`, and of a replay that finds no archived copy. It keeps the feed_fetches ledger,
 // raises and clears the feed's alerts, and ingests exactly as `feedline ingest` does.
 import { sql } from 'drizzle-orm';
-import { openArchive } from '../archive/store.js';
+import { openArchive } from '../archive/open.js';
 import type { Config, FeedSpec } from '../config/schema.js';
 import { query, type Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
@@ -17,7 +17,7 @@ import type { IngestContext, Progress } from '../ingest/lifecycle.js';
 import type { Logger } from '../log.js';
 import type { BatchSink } from '../queue/sink.js';
 import type { Alerter } from '../sla/alerts.js';
-import { reconcileRun, type ReconcileOutcome } from '../apply/reconcile.js';
+import { reconcileRun, type ReconcileOutcome } from './reconcile.js';
 import { addDays, parseDayFields, planFeed, publicationTime, type FeedPlan } from './due.js';
 import { FeedAuthError, fetchFeed, type FetchFeedOptions } from './fetch.js';
 

@@ -3,6 +3,7 @@
 // and every release it is streamed under that is known to us is live there too. Pure: the
 // facts come from the catalogue tables, read generically by (source, country, id), so CSV,
 // DDEX and any later source that writes those tables are decided alike.
+import type { ItemFacts, TrackFacts } from '../db/gate.js';
 
 /** The reason words of a refusal, the same in the API and the CLI. */
 export const REFUSALS = ['taken_down', 'not_licensed_in_territory', 'not_yet_available', 'release_taken_down', 'unknown_track', 'unknown_country'] as const;
@@ -11,37 +12,6 @@ export type Refusal = (typeof REFUSALS)[number];
 export type Decision = { playable: true } | { playable: false; reason: Refusal };
 
 export const WORLDWIDE = 'WW';
-
-/** One catalogue row's availability (tracks or releases). */
-export interface RowFacts {
-  status: 'live' | 'taken_down' | string;
-  takedownReason: string | null;
-  changeVersion: bigint;
-  /** A CSV track's `streamingReleaseDate`; null elsewhere. */
-  availableFrom: Date | null;
-}
-
-/** A pending deal start or end (scheduled_takedowns) of one territory row. */
-export interface ScheduledFacts {
-  dueAt: Date;
-  changeVersion: bigint;
-  targetStatus: string;
-  reason: string;
-}
-
-export interface ItemFacts {
-  /** country (or WW) -> row. */
-  rows: Map<string, RowFacts>;
-  /** country (or WW) -> pending changes, in due order. */
-  scheduled: Map<string, ScheduledFacts[]>;
-}
-
-/** Everything the rule needs about one track, in every country. */
-export interface TrackFacts {
-  track: ItemFacts;
-  /** The releases it is streamed under (its CSV releaseId, the DDEX releases that license it). */
-  releases: Map<string, ItemFacts>;
-}
 
 /** Takedown reasons (src/apply/ddex-availability.ts) that mean "never licensed here". */
 const NOT_LICENSED = new Set(['territory_not_licensed', 'no_streaming_use', 'other_distribution_channel']);

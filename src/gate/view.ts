@@ -3,7 +3,8 @@
 // releases, so a warm gate decides without a database round trip. Without a healthy
 // notification channel (lost, or PGlite, which has none across processes) every decision
 // reads PostgreSQL: never a stale answer.
-import { decide, type Decision, type TrackFacts } from './decision.js';
+import type { TrackFacts } from '../db/gate.js';
+import { decide, type Decision } from './decision.js';
 import type { ChangeListener, NotificationChannel } from './notifications.js';
 
 const SEP = '\u001f';

@@ -10,6 +10,7 @@ import { formatDuration, slaSnapshot, type PendingRunSla } from '../sla/deadline
 import type { Viewer } from './auth.js';
 import { DASHBOARD_SCRIPT_PATH } from './dashboard-script.js';
 import { headlineFor } from './headline.js';
+import { escapeHtml } from './html.js';
 import { CSRF_FIELD } from './session.js';
 
 export const DASHBOARD_REFRESH_SECONDS = 30;
@@ -31,10 +32,6 @@ export function relativeTime(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 172_800) return `${Math.floor(s / 3600)} h ago`;
   return `${Math.floor(s / 86_400)} d ago`;
-}
-
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 interface FeedRow {

@@ -7,7 +7,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { safeEqual } from './compare.js';
-import { escapeHtml } from './dashboard.js';
+import { escapeHtml } from './html.js';
 import { verifyPassword } from './passwords.js';
 import { clearSessionCookies, CSRF_FIELD, csrfToken, decodeSession, newSession, readCookie, SESSION_COOKIE, sessionKey, sentCsrfToken, setSessionCookies, type Role } from './session.js';
 

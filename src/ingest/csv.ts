@@ -5,13 +5,13 @@
 import { outlastOutage } from '../db/outage.js';
 import { appliedBatchSeqs, finishParsing, getRun, heartbeat, registerBatch, type Run } from '../db/runs.js';
 import { FeedRejectedError, UsageError } from '../errors.js';
-import { openArchive } from '../archive/store.js';
+import { openArchive } from '../archive/open.js';
 import type { Config } from '../config/schema.js';
 import { parseCsvFeed } from '../parse/csv.js';
 import { verifyFeedFile } from '../parse/input.js';
 import { encodingReason, fileHead, foreignEncoding } from '../parse/encoding.js';
 import { alertPossibleTakedowns } from '../sla/possible-takedowns.js';
-import { versionBase } from '../apply/version.js';
+import { versionBase } from '../catalogue/version.js';
 import { identifyFeed, isCalendarDate, UnidentifiedFeedError, type FeedIdentity } from './feed-name.js';
 import { runOutage, type IngestContext, type IngestRequest, type SourceAdapter } from './lifecycle.js';
 

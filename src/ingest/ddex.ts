@@ -6,12 +6,12 @@
 // queued batches; REDIS_URL does not change this. Batch folders: src/ingest/ddex-batch.ts.
 import { stat } from 'node:fs/promises';
 import { applyDdexEvents } from '../apply/ddex.js';
-import { versionBase } from '../apply/version.js';
+import { versionBase } from '../catalogue/version.js';
 import { databaseNow, finishDdexRun, heartbeat } from '../db/runs.js';
 import { DdexRejectedError, FeedRejectedError } from '../errors.js';
-import { openArchive } from '../archive/store.js';
+import { openArchive } from '../archive/open.js';
 import { readDdexMessage } from '../parse/ddex/index.js';
-import type { DdexEvent, DdexMessageHeader, DdexProblem } from '../parse/ddex/index.js';
+import type { DdexEvent, DdexMessageHeader, DdexProblem } from '../catalogue/ddex.js';
 import { encodingReason, fileHead, foreignEncoding, headText } from '../parse/encoding.js';
 import { openFeed, peekFeed } from '../parse/input.js';
 import { runName, type IngestContext, type IngestRequest, type SourceAdapter } from './lifecycle.js';

@@ -5,7 +5,8 @@
 // the version guard), so recovery may err on the side of re-enqueueing.
 import type { Queue } from 'bullmq';
 import { appliedBatchSeqs, claimStaleRun, runsToRecover, unappliedBatchSeqs, type Run } from '../db/runs.js';
-import { batchJobId, type BatchJob } from '../queue/jobs.js';
+import type { BatchJob } from '../catalogue/batch.js';
+import { batchJobId } from '../queue/jobs.js';
 import { parseRun } from './csv.js';
 import type { IngestContext } from './lifecycle.js';
 

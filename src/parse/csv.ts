@@ -5,14 +5,14 @@
 // parsing goes on. A file that cannot be a feed of this entity is rejected before any batch.
 import type { Entity, FeedKind } from '../config/schema.js';
 import { FeedRejectedError } from '../errors.js';
-import { MAX_LINE } from '../apply/version.js';
-import { ENTITY_FIELDS } from './columns.js';
+import { MAX_LINE } from '../catalogue/version.js';
+import { ENTITY_FIELDS } from '../catalogue/columns.js';
+import type { CsvLayout, ParsedBatch } from '../catalogue/rows.js';
 import { checkHeader, recordStart } from './header.js';
 import { splitFields } from './fields.js';
 import { openFeed } from './input.js';
 import { RecordSplitter } from './records.js';
 import { RowReader } from './row-reader.js';
-import type { CsvLayout, ParsedBatch } from './rows.js';
 
 export interface CsvFeedOptions {
   /** The file as the operator named it, for messages. */

@@ -4,7 +4,7 @@
 // look like a feed at all is quoted back.
 import { ENTITIES, type Entity, type FeedKind } from '../config/schema.js';
 import { FeedRejectedError } from '../errors.js';
-import { ENTITY_FIELDS } from './columns.js';
+import { ENTITY_FIELDS } from '../catalogue/columns.js';
 import { printable, quoted } from './excerpt.js';
 
 /**

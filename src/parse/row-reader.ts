@@ -3,12 +3,12 @@
 // takedown applies. A row that might be a takedown but cannot be applied (its action is
 // unreadable, or its key is) is quarantined as a possible takedown, which raises an alert.
 import type { Entity, FeedKind } from '../config/schema.js';
-import { displayTitle } from '../apply/display-title.js';
-import { ENTITY_FIELDS, ENTITY_TABLE, type FieldSpec } from './columns.js';
+import { displayTitle } from '../catalogue/display-title.js';
+import { ENTITY_FIELDS, ENTITY_TABLE, type FieldSpec } from '../catalogue/columns.js';
+import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type QuarantinedRow, type QuarantineSeverity } from '../catalogue/rows.js';
 import { MAX_QUARANTINED_RAW, printable, quoted } from './excerpt.js';
 import { leadingFields, splitFields } from './fields.js';
 import type { SplitRecord } from './records.js';
-import { CSV_ROW_FIELDS, type Action, type CsvLayout, type CsvRow, type QuarantinedRow, type QuarantineSeverity } from './rows.js';
 import { isValid, TYPE_NAMES } from './values.js';
 
 export interface RowReaderOptions {

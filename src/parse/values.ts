@@ -1,7 +1,7 @@
 // Whether a CSV field's text can be cast to its column's type. The merge casts in SQL
 // (src/db/catalogue.ts), so anything that passes here must cast there (a row PostgreSQL
 // still refuses is applied on its own and quarantined, src/apply/batch.ts).
-import type { FieldType } from './columns.js';
+import type { FieldType } from '../catalogue/columns.js';
 
 export const TYPE_NAMES: Record<FieldType, string> = {
   id: 'a positive integer id', ref: 'a positive integer id', text: 'text', int: 'an integer', bool: 'true or false',

@@ -1,43 +1,10 @@
-// Job payloads and their deterministic ids. A batch's id is its run and position, so the
-// same batch enqueued twice (a retry, a recovery, a second operator) is one job.
-import type { MergeTarget } from '../db/catalogue.js';
-import type { CsvLayout, CsvRow } from '../parse/rows.js';
+// Job payloads the queue alone defines, and deterministic job ids. A batch's id is its run
+// and position, so the same batch enqueued twice (a retry, a recovery, a second operator) is
+// one job. A batch's payload is src/catalogue/batch.ts.
 
 /** Catalogue Events stored in the inbox, applied together (src/events/dispatch.ts). */
 export interface EventsJob {
   inboxIds: number[];
-}
-
-/** One batch of changes for one run: what an apply worker receives. */
-export interface BatchJob extends MergeTarget {
-  seq: number;
-  layout: CsvLayout;
-  /**
-   * The rows as one JSON array text, encoded once by the parser: Redis carries it as an
-   * opaque string and the merge takes it as its parameter, with no decode in between.
-   */
-  payload?: string;
-  /** How many rows `payload` holds. */
-  count?: number;
-  /** The rows as an array: the format of jobs queued before `payload`, still read. */
-  rows?: CsvRow[];
-}
-
-/** A batch's rows ready for the merge, whichever format its job has. */
-export interface BatchRows {
-  json: string;
-  count: number;
-}
-
-export function batchRows(job: Pick<BatchJob, 'payload' | 'count' | 'rows'>): BatchRows {
-  if (job.payload !== undefined) return { json: job.payload, count: job.count ?? (JSON.parse(job.payload) as unknown[]).length };
-  const rows = job.rows ?? [];
-  return { json: JSON.stringify(rows), count: rows.length };
-}
-
-/** Each row on its own (the row-by-row fallback), whichever format the job has. */
-export function batchRowList(job: Pick<BatchJob, 'payload' | 'rows'>): CsvRow[] {
-  return job.payload !== undefined ? (JSON.parse(job.payload) as CsvRow[]) : (job.rows ?? []);
 }
 
 /** BullMQ job ids may not contain `:`. */

@@ -5,7 +5,8 @@ import type { Database } from '../db/client.js';
 import { applyBatch, applyBatchRowByRow } from '../apply/batch.js';
 import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { UnreachableError, isConnectionError } from '../errors.js';
-import { batchJobId, type BatchJob } from './jobs.js';
+import type { BatchJob } from '../catalogue/batch.js';
+import { batchJobId } from './jobs.js';
 import type { RedisConnection } from './redis.js';
 import { createQueue, QUEUES } from './wiring.js';
 

@@ -6,7 +6,7 @@ import { applyBatch, applyBatchRowByRow, type BatchOutcome } from '../apply/batc
 import { recordBatchFailure } from '../db/runs.js';
 import { isConnectionError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { BatchJob } from './jobs.js';
+import type { BatchJob } from '../catalogue/batch.js';
 import type { RedisConnection } from './redis.js';
 import { createWorker, QUEUES } from './wiring.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { availability, STREAMING_USE_TYPES, trackDeals, WORLDWIDE, type Availability } from '../../src/apply/ddex-availability.js';
 import { readDdexMessage } from '../../src/parse/ddex/index.js';
-import type { DdexDeal, DdexRelease } from '../../src/parse/ddex/index.js';
+import type { DdexDeal, DdexRelease } from '../../src/catalogue/ddex.js';
 
 const NOW = new Date('2026-02-01T12:00:00Z');
 

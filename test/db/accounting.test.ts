@@ -5,12 +5,12 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBatch } from '../../src/apply/batch.js';
-import { versionBase } from '../../src/apply/version.js';
+import { versionBase } from '../../src/catalogue/version.js';
 import { query, type Database } from '../../src/db/client.js';
 import { createRun, finishParsing, getRun, registerBatch, type Run } from '../../src/db/runs.js';
 import { createAlerter } from '../../src/sla/alerts.js';
 import { sweepOnce } from '../../src/sla/sweep.js';
-import type { CsvRow, ParsedBatch } from '../../src/parse/rows.js';
+import type { CsvRow, ParsedBatch } from '../../src/catalogue/rows.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { silentLogger, testConfig } from '../helpers/pipeline.js';
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../src/config/schema.js';
-import { ENTITY_FIELDS } from '../../src/parse/columns.js';
+import { ENTITY_FIELDS } from '../../src/catalogue/columns.js';
 import { feedline, ROOT } from '../helpers/cli.js';
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');

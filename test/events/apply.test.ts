@@ -6,7 +6,7 @@ import { query, type Database } from '../../src/db/client.js';
 import { pendingSchedule } from '../../src/db/ddex.js';
 import { applyInboxEvent, type EventOutcome } from '../../src/events/apply.js';
 import { eventChangeVersion } from '../../src/events/version.js';
-import { versionBase } from '../../src/apply/version.js';
+import { versionBase } from '../../src/catalogue/version.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { releaseEvent, SOURCE, storeTestEvent, takedownEvent } from '../helpers/events.js';
 

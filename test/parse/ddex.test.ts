@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readDdexMessage } from '../../src/parse/ddex/index.js';
-import type { DdexEvent, DdexMessageHeader, DdexProblem, DdexPurgedRelease, DdexRelease } from '../../src/parse/ddex/index.js';
+import type { DdexEvent, DdexMessageHeader, DdexProblem, DdexPurgedRelease, DdexRelease } from '../../src/catalogue/ddex.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/ddex');
 

@@ -1,6 +1,6 @@
 // Once the whole document has been read: each release completed with its deals and its
 // recordings' track-level deals, each purge checked, in document order, problems first.
-import type { DdexDeal, DdexEvent, DdexTrack } from './model.js';
+import type { DdexDeal, DdexEvent, DdexTrack } from '../../catalogue/ddex.js';
 import type { ReleaseFacts, TrackFacts } from './drafts.js';
 import type { ErnState } from './state.js';
 import { definedOnly, rejectionNote } from './values.js';

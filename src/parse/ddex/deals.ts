@@ -1,6 +1,6 @@
 // The DealList: each ReleaseDeal's terms (use and commercial model, territories, validity
 // periods, takedown, distribution channels), checked, deduplicated and filed by release.
-import type { DdexDeal } from './model.js';
+import type { DdexDeal } from '../../catalogue/ddex.js';
 import type { DealDraft, ReleaseDealDraft } from './drafts.js';
 import type { ElementHandler, ErnState, HandlerTable } from './state.js';
 import { dealProblem, forOtherChannels } from './validity.js';

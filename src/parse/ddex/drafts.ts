@@ -1,6 +1,6 @@
 // What the reader keeps while a message streams past: drafts of the item being read, and the
 // compact facts that wait for the DealList (a few short strings each; never XML).
-import type { DdexDeal, DdexReleaseIds, DdexTrack, ProprietaryId, SourcePosition } from './model.js';
+import type { DdexDeal, DdexReleaseIds, DdexTrack, ProprietaryId, SourcePosition } from '../../catalogue/ddex.js';
 
 const ICPN_SHAPE = /^\d{12,14}$/;
 

@@ -1,7 +1,7 @@
 // The root element (message type and ERN version) and the MessageHeader, handed over as soon
 // as it is read.
 import type { QualifiedTag } from 'sax';
-import type { DdexMessageHeader } from './model.js';
+import type { DdexMessageHeader } from '../../catalogue/ddex.js';
 import type { ErnState, HandlerTable } from './state.js';
 import { attribute, dateTime } from './values.js';
 

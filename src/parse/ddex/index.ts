@@ -1,4 +1,3 @@
-// The DDEX ERN reader: readDdexMessage and the model it reads messages into.
+// The DDEX ERN reader: readDdexMessage, reading messages into src/catalogue/ddex.ts.
 export { readDdexMessage, type ReaderSafety } from './reader.js';
 export type { DdexReadOptions } from './state.js';
-export type * from './model.js';

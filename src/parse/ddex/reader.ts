@@ -32,7 +32,7 @@ import { assembledChanges } from './assembly.js';
 import { dealHandlers } from './deals.js';
 import { headerHandlers, openRoot } from './header.js';
 import { itemFieldHandlers } from './item-fields.js';
-import type { DdexEvent } from './model.js';
+import type { DdexEvent } from '../../catalogue/ddex.js';
 import { releaseHandlers } from './releases.js';
 import { resourceHandlers } from './resources.js';
 import { ErnState, type DdexReadOptions, type ElementHandler, type HandlerTable } from './state.js';

@@ -3,7 +3,7 @@
 import type { QualifiedAttribute, QualifiedTag } from 'sax';
 import type {
   DdexDeal, DdexEvent, DdexProblemReason, ErnMessageType, SourcePosition,
-} from './model.js';
+} from '../../catalogue/ddex.js';
 import type {
   DealDraft, ItemDraft, PeriodDraft, PurgeDraft, RecordingDraft, ReleaseDealDraft, ReleaseDraft, ReleaseFacts,
   TitleDraft, TrackFacts, TrackReleaseFacts,

@@ -1,12 +1,12 @@
 // What `feedline serve` runs for Catalogue Events: the receiver with its dispatcher and
 // sweep (role events, and all when FEEDLINE_EVENTS_PUBLIC_KEY_FILE is set), and the queue
 // worker that applies them (role worker, and all, with REDIS_URL).
-import type { BackgroundService, ServeDeps } from '../cli/serve-parts.js';
 import { UsageError } from '../errors.js';
-import { createEventDispatcher, startEventSweep, startEventsApplyWorker } from './dispatch.js';
-import { loadVerificationKeys, tokenVerifier } from './jwt.js';
-import { startEventReceiver } from './receiver.js';
-import type { EventApplyOptions } from './apply.js';
+import { createEventDispatcher, startEventSweep, startEventsApplyWorker } from '../events/dispatch.js';
+import { loadVerificationKeys, tokenVerifier } from '../events/jwt.js';
+import { startEventReceiver } from '../events/receiver.js';
+import type { EventApplyOptions } from '../events/apply.js';
+import type { BackgroundService, ServeDeps } from './parts.js';
 
 export function eventApplyOptions(deps: Pick<ServeDeps, 'config'>): EventApplyOptions & { prefix: string } {
   return { source: deps.config.source, enhancedWaitSeconds: deps.config.events.enhancedWaitSeconds, prefix: deps.config.queuePrefix };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayTitle } from '../../src/apply/display-title.js';
+import { displayTitle } from '../../src/catalogue/display-title.js';
 
 describe('displayTitle (FEEDS.md "Display titles")', () => {
   it('moves (Explicit) out of the version and says it once, at the end', () => {

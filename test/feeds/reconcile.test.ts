@@ -3,7 +3,7 @@
 // alerts, and waits for `feedline reconcile <runId> --confirm`.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileRun } from '../../src/apply/reconcile.js';
+import { reconcileRun } from '../../src/feeds/reconcile.js';
 import type { Config } from '../../src/config/schema.js';
 import { query, type Database } from '../../src/db/client.js';
 import { getRun } from '../../src/db/runs.js';

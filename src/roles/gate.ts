@@ -1,10 +1,10 @@
 // The gate as a `serve` part: one gate process with the play log and its forwarder,
 // stopped on SIGTERM.
 import cluster from 'node:cluster';
-import type { ServeDeps } from '../cli/serve-parts.js';
-import { createPlayForwarder } from './forward.js';
-import { startGate } from './gate.js';
-import { playsRoute } from './plays.js';
+import { createPlayForwarder } from '../gate/forward.js';
+import { startGate } from '../gate/gate.js';
+import { playsRoute } from '../gate/plays.js';
+import type { ServeDeps } from './parts.js';
 
 export async function startGateService(deps: ServeDeps): Promise<{ stop(graceMs: number): Promise<void> }> {
   const { config, logger, db } = deps;

@@ -1,6 +1,8 @@
 // What `feedline serve` runs besides its own parts, registered here so that each concern
 // adds itself without editing serve.ts: HTTP routers for the api role (metrics, dashboard,
-// queue board) and background services for the scheduler role (the SLA sweep).
+// queue board) and background services for the scheduler role (the SLA sweep). The gate and
+// Catalogue Events roles are ./gate.ts and ./events.ts. roles/ sits over the folders whose
+// parts it assembles, under cli/ alone.
 import type { RedisConnection } from '../queue/redis.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';

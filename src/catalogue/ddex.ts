@@ -1,5 +1,5 @@
-// What a DDEX ERN message (FEEDS.md "Label XML feeds") is read into by src/parse/ddex/:
-// compact, typed facts, never XML. Release and resource references (R1, A1) only link
+// What a DDEX ERN message (FEEDS.md "Label XML feeds") is read into by src/parse/ddex/, and
+// what apply/ and db/ take from it: compact, typed facts, never XML. Release and resource references (R1, A1) only link
 // items inside one message, so none of them survive into this model.
 
 export type ErnMessageType = 'NewReleaseMessage' | 'PurgeReleaseMessage';
@@ -59,11 +59,11 @@ export interface DdexDeal {
   readonly territories: DealTerritories;
   /** First instant the deal applies; absent: it always has. */
   readonly validFrom?: Date;
-  /** First instant the deal no longer applies; absent: open-ended. See dealInstant in ddex.ts. */
+  /** First instant the deal no longer applies; absent: open-ended. See dealInstant in src/parse/ddex/values.ts. */
   readonly validUntil?: Date;
   /** ERN 3 DealTerms/TakeDown (or AllDealsCancelled) is true: its territories are taken down. */
   readonly takeDown: boolean;
-  /** Its DistributionChannel names other services only (./validity.ts): it makes nothing available here. */
+  /** Its DistributionChannel names other services only (src/parse/ddex/validity.ts): it makes nothing available here. */
   readonly otherChannels?: true;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { archivedPath, archiveFile, archiveStream, pruneArchive } from '../../src/feeds/archive.js';
+import { archivedPath, archiveFile, archiveStream, pruneArchive } from '../../src/archive/files.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

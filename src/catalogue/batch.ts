@@ -1,0 +1,46 @@
+// One batch of changes as it travels from the parser (or a recovery) to the merge: what an
+// apply worker receives, whatever carries it (a BullMQ job, an inline sink).
+import type { Entity } from '../config/schema.js';
+import type { CsvLayout, CsvRow } from './rows.js';
+
+/** Where a batch merges: its run, table and territory, and the run's version base. */
+export interface MergeTarget {
+  runId: number;
+  entity: Entity;
+  source: string;
+  country: string;
+  /** Decimal text of the run's version base (src/catalogue/version.ts). */
+  versionBase: string;
+}
+
+/** One batch of changes for one run: what an apply worker receives. */
+export interface BatchJob extends MergeTarget {
+  seq: number;
+  layout: CsvLayout;
+  /**
+   * The rows as one JSON array text, encoded once by the parser: Redis carries it as an
+   * opaque string and the merge takes it as its parameter, with no decode in between.
+   */
+  payload?: string;
+  /** How many rows `payload` holds. */
+  count?: number;
+  /** The rows as an array: the format of jobs queued before `payload`, still read. */
+  rows?: CsvRow[];
+}
+
+/** A batch's rows ready for the merge, whichever format its job has. */
+export interface BatchRows {
+  json: string;
+  count: number;
+}
+
+export function batchRows(job: Pick<BatchJob, 'payload' | 'count' | 'rows'>): BatchRows {
+  if (job.payload !== undefined) return { json: job.payload, count: job.count ?? (JSON.parse(job.payload) as unknown[]).length };
+  const rows = job.rows ?? [];
+  return { json: JSON.stringify(rows), count: rows.length };
+}
+
+/** Each row on its own (the row-by-row fallback), whichever format the job has. */
+export function batchRowList(job: Pick<BatchJob, 'payload' | 'rows'>): CsvRow[] {
+  return job.payload !== undefined ? (JSON.parse(job.payload) as CsvRow[]) : (job.rows ?? []);
+}

@@ -9,7 +9,8 @@ import { sql as drizzleSql } from 'drizzle-orm';
 import { loadConfig } from '../src/config/load.js';
 import { openDatabase, query } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
-import { ingestFeed, runOutage, waitForRun } from '../src/ingest/ingest.js';
+import { ingestFeed, waitForRun } from '../src/ingest/ingest.js';
+import { runOutage } from '../src/ingest/lifecycle.js';
 import { createLogger } from '../src/log.js';
 import { inlineSink, queueSink } from '../src/queue/sink.js';
 

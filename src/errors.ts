@@ -39,6 +39,22 @@ export class FeedRejectedError extends FeedlineError {
   }
 }
 
+/** Where a DDEX message stops being readable: the reader's fatal problem (src/parse/ddex). */
+export interface MessageProblem {
+  file: string;
+  line: number;
+  column: number;
+  reason: string;
+  detail: string;
+}
+
+/** A DDEX message rejected for a fatal problem, kept whole so that it goes on record as a quarantine row. */
+export class DdexRejectedError extends FeedRejectedError {
+  constructor(readonly problem: MessageProblem, options?: { cause?: unknown }) {
+    super(problem.file, `${problem.reason} at line ${problem.line}, column ${problem.column}: ${problem.detail}`, options);
+  }
+}
+
 export class NotFoundError extends FeedlineError {
   readonly code = 'not_found';
   readonly exitCode = ExitCode.notFound;

@@ -5,14 +5,14 @@
 // a newer one. Its tracks are live where ANY release of the sender licenses them.
 //
 // The caller supplies the clock (database time, or a test's). A fatal problem throws
-// FeedRejectedError before anything of the message is applied.
+// DdexRejectedError, carrying the problem, before anything of the message is applied.
 import type { Orm } from '../db/client.js';
 import {
   clearLinks, linksOfTracks, registerReleaseKeys, replaceLinks, replaceSchedules, resolveRelease, storedTerritories,
   writeTerritories, type ItemSchedule, type ReleaseKey, type TerritoryRow, type WriteCounts, type WriteTarget,
 } from '../db/ddex.js';
 import { addQuarantine } from '../db/runs.js';
-import { FeedRejectedError } from '../errors.js';
+import { DdexRejectedError } from '../errors.js';
 import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../catalogue/ddex.js';
 import { displayTitle } from '../catalogue/display-title.js';
 import { availability, trackDeals, WORLDWIDE, type Availability, type ScheduledChange } from './ddex-availability.js';
@@ -54,7 +54,7 @@ const DEAL_STARTED = 'deal_started';
  */
 const RELEASES_PER_TRANSACTION = 50;
 
-/** Applies the events after the header; throws FeedRejectedError on a fatal problem. */
+/** Applies the events after the header; throws DdexRejectedError on a fatal problem. */
 export async function applyDdexEvents(db: Orm, target: DdexRunTarget, events: AsyncIterable<DdexEvent>, now: Date, onProgress?: (totals: DdexTotals) => Promise<void>): Promise<DdexTotals> {
   const totals: DdexTotals = { rows: 0, inserted: 0, updated: 0, takenDown: 0, unchanged: 0, releases: 0, purges: 0, stale: 0, quarantined: 0, scheduled: 0 };
   let pending: DdexEvent[] = [];
@@ -68,10 +68,7 @@ export async function applyDdexEvents(db: Orm, target: DdexRunTarget, events: As
     await onProgress?.(totals);
   };
   for await (const event of events) {
-    if (event.type === 'problem' && event.problem.fatal) {
-      const { problem } = event;
-      throw new FeedRejectedError(target.file, `${problem.reason} at line ${problem.line}, column ${problem.column}: ${problem.detail}`);
-    }
+    if (event.type === 'problem' && event.problem.fatal) throw new DdexRejectedError(event.problem);
     pending.push(event);
     if (pending.length >= RELEASES_PER_TRANSACTION) await flush();
   }

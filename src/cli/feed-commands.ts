@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import type { PullDeps } from '../feeds/pull.js';
 import { createAlerter } from '../sla/alerts.js';
 import { dateFlag, oneOf } from './args.js';
-import { batchSink, type Runtime } from './runtime.js';
+import { batchSink, slaTimers, type Runtime } from './runtime.js';
 
 export const FEED_OPTIONS = {
   entity: { type: 'string' }, kind: { type: 'string' }, country: { type: 'string' },
@@ -26,11 +26,11 @@ export function requiredDate(name: string, value: string | undefined): string {
   return date;
 }
 
-/** Pull dependencies on a runtime; the sink is closed with the runtime. */
+/** Pull dependencies on a runtime; the sink and the SLA timers are closed with the runtime. */
 export function pullDeps(runtime: Runtime): PullDeps {
   const sink = batchSink(runtime);
   runtime.defer(() => sink.close());
   const alerter = createAlerter({ db: runtime.db, logger: runtime.logger, webhooks: runtime.config.webhooks });
   runtime.defer(() => Promise.race([alerter.idle(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]));
-  return { config: runtime.config, db: runtime.db, sink, logger: runtime.logger, alerter };
+  return { config: runtime.config, db: runtime.db, sink, timers: slaTimers(runtime), logger: runtime.logger, alerter };
 }

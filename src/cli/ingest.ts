@@ -1,7 +1,7 @@
 import { ENTITIES, FEED_KINDS } from '../config/schema.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { ingestFeed, waitForRun } from '../ingest/ingest.js';
-import { ingestDdexBatch } from '../ingest/ddex.js';
+import { ingestDdexBatch } from '../ingest/ddex-batch.js';
 import { readdir, stat } from 'node:fs/promises';
 import type { Run } from '../db/runs.js';
 import { dateFlag, oneOf, parseCommand } from './args.js';

@@ -1,6 +1,6 @@
 // Command results go to stdout (logs go to stderr): JSON for machines, text for people.
 import { SingleBar, Presets } from 'cli-progress';
-import type { Progress } from '../ingest/ingest.js';
+import type { Progress } from '../ingest/lifecycle.js';
 import { formatEta, progressFigures, throttledProgress } from '../ingest/progress.js';
 
 export interface Output {

@@ -96,7 +96,7 @@ async function replayDate(deps: PullDeps, feed: FeedSpec, date: string): Promise
       return applied(date, 'provider', pulled.run);
     }
     const onProgress = progressLog(deps.logger.child({ date }));
-    const ingested = await ingestFeed({ config, db, sink: deps.sink, logger: deps.logger, onProgress }, {
+    const ingested = await ingestFeed({ config, db, sink: deps.sink, timers: deps.timers, logger: deps.logger, onProgress }, {
       input: archived,
       fileName: conventionalName({ ...feed, date }),
       feed: { ...feed, date },

@@ -8,8 +8,9 @@ import { refusal } from '../db/refusals.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openRedis } from '../queue/redis.js';
-import { runOutage } from '../ingest/ingest.js';
+import { runOutage } from '../ingest/lifecycle.js';
 import { inlineSink, queueSink, type BatchSink } from '../queue/sink.js';
+import { runTimers, type RunTimers } from '../sla/timers.js';
 
 export interface Runtime {
   config: Config;
@@ -60,6 +61,17 @@ export async function openRuntime(config: Config, logger: Logger, options: { red
 export function batchSink(runtime: Runtime): BatchSink {
   const { config } = runtime;
   return runtime.redis
-    ? queueSink(runtime.redis, { prefix: config.queuePrefix, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches, sla: config.sla })
+    ? queueSink(runtime.redis, { prefix: config.queuePrefix, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches })
     : inlineSink(runtime.db, runOutage(runtime));
+}
+
+/**
+ * The SLA timers every registered run gets when Redis is configured (src/sla/timers.ts),
+ * closed with the runtime; without Redis, none: the SLA sweep alone keeps the clock.
+ */
+export function slaTimers(runtime: Runtime): RunTimers | undefined {
+  if (!runtime.redis) return undefined;
+  const timers = runTimers(runtime.redis, { prefix: runtime.config.queuePrefix, sla: runtime.config.sla });
+  runtime.defer(() => timers.close());
+  return timers;
 }

@@ -16,7 +16,7 @@ import { startAlertingApplyWorker } from './apply-worker.js';
 import { oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
-import { batchSink, openRuntime, type Runtime } from './runtime.js';
+import { batchSink, openRuntime, slaTimers, type Runtime } from './runtime.js';
 import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from '../roles/parts.js';
 import { gateStartProblems } from '../config/gate.js';
 import { isGateClusterPrimary, superviseGateProcesses } from '../gate/cluster.js';
@@ -110,7 +110,7 @@ close connections, exit 0.`,
         const maintenance = startMaintenance(runtime, sink, alerter, log);
         stops.push({ name: 'maintenance', stop: () => maintenance.stop() });
         if (pulls) {
-          const scheduler = createScheduler({ config, db: runtime.db, sink, logger, alerter }, { redis: runtime.redis, prefix: config.queuePrefix });
+          const scheduler = createScheduler({ config, db: runtime.db, sink, timers: slaTimers(runtime), logger, alerter }, { redis: runtime.redis, prefix: config.queuePrefix });
           scheduler.start();
           stops.push({ name: 'scheduler', stop: (grace) => scheduler.stop(grace) });
         } else {

@@ -12,7 +12,7 @@ type Executor = Pick<Orm, 'execute'>;
 export interface Run {
   id: number;
   source: string;
-  /** `unknown`: a rejected file whose name and flags did not say (src/ingest/ingest.ts). */
+  /** `unknown`: a rejected file whose name and flags did not say (src/ingest/csv.ts). */
   entity: Entity | 'ddex' | 'unknown';
   kind: 'full' | 'updates' | 'ddex' | 'event' | 'unknown';
   country: string;
@@ -136,6 +136,39 @@ export async function finishParsing(db: Orm, runId: number, totals: { rows: numb
 
 export async function rejectRun(db: Executor, runId: number, reason: string): Promise<void> {
   await db.execute(sql`update feed_runs set status = 'rejected', error = ${reason}, heartbeat_at = now() where id = ${runId}`);
+}
+
+/** Sets a run's quarantined count from its quarantine records, warnings aside: `runId`. */
+export async function recountQuarantine(db: Executor, runId: number): Promise<void> {
+  await db.execute(sql`update feed_runs set quarantined = (select count(*) from quarantine where run_id = ${runId} and severity <> 'warning') where id = ${runId}`);
+}
+
+export interface AppliedTotals {
+  rows: number;
+  inserted: number;
+  updated: number;
+  takenDown: number;
+  unchanged: number;
+}
+
+/**
+ * A DDEX message applied in its own process, without batches: `runId`, its `totals`,
+ * and `meta` merged into the run's. Its quarantined count comes from its quarantine records.
+ */
+export async function finishDdexRun(db: Executor, runId: number, totals: AppliedTotals, meta: Record<string, unknown>): Promise<void> {
+  await db.execute(sql`
+    update feed_runs set status = 'applied', rows = ${totals.rows}, inserted = ${totals.inserted}, updated = ${totals.updated},
+      taken_down = ${totals.takenDown}, unchanged = ${totals.unchanged},
+      quarantined = (select count(*) from quarantine where run_id = ${runId} and severity <> 'warning'),
+      batches_total = 0, batches_applied = 0, meta = meta || ${JSON.stringify(meta)}::jsonb,
+      parsed_at = now(), applied_at = now(), heartbeat_at = now(), error = null
+    where id = ${runId} and status <> 'applied'`);
+}
+
+/** The database's clock (no parameters): DDEX deal windows are judged by it. */
+export async function databaseNow(db: Executor): Promise<Date> {
+  const [row] = await query<{ now: string | Date }>(db, sql`select now() as now`);
+  return new Date(row!.now);
 }
 
 /** Locks a batch row for its apply transaction; undefined if it does not exist. */

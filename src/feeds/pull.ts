@@ -12,7 +12,8 @@ import { progressLog } from '../ingest/progress.js';
 import { getRun, unfinishedRunId, type Run } from '../db/runs.js';
 import { coerceError, UsageError } from '../errors.js';
 import { conventionalName } from '../ingest/feed-name.js';
-import { ingestFeed, runProgress, type IngestContext, type Progress } from '../ingest/ingest.js';
+import { ingestFeed, runProgress } from '../ingest/ingest.js';
+import type { IngestContext, Progress } from '../ingest/lifecycle.js';
 import type { Logger } from '../log.js';
 import type { BatchSink } from '../queue/sink.js';
 import type { Alerter } from '../sla/alerts.js';
@@ -24,6 +25,8 @@ export interface PullDeps {
   config: Config;
   db: Database;
   sink: BatchSink;
+  /** Arms each registered run's SLA timers (REDIS_URL set). */
+  timers?: IngestContext['timers'];
   logger: Logger;
   alerter: Pick<Alerter, 'raise' | 'resolve'>;
   /** The clock for due dates and give-up times; tests move it. */
@@ -142,7 +145,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
   }
 
   // serve, fetch and replay: progress of a long run in the log, every 10 s.
-  const ctx: IngestContext = { config, db, sink: deps.sink, logger: deps.logger, onProgress: progressLog(log) };
+  const ctx: IngestContext = { config, db, sink: deps.sink, timers: deps.timers, logger: deps.logger, onProgress: progressLog(log) };
   const ingested = await ingestFeed(ctx, {
     input: fetched.path,
     fileName: conventionalName({ ...feed, date }),

@@ -9,9 +9,11 @@ import type { Database } from '../db/client.js';
 import { applyDueScheduledTakedowns } from '../db/ddex.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { RedisConnection } from '../queue/redis.js';
 import { inlineSink } from '../queue/sink.js';
-import { batchMarker, ingestDdexBatch, type BatchMessage } from './ddex.js';
-import { runOutage } from './ingest.js';
+import { runTimers } from '../sla/timers.js';
+import { batchMarker, ingestDdexBatch, type BatchMessage } from './ddex-batch.js';
+import { runOutage, type IngestContext } from './lifecycle.js';
 
 /**
  * How often the drop directory is looked at and due changes applied. A deal's end is due at
@@ -24,6 +26,8 @@ export interface DdexServiceDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** With Redis, each message's run gets its SLA timers, as a fetched feed's does. */
+  redis?: RedisConnection;
   /** Tests inject a clock for due changes; default: the database's. */
   now?: () => Date;
   pollMs?: number;
@@ -50,7 +54,8 @@ export async function completeBatches(dropDir: string): Promise<{ dir: string; m
 
 export function startDdexService(deps: DdexServiceDeps): { stop(graceMs?: number): Promise<void>; tick(): Promise<DdexTick | undefined> } {
   const log = deps.logger.child({ component: 'ddex' });
-  const ctx = { config: deps.config, db: deps.db, sink: inlineSink(deps.db, runOutage(deps)), logger: deps.logger, now: deps.now };
+  const timers = deps.redis && deps.config.ddexDropDir ? runTimers(deps.redis, { prefix: deps.config.queuePrefix, sla: deps.config.sla }) : undefined;
+  const ctx: IngestContext = { config: deps.config, db: deps.db, sink: inlineSink(deps.db, runOutage(deps)), timers, logger: deps.logger, now: deps.now };
   // Batches done in this process, by folder and marker time: a re-sent batch gets a new marker.
   const done = new Set<string>();
   const once = async (): Promise<DdexTick> => {
@@ -67,7 +72,7 @@ export function startDdexService(deps: DdexServiceDeps): { stop(graceMs?: number
         done.add(key);
         tick.batches.push({ dir, messages });
         const count = (status: string) => messages.filter((m) => m.outcome.status === status).length;
-        log.info({ batch: dir, messages: messages.length, applied: count('queued'), duplicate: count('duplicate'), rejected: count('rejected') }, 'DDEX batch processed');
+        log.info({ batch: dir, messages: messages.length, applied: count('applied'), duplicate: count('duplicate'), rejected: count('rejected') }, 'DDEX batch processed');
       }
     });
     return tick;
@@ -90,6 +95,7 @@ export function startDdexService(deps: DdexServiceDeps): { stop(graceMs?: number
     async stop() {
       clearInterval(timer);
       await running;
+      await timers?.close();
     },
   };
 }

@@ -2,7 +2,7 @@
 // from the ledger), rows per second and an estimate of the time left. One formatter for the
 // terminal's bar, the one-line log of a non-terminal, and the logs of serve and replay.
 import type { Logger } from '../log.js';
-import type { Progress } from './ingest.js';
+import type { Progress } from './lifecycle.js';
 
 /** How often a non-terminal, serve or replay reports a run in progress. */
 export const PROGRESS_LOG_EVERY_MS = 10_000;

@@ -7,7 +7,8 @@ import type { Queue } from 'bullmq';
 import { appliedBatchSeqs, claimStaleRun, runsToRecover, unappliedBatchSeqs, type Run } from '../db/runs.js';
 import type { BatchJob } from '../catalogue/batch.js';
 import { batchJobId } from '../queue/jobs.js';
-import { parseRun, type IngestContext } from './ingest.js';
+import { parseRun } from './csv.js';
+import type { IngestContext } from './lifecycle.js';
 
 export interface RecoveryReport {
   resumed: number[];

@@ -5,8 +5,6 @@ import type { Database } from '../db/client.js';
 import { applyBatch, applyBatchRowByRow } from '../apply/batch.js';
 import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { UnreachableError, isConnectionError } from '../errors.js';
-import type { Config } from '../config/schema.js';
-import { createSlaQueue, scheduleRunTimers, type TimedRun } from '../sla/timers.js';
 import type { BatchJob } from '../catalogue/batch.js';
 import { batchJobId } from './jobs.js';
 import type { RedisConnection } from './redis.js';
@@ -17,11 +15,6 @@ export interface BatchSink {
   submit(job: BatchJob): Promise<void>;
   /** Resolves when every submitted batch has been handed over (inline: applied). */
   flush(): Promise<void>;
-  /**
-   * A run was just registered: the queue sink arms its SLA timers (src/sla/timers.ts).
-   * Best effort: the SLA sweep re-arms or replaces them from PostgreSQL.
-   */
-  runRegistered?(run: TimedRun): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,8 +23,6 @@ export interface QueueSinkOptions {
   attempts: number;
   /** Batches waiting in Redis before submit waits. */
   maxQueued: number;
-  /** The SLA window, to arm each registered run's timers; without it, no timers. */
-  sla?: Config['sla'];
 }
 
 function applyJobOptions(attempts: number) {
@@ -59,20 +50,13 @@ export function queueSink(redis: RedisConnection, options: QueueSinkOptions): Ba
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   };
-  const slaQueue = options.sla && createSlaQueue(redis, options.prefix);
   return {
-    async runRegistered(run) {
-      if (slaQueue && options.sla) await scheduleRunTimers(slaQueue, run, options.sla, new Date(), { includePast: true });
-    },
     async submit(job) {
       await waitForRoom();
       await queue.addBulk([{ name: 'batch', data: job, opts: { ...jobOptions, jobId: batchJobId(job.runId, job.seq) } }]);
     },
     async flush() {},
-    close: async () => {
-      await queue.close();
-      await slaQueue?.close();
-    },
+    close: () => queue.close(),
   };
 }
 

@@ -2,6 +2,8 @@
 // SLA sweep (and the DDEX drop directory, recovery and timers); a provider that is configured
 // is checked at start, so an http:// URL without FEEDLINE_ALLOW_HTTP fails at once.
 import type { ChildProcess } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import path from 'node:path';
 import type { RedisConnection } from '../../src/queue/redis.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
@@ -10,8 +12,10 @@ import { alertSubject } from '../../src/sla/alerts.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
 import { openRedis } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
+import { createSlaQueue, slaTimerJobId } from '../../src/sla/timers.js';
 import { feedline, feedlineProcess } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
+import { DDEX_FIXTURES } from '../helpers/ddex.js';
 import { tempDir, trackRecord, updatesFeed } from '../helpers/feeds.js';
 import { silentLogger, testConfig } from '../helpers/pipeline.js';
 import { REDIS_URL, clearPrefix, testPrefix } from '../helpers/redis.js';
@@ -62,6 +66,25 @@ describe('serve --role scheduler', () => {
       expect(alerts[0]).toMatchObject({ state: 'breach' });
     } finally {
       serve.kill('SIGTERM');
+    }
+    expect((await exited).code).toBe(0);
+  });
+
+  it('arms the SLA timers of each DDEX message it applies from the drop directory', async () => {
+    const drop = tempDir('feedline-ddex-drop-');
+    // Copied now, so the completion marker (the delivery time) is recent: the timers lie ahead.
+    cpSync(path.join(DDEX_FIXTURES, 'batch-001'), path.join(drop, 'batch'), { recursive: true });
+    const serve = feedlineProcess(['serve', '--role', 'scheduler'], env({ FEEDLINE_DDEX_DROP_DIR: drop }));
+    const exited = exitOf(serve);
+    const queue = createSlaQueue(redis, prefix);
+    try {
+      const runs = () => query<{ id: number; status: string }>(db.orm, sql`select id::integer as id, status from feed_runs where kind = 'ddex' order by id`);
+      await expect.poll(async () => (await runs()).map((r) => r.status), { timeout: 30_000 }).toEqual(['applied', 'applied']);
+      const timers = (await runs()).flatMap((r) => [slaTimerJobId(r.id, 'deadline'), slaTimerJobId(r.id, 'warning')]);
+      expect((await queue.getDelayed()).map((j) => j.id)).toEqual(expect.arrayContaining(timers));
+    } finally {
+      serve.kill('SIGTERM');
+      await queue.close();
     }
     expect((await exited).code).toBe(0);
   });

@@ -12,7 +12,7 @@ import { openRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';
 import { createQueue, QUEUE_NAMES, queuePrefix } from '../../src/queue/wiring.js';
 import { createAlerter } from '../../src/sla/alerts.js';
-import { startSlaTimerWorker } from '../../src/sla/timers.js';
+import { runTimers, startSlaTimerWorker } from '../../src/sla/timers.js';
 import { cleanState, compare, snapshot } from '../faults/harness.js';
 import { feedline, feedlineProcess } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
@@ -130,12 +130,13 @@ describe('on a Redis Cluster', () => {
     const config = testConfig({ FEEDLINE_SLA_HOURS: String(6 / 3600), FEEDLINE_SLA_WARNING_HOURS: String(3 / 3600), FEEDLINE_QUEUE_PREFIX: `${prefix}-sla` });
     const db = await connect(await freshDatabase(`${FILE}-sla`));
     const alerter = createAlerter({ db, logger: silentLogger, webhooks: { urls: [], timeoutMs: 1000 } });
-    const sink = queueSink(redis, { prefix: config.queuePrefix, attempts: 2, maxQueued: 100, sla: config.sla });
+    const sink = queueSink(redis, { prefix: config.queuePrefix, attempts: 2, maxQueued: 100 });
+    const timers = runTimers(redis, { prefix: config.queuePrefix, sla: config.sla });
     const worker = startSlaTimerWorker({ db, alerter, sla: config.sla, logger: silentLogger, now: () => new Date() }, redis, config.queuePrefix);
     try {
       const file = updatesFeed(tempDir(), 'GB_track_updates_20261110.csv.gz', [trackRecord(1, {}, 'I')]);
       // No apply worker: the run stays unapplied, and only the timers watch it.
-      const outcome = await ingestFeed({ config, db, sink, logger: silentLogger }, { input: file, feed: {}, publishedAt: new Date() });
+      const outcome = await ingestFeed({ config, db, sink, timers, logger: silentLogger }, { input: file, feed: {}, publishedAt: new Date() });
       const subject = `sla-run-${outcome.run.id}`;
       const states = async () => (await query<{ state: string }>(db.orm, sql`select state from alert_events where subject = ${subject} order by id`)).map((r) => r.state);
       const deadline = Date.now() + 20_000;
@@ -144,6 +145,7 @@ describe('on a Redis Cluster', () => {
     } finally {
       await worker.close();
       await sink.close();
+      await timers.close();
       await alerter.idle();
       await db.close();
       for (const master of cluster.masters()) await deleteMatching(master, `{${prefix}-sla-*`);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { query, type Database } from '../../src/db/client.js';
 import { listQuarantine } from '../../src/db/runs.js';
-import { ingestDdexBatch } from '../../src/ingest/ddex.js';
+import { ingestDdexBatch } from '../../src/ingest/ddex-batch.js';
 import { startDdexService } from '../../src/ingest/ddex-drop.js';
 import { inlineSink } from '../../src/queue/sink.js';
 import { connect, freshDatabase } from '../helpers/db.js';
@@ -72,8 +72,8 @@ describe('DDEX input', () => {
     writeFileSync(marker, '');
     const first = await ingestDdexBatch(ctx, batch);
     expect(first.map((m) => [path.relative(batch, m.file), m.outcome.status])).toEqual([
-      ['5012345678849/5012345678849.xml', 'queued'],
-      ['5012345678856/5012345678856.xml', 'queued'],
+      ['5012345678849/5012345678849.xml', 'applied'],
+      ['5012345678856/5012345678856.xml', 'applied'],
     ]);
     expect(await territories(db, 'release', '5012345678849')).toMatchObject({ WW: 'live' });
     const again = await ingestDdexBatch(ctx, batch);

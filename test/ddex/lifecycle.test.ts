@@ -17,7 +17,7 @@ afterAll(async () => db.close());
 describe('a DDEX release from delivery to purge', () => {
   it('applies a delivery: the release keyed by GRid, its tracks by ISRC, live worldwide, with display titles', async () => {
     const outcome = await ingestDdex(db, config, fixture('ern382-delivery.xml'), { now: NOW });
-    expect(outcome.status).toBe('queued');
+    expect(outcome.status).toBe('applied');
     expect(outcome.run).toMatchObject({ status: 'applied', entity: 'ddex', kind: 'ddex', country: 'WW', feedDate: '2026-01-10', source: 'PADPIDA2026010101X', quarantined: 0 });
     expect(outcome.run.meta).toMatchObject({ sender: 'PADPIDA2026010101X', messageId: expect.any(String), messageType: 'NewReleaseMessage', schemaVersion: '3.8.2', releases: 1 });
     expect(outcome.run.rows).toBe(3);

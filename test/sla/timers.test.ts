@@ -11,7 +11,9 @@ import { createAlerter, type WebhookAlerter } from '../../src/sla/alerts.js';
 import type { SlaContext } from '../../src/sla/check.js';
 import { sweepOnce } from '../../src/sla/sweep.js';
 import { createSlaQueue, runTimers, slaTimerJobId, startSlaTimerWorker } from '../../src/sla/timers.js';
+import { feedline } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
+import { fixture } from '../helpers/ddex.js';
 import { tempDir, trackRecord, updatesFeed } from '../helpers/feeds.js';
 import { silentLogger, testConfig } from '../helpers/pipeline.js';
 import { REDIS_URL, testPrefix } from '../helpers/redis.js';
@@ -26,13 +28,15 @@ const redisUrl = (() => {
 })();
 // An 8-second window with the warning at 4 seconds, on the real clock: the timers are real.
 const config = testConfig({ FEEDLINE_SLA_HOURS: String(8 / 3600), FEEDLINE_SLA_WARNING_HOURS: String(4 / 3600), FEEDLINE_QUEUE_PREFIX: prefix });
+let url: string;
 let db: Database;
 let redis: RedisConnection;
 let hook: WebhookReceiver;
 let alerter: WebhookAlerter;
 
 beforeAll(async () => {
-  db = await connect(await freshDatabase(FILE));
+  url = await freshDatabase(FILE);
+  db = await connect(url);
   redis = await openRedis(redisUrl, 'worker');
   await redis.flushdb();
   hook = await startWebhookReceiver();
@@ -64,10 +68,9 @@ describe('SLA timers', () => {
     try {
       const published = new Date();
       const file = updatesFeed(tempDir(), 'GB_track_updates_20261110.csv.gz', [trackRecord(1, {}, 'I'), trackRecord(2, {}, 'D')]);
-      // No apply worker runs: the run is stuck.
-      const outcome = await ingestFeed({ config, db, sink, logger: silentLogger }, { input: file, feed: {}, publishedAt: published });
+      // No apply worker runs: the run is stuck. Registering it arms its timers.
+      const outcome = await ingestFeed({ config, db, sink, timers, logger: silentLogger }, { input: file, feed: {}, publishedAt: published });
       const runId = outcome.run.id;
-      await timers.onRunRegistered(outcome.run);
       await timers.onRunRegistered(outcome.run); // idempotent: same ids
       expect((await queue.getDelayed()).map((j) => j.id).sort()).toEqual([slaTimerJobId(runId, 'deadline'), slaTimerJobId(runId, 'warning')]);
 
@@ -101,6 +104,21 @@ describe('SLA timers', () => {
       await queue.close();
       await timers.close();
       await sink.close();
+    }
+  });
+
+  it('are armed for a DDEX message that feedline ingest applies, as for a CSV feed', async () => {
+    const queue = createSlaQueue(redis, prefix);
+    try {
+      // The default 24-hour window: the timers stay delayed while this looks.
+      const ingested = await feedline(['ingest', fixture('ern382-delivery.xml'), '--json'], { DATABASE_URL: url, REDIS_URL: redisUrl, FEEDLINE_QUEUE_PREFIX: prefix, FEEDLINE_HOME: tempDir('feedline-home-') });
+      expect(ingested.code, ingested.stderr).toBe(0);
+      const { runId, status } = JSON.parse(ingested.stdout) as { runId: number; status: string };
+      expect(status).toBe('applied');
+      const armed = (await queue.getDelayed()).map((j) => j.id);
+      expect(armed).toEqual(expect.arrayContaining([slaTimerJobId(runId, 'deadline'), slaTimerJobId(runId, 'warning')]));
+    } finally {
+      await queue.close();
     }
   });
 });

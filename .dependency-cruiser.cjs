@@ -17,7 +17,7 @@ const LAYERS = [
   { apply: 'batch merge, DDEX availability', archive: 'the raw archive: a directory or PostgreSQL' },
   { queue: 'BullMQ jobs, sink, workers; `wiring.ts` makes every queue and worker' },
   { sla: 'deadlines, timers, sweep, alerts' },
-  { ingest: 'one file start to finish, recovery' },
+  { ingest: 'one run lifecycle for every source (register, archive, resume, SLA timers, reject) with a CSV and a DDEX adapter; recovery' },
   { feeds: 'fetch, schedule, pull, full-feed reconcile', events: 'the Catalogue Events receiver and apply' },
   { gate: 'the playback gate', http: 'the SLA page, metrics, health, login' },
   { roles: 'what each `feedline serve` role runs' },

@@ -8,7 +8,7 @@ import { parseDayFields } from '../feeds/due.js';
 import { createScheduler } from '../feeds/scheduler.js';
 import { checkReadiness } from '../http/health.js';
 import { startHttpServer } from '../http/server.js';
-import { recoverRuns } from '../ingest/recover.js';
+import { recoverRunsOnce } from '../ingest/recover.js';
 import type { Logger } from '../log.js';
 import { createApplyQueue } from '../queue/sink.js';
 import { createAlerter } from '../sla/alerts.js';
@@ -205,8 +205,8 @@ function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, 
   let running: Promise<void> | undefined;
   const once = async () => {
     const ctx = { config, db, sink, logger: runtime.logger };
-    const report = await recoverRuns(ctx, queue);
-    if (report.resumed.length > 0 || report.requeued.length > 0) log.warn({ report }, 'recovered unfinished runs');
+    const report = await recoverRunsOnce(ctx, queue);
+    if (report && (report.resumed.length > 0 || report.requeued.length > 0)) log.warn({ report }, 'recovered unfinished runs');
     for (const runId of await unreconciledRuns(db.orm, config.source, RECONCILE_LOOKBACK_DAYS)) {
       await reconcileRun({ db, logger: runtime.logger, alerter, maxShare: config.provider.reconcileMaxShare }, runId);
     }

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { recoverRuns } from '../ingest/recover.js';
+import { recoverRunsOnce } from '../ingest/recover.js';
 import { createAlerter } from '../sla/alerts.js';
 import { createApplyQueue, queueSink } from '../queue/sink.js';
 import { startAlertingApplyWorker } from './apply-worker.js';
@@ -52,7 +52,7 @@ export function startRecoveryLoop(runtime: Runtime, logger: Logger): () => Promi
   const log = logger.child({ component: 'recovery' });
   let current: Promise<unknown> = Promise.resolve();
   const tick = () => {
-    current = db.tryWithLock('feedline.recover', () => recoverRuns({ config, db, sink, logger }, queue))
+    current = recoverRunsOnce({ config, db, sink, logger }, queue)
       .catch((err: unknown) => log.warn({ err }, 'recovery pass failed; will try again'));
   };
   tick();

@@ -15,6 +15,14 @@ export interface RecoveryReport {
   requeued: { runId: number; seqs: number[] }[];
 }
 
+/** The advisory lock one recovery pass holds: `feedline worker` and `serve` recover one process at a time. */
+const RECOVERY_LOCK = 'feedline.recover';
+
+/** A recovery pass unless another process is running one (then undefined). */
+export async function recoverRunsOnce(ctx: IngestContext, queue: Queue<BatchJob> | undefined): Promise<RecoveryReport | undefined> {
+  return ctx.db.tryWithLock(RECOVERY_LOCK, () => recoverRuns(ctx, queue));
+}
+
 export async function recoverRuns(ctx: IngestContext, queue: Queue<BatchJob> | undefined, staleSeconds = ctx.config.staleParseSeconds): Promise<RecoveryReport> {
   const report: RecoveryReport = { resumed: [], requeued: [] };
   for (const run of await runsToRecover(ctx.db.orm, staleSeconds)) {

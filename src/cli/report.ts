@@ -1,3 +1,4 @@
+import type { RunCounts } from '../db/runs.js';
 import { runsApplied, takedownsApplied, type AppliedRun, type TakedownRecord } from '../db/sla.js';
 import { UsageError } from '../errors.js';
 import { dateFlag, oneOf, parseCommand } from './args.js';
@@ -14,19 +15,13 @@ export interface TakedownEvidence extends Omit<TakedownRecord, 'publishedAt' | '
   withinWindow: boolean | null;
 }
 
-export interface FeedSummary {
+export interface FeedSummary extends RunCounts {
   source: string;
   entity: string;
   kind: string;
   country: string;
   runs: number;
   feedDates: string;
-  rows: number;
-  inserted: number;
-  updated: number;
-  takenDown: number;
-  unchanged: number;
-  quarantined: number;
   maxLatencySeconds: number;
   meanLatencySeconds: number;
   runsWithinWindow: number;

@@ -49,22 +49,15 @@ const RUN_COLUMNS = sql.raw(`id::integer as id, source, entity, kind, country, f
   batches_applied as "batchesApplied", error, meta, heartbeat_at as "heartbeatAt", created_at as "createdAt",
   parsed_at as "parsedAt", applied_at as "appliedAt"`);
 
-export interface NewRun {
-  source: string;
-  entity: Run['entity'];
-  kind: Run['kind'];
-  country: string;
-  feedDate: string;
-  publishedAt: Date;
-  fileName: string;
-  fileSha256: string;
-  fileBytes: number;
-  archivePath: string;
-  forced: boolean;
+/** What a run's registration gives; the ledger fills in the rest. */
+export type NewRun = Pick<Run, 'source' | 'entity' | 'kind' | 'country' | 'feedDate' | 'publishedAt' | 'fileName' | 'fileSha256'
+  | 'fileBytes' | 'archivePath' | 'forced' | 'batchSize'> & {
   versionBase: bigint;
-  batchSize: number;
   meta?: Record<string, unknown>;
-}
+};
+
+/** A run's counts of rows by what became of them. */
+export type RunCounts = Pick<Run, 'rows' | 'inserted' | 'updated' | 'takenDown' | 'unchanged' | 'quarantined'>;
 
 /**
  * Registers a run, or finds the earlier run of the same file. The partial unique index

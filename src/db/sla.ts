@@ -4,31 +4,21 @@
 // always agree. `now` is a parameter (the injectable clock), never the database's now().
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import type { Run, RunCounts } from './runs.js';
 import type { AlertState, FetchStatus, RunStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
 /** A run whose changes are not all live yet (status parsing, applying or failed). */
-export interface PendingRun {
-  id: number;
-  source: string;
-  entity: string;
-  kind: string;
-  country: string;
-  feedDate: string;
-  fileName: string;
-  status: RunStatus;
-  publishedAt: Date;
-  createdAt: Date;
-  batchesTotal: number | null;
-  batchesApplied: number;
+export type PendingRun = Pick<Run, 'id' | 'source' | 'entity' | 'kind' | 'country' | 'feedDate' | 'fileName' | 'status'
+  | 'publishedAt' | 'createdAt' | 'batchesTotal' | 'batchesApplied'> & {
   /** Rows by action in the run's batches that are not applied yet. */
   pendingInserts: number;
   pendingUpdates: number;
   pendingDeletes: number;
   /** Batches that exhausted their retries. */
   failedBatches: number;
-}
+};
 
 const PENDING_RUN_COLUMNS = sql.raw(`r.id::integer as id, r.source, r.entity, r.kind, r.country, r.feed_date::text as "feedDate",
   r.file_name as "fileName", r.status, r.published_at as "publishedAt", r.created_at as "createdAt",
@@ -137,18 +127,8 @@ export async function countAlertEvents(db: Executor, kind: string, state: AlertS
 }
 
 /** Rejected runs created since `since`, with whether a later run of the same feed and date was applied. */
-export interface ProblemRun {
-  id: number;
-  source: string;
-  entity: string;
-  kind: string;
-  country: string;
-  feedDate: string;
-  fileName: string;
-  status: RunStatus;
-  error: string | null;
-  rows: number;
-  quarantined: number;
+export type ProblemRun = Pick<Run, 'id' | 'source' | 'entity' | 'kind' | 'country' | 'feedDate' | 'fileName' | 'status'
+  | 'error' | 'rows' | 'quarantined'> & {
   failedBatches: number;
   /** Quarantined rows that may be takedowns that did not apply (src/sla/possible-takedowns.ts). */
   possibleTakedowns: number;
@@ -156,7 +136,7 @@ export interface ProblemRun {
   reappliedBy: number | null;
   /** A later run of the same feed for this date or a later one, applied: the feed moved on. */
   supersededBy: number | null;
-}
+};
 
 export async function problemRuns(db: Executor, since: Date): Promise<ProblemRun[]> {
   return query<ProblemRun>(db, sql`
@@ -307,24 +287,10 @@ export async function takedownsApplied(db: Executor, range: { from: Date; to: Da
 }
 
 /** A run applied in the range: the per-feed summary of the report. */
-export interface AppliedRun {
-  id: number;
-  source: string;
-  entity: string;
-  kind: string;
-  country: string;
-  feedDate: string;
-  fileName: string;
-  rows: number;
-  inserted: number;
-  updated: number;
-  takenDown: number;
-  unchanged: number;
-  quarantined: number;
-  publishedAt: Date;
+export type AppliedRun = Pick<Run, 'id' | 'source' | 'entity' | 'kind' | 'country' | 'feedDate' | 'fileName' | 'publishedAt'> & RunCounts & {
   receivedAt: Date;
   appliedAt: Date;
-}
+};
 
 export async function runsApplied(db: Executor, range: { from: Date; to: Date; country?: string }): Promise<AppliedRun[]> {
   return query<AppliedRun>(db, sql`

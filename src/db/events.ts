@@ -210,10 +210,14 @@ export async function lockEventItem(db: Executor, key: string): Promise<void> {
 /** A stored catalogue row's territory and version. */
 export interface StoredRow { id: string; country: string; version: string }
 
+/** A stored release row: also its availability, which says whether a takedown is the newest word. */
+export interface StoredReleaseRow extends StoredRow { status: string; reason: string | null }
+
 /** A release's rows in every territory. Parameters: source, release id. */
-export async function releaseRows(db: Executor, source: string, id: string): Promise<StoredRow[]> {
-  return query<StoredRow>(db, sql`
-    select id, country, change_version::text as version from releases where source = ${source} and id = ${id} order by country`);
+export async function releaseRows(db: Executor, source: string, id: string): Promise<StoredReleaseRow[]> {
+  return query<StoredReleaseRow>(db, sql`
+    select id, country, change_version::text as version, status, takedown_reason as reason
+    from releases where source = ${source} and id = ${id} order by country`);
 }
 
 /** The rows of every track stored under a release. Parameters: source, release id. */

@@ -14,7 +14,7 @@ import type { Database, Orm } from '../db/client.js';
 import { replaceSchedules, writeTerritories, type ItemSchedule, type TerritoryRow, type WriteCounts, type WriteTarget } from '../db/ddex.js';
 import {
   finishEvent, lockEventItem, lockOpenEvent, markWaiting, releaseRows, releaseTrackRows, trackStored, upsertEnhancement,
-  type ApplyCounts, type InboxEvent, type StoredRow,
+  type ApplyCounts, type InboxEvent, type StoredReleaseRow, type StoredRow,
 } from '../db/events.js';
 import {
   availabilityAsDeals, enhancedEventSchema, releaseColumns, standardSchemaFor, trackColumns, type ReleaseSnapshot,
@@ -47,11 +47,11 @@ export async function applyInboxEvent(db: Database, id: number, options: EventAp
     const body: unknown = JSON.parse(event.body);
     if (event.endpoint === 'enhanced') return applyEnhanced(tx, event, body, options, now);
     const parsed = standardSchemaFor(body).parse(body);
-    const counts = 'release' in parsed
+    const result = 'release' in parsed
       ? await applySnapshot(tx, event, parsed as ReleaseSnapshot, options.source, now)
       : await applyTakedown(tx, event, options.source);
-    const outcome = counts === 'stale' ? 'stale' : 'applied';
-    await finishEvent(tx, event, outcome, counts === 'stale' ? await staleCounts(tx, event, options.source) : counts);
+    const outcome = 'stale' in result ? 'stale' : 'applied';
+    await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result);
     return outcome;
   });
 }
@@ -65,16 +65,37 @@ function add(into: ApplyCounts, counts: WriteCounts): void {
   into.unchanged += counts.unchanged;
 }
 
-/** The release's stored state is as new as this event or newer (DDEX's rule: the WW row decides). */
-function isStale(stored: readonly StoredRow[], version: string): boolean {
+/** What an event older than the stored release wrote: its counts, for the run's records. */
+interface Stale { stale: ApplyCounts }
+
+/** The stored row that decides staleness (DDEX's rule: the WW row), when it is as new as this event or newer. */
+function newerStored<Row extends StoredRow>(stored: readonly Row[], version: string): Row | undefined {
   const ww = stored.find((s) => s.country === WORLDWIDE) ?? stored[0];
-  return ww !== undefined && BigInt(ww.version) >= BigInt(version);
+  return ww !== undefined && BigInt(ww.version) >= BigInt(version) ? ww : undefined;
 }
 
-/** A stale event changes nothing: every row it states counts as unchanged. */
+/** A stale event changes no stored row: every row of its release counts as unchanged. */
 async function staleCounts(db: Executor, event: InboxEvent, source: string): Promise<ApplyCounts> {
   const rows = (await releaseRows(db, source, event.itemId)).length + (await releaseTrackRows(db, source, event.itemId)).length;
   return { ...ZERO, unchanged: Math.max(rows, 1) };
+}
+
+/**
+ * A stale snapshot writes no availability, but the tracks it lists that are stored nowhere
+ * are recorded down at the newer state's version: under the takedown that arrived first, or
+ * as left the release when a newer snapshot leaves them out. So every order of the same
+ * events ends with the same tracks stored, and their Enhanced Metadata has a track to join.
+ */
+async function recordUnseenTracks(db: Executor, event: InboxEvent, snapshot: ReleaseSnapshot, source: string, newer: StoredReleaseRow): Promise<Stale> {
+  const counts = await staleCounts(db, event, source);
+  const reason = newer.status === 'taken_down' && newer.reason === TAKEDOWN_EVENT ? TAKEDOWN_EVENT : LEFT_RELEASE;
+  const unseen: TerritoryRow[] = [];
+  for (const [index, track] of snapshot.tracks.entries()) {
+    if (await trackStored(db, source, String(track.id))) continue;
+    unseen.push({ id: String(track.id), country: WORLDWIDE, status: 'taken_down', reason, ...trackColumns(snapshot, index) });
+  }
+  add(counts, await writeTerritories(db, { ...target(event, 'track', source, 'replace'), version: newer.version }, unseen));
+  return { stale: counts };
 }
 
 function target(event: InboxEvent, entity: 'release' | 'track', source: string, mode: WriteTarget['mode']): WriteTarget {
@@ -85,10 +106,11 @@ function scheduleRows(changes: readonly ScheduledChange[]) {
   return changes.map((c) => ({ country: c.territory, dueAt: c.dueAt, targetStatus: c.status, reason: c.status === 'live' ? DEAL_STARTED : c.reason }));
 }
 
-async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseSnapshot, source: string, now: Date): Promise<ApplyCounts | 'stale'> {
+async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseSnapshot, source: string, now: Date): Promise<ApplyCounts | Stale> {
   const releaseId = event.itemId;
   const stored = await releaseRows(db, source, releaseId);
-  if (isStale(stored, event.changeVersion)) return 'stale';
+  const newer = newerStored(stored, event.changeVersion);
+  if (newer) return recordUnseenTracks(db, event, snapshot, source, newer);
   const counts = { ...ZERO };
   const deals = availabilityAsDeals(snapshot.availability);
 
@@ -124,10 +146,10 @@ async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseS
   return counts;
 }
 
-async function applyTakedown(db: Executor, event: InboxEvent, source: string): Promise<ApplyCounts | 'stale'> {
+async function applyTakedown(db: Executor, event: InboxEvent, source: string): Promise<ApplyCounts | Stale> {
   const releaseId = event.itemId;
   const stored = await releaseRows(db, source, releaseId);
-  if (isStale(stored, event.changeVersion)) return 'stale';
+  if (newerStored(stored, event.changeVersion)) return { stale: await staleCounts(db, event, source) };
   const counts = { ...ZERO };
   // A takedown of a release never seen still leaves a tombstone, so an older snapshot
   // arriving late cannot make it live (DESIGN.md invariant 3).

@@ -82,7 +82,18 @@ describe('the version guard', () => {
     await deliver(takedownEvent(103, 9));
     expect(await deliver(releaseEvent(103, 8))).toBe('stale');
     expect(await rows('releases', '103')).toEqual([{ country: 'WW', status: 'taken_down', reason: 'takedown_event', title: null }]);
-    expect(await rows('tracks', '1031')).toEqual([]);
+    // Its tracks are stored down under the takedown, so their enhancements have somewhere to go.
+    expect(await rows('tracks', '1031')).toEqual([{ country: 'WW', status: 'taken_down', reason: 'takedown_event', title: 'Track 1031' }]);
+    expect((await audit('1031')).map((a) => `${a.country}:${a.reason}`)).toEqual(['WW:takedown_event']);
+    expect(await deliver(releaseEvent(103, 7))).toBe('stale');
+    expect(await rows('tracks', '1031')).toHaveLength(1);
+  });
+
+  it('a track only an older snapshot lists is stored as left the release, in any order', async () => {
+    await deliver(releaseEvent(105, 2, { tracks: [{ id: 1051 }] }));
+    expect(await deliver(releaseEvent(105, 1, { tracks: [{ id: 1051 }, { id: 1052 }] }))).toBe('stale');
+    expect(await rows('tracks', '1052')).toEqual([{ country: 'WW', status: 'taken_down', reason: 'removed_from_release', title: 'Track 1052' }]);
+    expect((await rows('tracks', '1051')).some((r) => r.status === 'live')).toBe(true);
   });
 
   it('applying an event twice changes nothing the second time', async () => {
@@ -136,6 +147,16 @@ describe('Enhanced Metadata', () => {
     const [row] = await query<{ data: { bpm: number } }>(db.orm, sql`select data from track_enhancements where track_id = '1201'`);
     expect(row!.data.bpm).toBe(120);
     expect((await rows('tracks', '1201')).every((r) => r.status !== undefined)).toBe(true);
+  });
+
+  it('attaches to a track whose release was taken down before any snapshot of it came', async () => {
+    await deliver(takedownEvent(121, 9));
+    const early = await receive({ id: 1211, version: 5, enhanced: { bpm: 99 } }, 'enhanced');
+    expect(await apply(early)).toBe('waiting');
+    expect(await deliver(releaseEvent(121, 1))).toBe('stale');
+    expect(await apply(early)).toBe('applied');
+    const [row] = await query<{ data: { bpm: number } }>(db.orm, sql`select data from track_enhancements where track_id = '1211'`);
+    expect(row!.data.bpm).toBe(99);
   });
 
   it('is rejected after waiting too long for a track that never came', async () => {

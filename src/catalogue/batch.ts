@@ -18,12 +18,15 @@ export interface BatchJob extends MergeTarget {
   seq: number;
   layout: CsvLayout;
   /**
-   * The rows as one JSON array text, encoded once by the parser: Redis carries it as an
-   * opaque string and the merge takes it as its parameter, with no decode in between.
+   * The rows as one JSON array text, encoded once by the parser: Redis keeps it as a plain
+   * string beside the job (`rowsKey`) and the merge takes it as its parameter, with no
+   * decode in between.
    */
   payload?: string;
   /** How many rows `payload` holds. */
   count?: number;
+  /** Where the queue keeps `payload` beside the job instead of in it (src/queue/payloads.ts). */
+  rowsKey?: string;
   /** The rows as an array: the format of jobs queued before `payload`, still read. */
   rows?: CsvRow[];
 }

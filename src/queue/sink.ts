@@ -7,6 +7,7 @@ import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { UnreachableError, isConnectionError } from '../errors.js';
 import type { BatchJob } from '../catalogue/batch.js';
 import { batchJobId } from './jobs.js';
+import { checkInRows } from './payloads.js';
 import type { RedisConnection } from './redis.js';
 import { createQueue, QUEUES } from './wiring.js';
 
@@ -53,7 +54,8 @@ export function queueSink(redis: RedisConnection, options: QueueSinkOptions): Ba
   return {
     async submit(job) {
       await waitForRoom();
-      await queue.addBulk([{ name: 'batch', data: job, opts: { ...jobOptions, jobId: batchJobId(job.runId, job.seq) } }]);
+      const data = await checkInRows(redis, options.prefix, job);
+      await queue.addBulk([{ name: 'batch', data, opts: { ...jobOptions, jobId: batchJobId(job.runId, job.seq) } }]);
     },
     async flush() {},
     close: () => queue.close(),

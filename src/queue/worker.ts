@@ -7,6 +7,7 @@ import { recordBatchFailure } from '../db/runs.js';
 import { isConnectionError, isUnrecoverable } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BatchJob } from '../catalogue/batch.js';
+import { claimRows, dropRows } from './payloads.js';
 import type { RedisConnection } from './redis.js';
 import { createWorker, QUEUES } from './wiring.js';
 
@@ -24,9 +25,11 @@ export function startApplyWorker(db: Database, redis: RedisConnection, logger: L
   const worker = createWorker<BatchJob>({ connection: redis, prefix: options.prefix }, QUEUES.apply, async (job: Job<BatchJob>) => {
     const { runId, seq } = job.data;
     const started = performance.now();
+    let batch = job.data;
     let outcome: BatchOutcome;
     try {
-      outcome = await applyBatch(db, job.data);
+      batch = await claimRows(redis, job.data);
+      outcome = await applyBatch(db, batch);
     } catch (err) {
       // BullMQ's own class fails the job now, without the retries left.
       if (isUnrecoverable(err)) throw new UnrecoverableError(err.message);
@@ -34,9 +37,10 @@ export function startApplyWorker(db: Database, redis: RedisConnection, logger: L
       // Apply the rest row by row rather than hold the whole run back.
       if (isConnectionError(err) || job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
       log.error({ runId, seq, err }, 'batch failed every attempt; applying it row by row');
-      outcome = await applyBatchRowByRow(db, job.data);
+      outcome = await applyBatchRowByRow(db, batch);
       if (outcome.state === 'applied') options.onPoisonBatch?.(job.data, outcome.quarantined);
     }
+    await dropRows(redis, job.data);
     const ms = Math.round(performance.now() - started);
     if (outcome.state === 'applied') {
       log.debug({ runId, seq, ms, inserted: outcome.inserted, updated: outcome.updated, takenDown: outcome.takenDown }, 'batch applied');
@@ -53,6 +57,8 @@ export function startApplyWorker(db: Database, redis: RedisConnection, logger: L
     if (!job) return;
     const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     log.error({ runId: job.data.runId, seq: job.data.seq, attempt: job.attemptsMade, final, err }, 'batch failed');
+    // Recovery re-parses a batch that failed for good, so its rows are not needed again.
+    if (final) void dropRows(redis, job.data);
     recordBatchFailure(db.orm, job.data.runId, job.data.seq, err.message, final).catch((dbErr: unknown) => {
       log.warn({ err: dbErr }, 'could not record the batch failure');
     });

@@ -37,13 +37,21 @@ export interface BatchRows {
   count: number;
 }
 
-export function batchRows(job: Pick<BatchJob, 'payload' | 'count' | 'rows'>): BatchRows {
+type RowsOf = Pick<BatchJob, 'payload' | 'count' | 'rows' | 'rowsKey'>;
+
+export function batchRows(job: RowsOf): BatchRows {
   if (job.payload !== undefined) return { json: job.payload, count: job.count ?? (JSON.parse(job.payload) as unknown[]).length };
-  const rows = job.rows ?? [];
+  const rows = arrayRows(job);
   return { json: JSON.stringify(rows), count: rows.length };
 }
 
 /** Each row on its own (the row-by-row fallback), whichever format the job has. */
-export function batchRowList(job: Pick<BatchJob, 'payload' | 'rows'>): CsvRow[] {
-  return job.payload !== undefined ? (JSON.parse(job.payload) as CsvRow[]) : (job.rows ?? []);
+export function batchRowList(job: RowsOf): CsvRow[] {
+  return job.payload !== undefined ? (JSON.parse(job.payload) as CsvRow[]) : arrayRows(job);
+}
+
+/** A job whose rows are still beside it in Redis must never apply as an empty batch. */
+function arrayRows(job: RowsOf): CsvRow[] {
+  if (job.rowsKey !== undefined) throw new Error(`batch rows at ${job.rowsKey} were not read from the queue`);
+  return job.rows ?? [];
 }

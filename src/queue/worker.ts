@@ -20,19 +20,25 @@ export interface ApplyWorkerOptions {
   onPoisonBatch?: (job: BatchJob, quarantined: number) => void;
 }
 
+/** BullMQ's own class fails a job now, without the retries left: for a non-retryable error. */
+function forBullMQ(err: unknown): unknown {
+  return isUnrecoverable(err) ? new UnrecoverableError(err.message) : err;
+}
+
 export function startApplyWorker(db: Database, redis: RedisConnection, logger: Logger, options: ApplyWorkerOptions): Worker<BatchJob> {
   const log = logger.child({ component: 'apply-worker' });
   const worker = createWorker<BatchJob>({ connection: redis, prefix: options.prefix }, QUEUES.apply, async (job: Job<BatchJob>) => {
     const { runId, seq } = job.data;
     const started = performance.now();
-    let batch = job.data;
+    // Rows that cannot be read never reach the row-by-row fallback below.
+    const batch = await claimRows(redis, job.data).catch((err: unknown) => {
+      throw forBullMQ(err);
+    });
     let outcome: BatchOutcome;
     try {
-      batch = await claimRows(redis, job.data);
       outcome = await applyBatch(db, batch);
     } catch (err) {
-      // BullMQ's own class fails the job now, without the retries left.
-      if (isUnrecoverable(err)) throw new UnrecoverableError(err.message);
+      if (isUnrecoverable(err)) throw forBullMQ(err);
       // Out of attempts, and not because the database was away: some row is refused.
       // Apply the rest row by row rather than hold the whole run back.
       if (isConnectionError(err) || job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;

@@ -6,7 +6,7 @@ import { applyBatch, applyBatchRowByRow } from '../../src/apply/batch.js';
 import type { Database } from '../../src/db/client.js';
 import { getRun } from '../../src/db/runs.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
-import type { BatchJob } from '../../src/catalogue/batch.js';
+import { batchRowList, batchRows, type BatchJob } from '../../src/catalogue/batch.js';
 import type { BatchSink } from '../../src/queue/sink.js';
 import type { CsvRow } from '../../src/catalogue/rows.js';
 import { connect, freshDatabase } from '../helpers/db.js';
@@ -42,6 +42,12 @@ describe('batch job formats', () => {
       expect(typeof job.payload).toBe('string');
       expect((JSON.parse(job.payload!) as CsvRow[]).length).toBe(job.count);
     }
+  });
+
+  it('a job whose rows were not read from beside it never applies as an empty batch', () => {
+    const unread = { rowsKey: '{p-apply}:apply:rows:run-1-batch-0', count: 3 };
+    expect(() => batchRows(unread)).toThrow(/not read from the queue/);
+    expect(() => batchRowList(unread)).toThrow(/not read from the queue/);
   });
 
   for (const [name, legacy, rowByRow] of [['older jobs (rows as an array)', true, false], ['the row-by-row fallback', false, true], ['both at once', true, true]] as const) {

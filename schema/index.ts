@@ -6,3 +6,4 @@ export * from './gate.js';
 export * from './events.js';
 export * from './acks.js';
 export * from './archive.js';
+export * from './ddex-acks.js';

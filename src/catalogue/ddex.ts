@@ -11,6 +11,10 @@ export interface DdexMessageHeader {
   /** MessageSender/PartyId (a DPID): the `source` every key of this message lives under. */
   senderPartyId: string;
   messageId: string;
+  /** MessageThreadId, when sent: an acknowledgement carries it back (src/ingest/ddex-ack-xml.ts). */
+  messageThreadId?: string;
+  /** The first MessageRecipient/PartyId, when sent: who the sender addressed. */
+  recipientPartyId?: string;
   /** MessageCreatedDateTime: orders one sender's messages; an older one never undoes a newer one. */
   createdAt: Date;
 }

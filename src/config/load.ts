@@ -103,6 +103,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
       reconcileMaxShare: p.FEEDLINE_RECONCILE_MAX_SHARE,
     },
     ddexDropDir: p.FEEDLINE_DDEX_DROP_DIR,
+    ddexAckDir: p.FEEDLINE_DDEX_ACK_DIR,
     ddexRecipientPartyId: p.FEEDLINE_DDEX_RECIPIENT_PARTY_ID,
     events: {
       host: p.FEEDLINE_EVENTS_HOST,

@@ -62,7 +62,8 @@ export const ENV = {
   FEEDLINE_ARCHIVE_RETENTION_DAYS: [positiveInt, '90', 'Days raw feed files are kept in the archive.'],
   FEEDLINE_RECONCILE_MAX_SHARE: [z.coerce.number().min(0).max(1), '0.02', 'A full feed may take down at most this share of live items unconfirmed.'],
   FEEDLINE_DDEX_DROP_DIR: [z.string().optional(), undefined, 'Directory watched by `serve` for DDEX deliveries.'],
-  FEEDLINE_DDEX_RECIPIENT_PARTY_ID: [z.string().optional(), undefined, "This service's DDEX PartyId: a deal whose DistributionChannel names other parties only makes nothing available. Unset: each message's MessageRecipient."],
+  FEEDLINE_DDEX_RECIPIENT_PARTY_ID: [z.string().optional(), undefined, "This service's DDEX PartyId: a deal whose DistributionChannel names other parties only makes nothing available. Unset: each message's MessageRecipient. Also the MessageSender of every DDEX acknowledgement (ACK_*.xml)."],
+  FEEDLINE_DDEX_ACK_DIR: [z.string().optional(), undefined, 'Where DDEX acknowledgements (ACK_*.xml) are written, one folder per BatchId; unset: beside each message in its batch folder.'],
   FEEDLINE_EVENTS_HOST: [z.string(), '127.0.0.1', 'Address of the Catalogue Events receiver (`serve --role events`).'],
   FEEDLINE_EVENTS_PORT: [z.coerce.number().int().min(0).max(65535), '8081', 'Port of the Catalogue Events receiver.'],
   FEEDLINE_EVENTS_TLS_CERT_FILE: [z.string().optional(), undefined, 'TLS certificate chain (PEM) of the receiver; unset: plain HTTP behind a TLS-terminating proxy.'],
@@ -150,6 +151,7 @@ export interface Config {
   };
   ddexRecipientPartyId: string | undefined;
   ddexDropDir: string | undefined;
+  ddexAckDir: string | undefined;
   events: {
     host: string;
     port: number;

@@ -1,18 +1,24 @@
 // A DDEX batch (a delivery folder) is processed only once its `BatchComplete_*.xml` marker is
 // there, message by message in MessageCreatedDateTime order, each message once by content hash
-// (a message seen before is a duplicate run).
+// (a message seen before is a duplicate run), and each acknowledged to its sender once its
+// outcome is final (src/ingest/ddex-ack.ts).
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { acknowledgeMessage, batchIdOf, type WrittenAck } from './ddex-ack.js';
 import { ddexSource, readHeader } from './ddex.js';
 import { runLifecycle, type IngestContext, type IngestOutcome, type IngestRequest } from './lifecycle.js';
 
 const MARKER = /^BatchComplete.*\.xml$/i;
 const MESSAGE = /\.xml(\.gz)?$/i;
+/** Our own acknowledgements: never read back as messages. */
+const ACK = /^ACK_.*\.xml$/i;
 
 export interface BatchMessage {
   file: string;
   outcome: IngestOutcome;
+  /** Undefined while the message's run is not final (another process is still applying it). */
+  ack?: WrittenAck;
 }
 
 /** The batch's completion marker, if the sender has written it (a zero-byte BatchComplete_*.xml). */
@@ -29,7 +35,7 @@ export async function batchMessages(dir: string): Promise<string[]> {
     for (const entry of await readdir(at, { withFileTypes: true })) {
       const full = path.join(at, entry.name);
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && MESSAGE.test(entry.name) && !MARKER.test(entry.name)) files.push(full);
+      else if (entry.isFile() && MESSAGE.test(entry.name) && !MARKER.test(entry.name) && !ACK.test(entry.name)) files.push(full);
     }
   };
   await walk(dir);
@@ -51,11 +57,16 @@ export async function ingestDdexBatch(ctx: IngestContext, dir: string, request: 
   const marker = await batchMarker(dir);
   if (!marker) throw new UsageError(`${dir}: not a complete DDEX batch (no BatchComplete_*.xml marker yet); nothing ingested`);
   const publishedAt = request.publishedAt ?? (await stat(marker)).mtime;
+  const batchId = batchIdOf(dir, marker);
   const results: BatchMessage[] = [];
   for (const file of await batchMessages(dir)) {
     // Every file of a batch is read as a DDEX message: one that is not XML is rejected on record.
-    const message: IngestRequest = { ...request, input: file, feed: {}, publishedAt, fileName: path.relative(dir, file) };
-    results.push({ file, outcome: await runLifecycle(ctx, message, ddexSource(ctx, message)) });
+    const messageFile = path.relative(dir, file);
+    const message: IngestRequest = { ...request, input: file, feed: {}, publishedAt, fileName: messageFile };
+    const outcome = await runLifecycle(ctx, message, ddexSource(ctx, message));
+    // A duplicate is acknowledged from its earlier run: after a crash its file may be missing.
+    const ack = await acknowledgeMessage(ctx, { batchDir: path.resolve(dir), batchId, messageFile }, outcome.run);
+    results.push({ file, outcome, ...(ack ? { ack } : {}) });
   }
   return results;
 }

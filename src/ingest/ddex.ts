@@ -69,7 +69,7 @@ export function ddexSource(ctx: IngestContext, request: IngestRequest): SourceAd
           // resend one created days ago.
           publishedAt: request.publishedAt ?? new Date(),
           versionBase: versionBase(createdAt, 'ddex'),
-          meta: header ? { sender: header.senderPartyId, messageId: header.messageId, messageType: header.messageType, schemaVersion: header.schemaVersion } : {},
+          meta: header ? { sender: header.senderPartyId, messageId: header.messageId, messageThreadId: header.messageThreadId ?? null, recipient: header.recipientPartyId ?? null, messageType: header.messageType, schemaVersion: header.schemaVersion } : {},
         },
         logFields: header ? { sender: header.senderPartyId, messageId: header.messageId, messageType: header.messageType } : {},
         async read(run, { log }) {

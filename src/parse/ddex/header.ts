@@ -31,6 +31,11 @@ export const headerHandlers: HandlerTable = {
       if (state.parent(1) === 'MessageHeader') state.header.messageId = text;
     },
   },
+  MessageThreadId: {
+    close(state, text) {
+      if (state.parent(1) === 'MessageHeader') state.header.messageThreadId = text;
+    },
+  },
   PartyId: {
     close(state, text) {
       const parent = state.parent(1);
@@ -51,13 +56,16 @@ export const headerHandlers: HandlerTable = {
 };
 
 function finishHeader(state: ErnState): void {
-  const { senderPartyId, messageId, createdAt: createdText } = state.header;
+  const { senderPartyId, recipientPartyId, messageId, messageThreadId, createdAt: createdText } = state.header;
   const createdAt = createdText ? dateTime(createdText) : undefined;
   if (!senderPartyId || !messageId || !createdAt || !state.messageType) {
     const missing = [!senderPartyId && 'MessageSender/PartyId', !messageId && 'MessageId', !createdAt && 'a valid MessageCreatedDateTime'];
     return state.fail('invalid_header', `MessageHeader lacks ${missing.filter(Boolean).join(', ')}`);
   }
-  const header: DdexMessageHeader = { messageType: state.messageType, schemaVersion: state.schemaVersion, senderPartyId, messageId, createdAt };
+  const header: DdexMessageHeader = {
+    messageType: state.messageType, schemaVersion: state.schemaVersion, senderPartyId, messageId, createdAt,
+    ...(messageThreadId ? { messageThreadId } : {}), ...(recipientPartyId ? { recipientPartyId } : {}),
+  };
   state.headerRead = true;
   state.ready.push({ type: 'header', header });
 }

@@ -42,7 +42,7 @@ export class ErnState {
 
   messageType: ErnMessageType | undefined;
   schemaVersion = '';
-  readonly header: { senderPartyId?: string; recipientPartyId?: string; messageId?: string; createdAt?: string } = {};
+  readonly header: { senderPartyId?: string; recipientPartyId?: string; messageId?: string; messageThreadId?: string; createdAt?: string } = {};
   headerRead = false;
   rootClosed = false;
 

@@ -69,7 +69,10 @@ Exit codes: 0 applied, queued or duplicate; 1 the run failed (its records do not
         await refuseCsvFolder(positionals[0]!);
         const messages = await ingestDdexBatch(ingestCtx, positionals[0]!, { source: values.source, publishedAt, force: values.force });
         bar.stop();
-        const summaries = messages.map((m) => summarise(m.outcome.run, m.outcome.status === 'queued' ? m.outcome.run.status : m.outcome.status));
+        const summaries = messages.map((m) => ({
+          ...summarise(m.outcome.run, m.outcome.status === 'queued' ? m.outcome.run.status : m.outcome.status),
+          ack: m.ack?.ackPath ?? null,
+        }));
         if (values.json) ctx.out.json({ batch: positionals[0], messages: summaries });
         else for (const [i, s] of summaries.entries()) ctx.out.line(describe(s, messages[i]!.outcome.status === 'rejected' ? (messages[i]!.outcome as { reason: string }).reason : undefined));
         return summaries.some((s) => s.status === 'rejected') ? ExitCode.feedRejected : ExitCode.ok;

@@ -21,6 +21,7 @@ import { statusCommand } from './status.js';
 import { fetchCommand } from './fetch.js';
 import { replayCommand } from './replay.js';
 import { reconcileCommand } from './reconcile.js';
+import { ddexCommand } from './ddex.js';
 import { ddexDueCommand } from './ddex-due.js';
 import { playableCommand } from './playable.js';
 import { playsCommand } from './plays.js';
@@ -28,7 +29,7 @@ import { eventsCommand } from './events.js';
 import { alertsCommand } from './alerts.js';
 import { hashPasswordCommand } from './hash-password.js';
 
-const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexDueCommand, alertsCommand, eventsCommand, playableCommand, playsCommand, hashPasswordCommand];
+const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineCommand, migrateCommand, workerCommand, recoverCommand, serveCommand, statusCommand, fetchCommand, replayCommand, reconcileCommand, slaCommand, reportCommand, ddexCommand, ddexDueCommand, alertsCommand, eventsCommand, playableCommand, playsCommand, hashPasswordCommand];
 
 /** Commands that run unattended and log everything at LOG_LEVEL (default info). */
 const LONG_RUNNING = new Set(['serve', 'worker']);

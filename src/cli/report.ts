@@ -7,10 +7,11 @@ import { printHelp } from './output.js';
 import { openRuntime } from './runtime.js';
 
 /** A takedown as the report shows it: times as ISO text, with its latency judged against the window. */
-export interface TakedownEvidence extends Omit<TakedownRecord, 'publishedAt' | 'receivedAt' | 'appliedAt'> {
+export interface TakedownEvidence extends Omit<TakedownRecord, 'publishedAt' | 'receivedAt' | 'appliedAt' | 'senderToldAt'> {
   publishedAt: string | null;
   receivedAt: string | null;
   appliedAt: string;
+  senderToldAt: string | null;
   latencySeconds: number | null;
   withinWindow: boolean | null;
 }
@@ -43,7 +44,7 @@ export function takedownEvidence(t: TakedownRecord, windowSeconds: number): Take
   return {
     entity: t.entity, itemId: t.itemId, source: t.source, country: t.country, reason: t.reason, runId: t.runId, feed: t.feed,
     feedDate: t.feedDate, line: t.line, publishedAt: t.publishedAt?.toISOString() ?? null, receivedAt: t.receivedAt?.toISOString() ?? null,
-    appliedAt: t.appliedAt.toISOString(), latencySeconds: latency === null ? null : Math.round(latency * 1000) / 1000,
+    appliedAt: t.appliedAt.toISOString(), senderToldAt: t.senderToldAt ? new Date(t.senderToldAt).toISOString() : null, latencySeconds: latency === null ? null : Math.round(latency * 1000) / 1000,
     withinWindow: latency === null ? null : latency <= windowSeconds,
   };
 }
@@ -91,7 +92,7 @@ export function toCsv<T extends object>(rows: T[], columns: (keyof T & string)[]
   return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n');
 }
 
-const TAKEDOWN_COLUMNS: (keyof TakedownEvidence & string)[] = ['entity', 'itemId', 'source', 'country', 'reason', 'runId', 'feed', 'feedDate', 'line', 'publishedAt', 'receivedAt', 'appliedAt', 'latencySeconds', 'withinWindow'];
+const TAKEDOWN_COLUMNS: (keyof TakedownEvidence & string)[] = ['entity', 'itemId', 'source', 'country', 'reason', 'runId', 'feed', 'feedDate', 'line', 'publishedAt', 'receivedAt', 'appliedAt', 'latencySeconds', 'withinWindow', 'senderToldAt'];
 const FEED_COLUMNS: (keyof FeedSummary & string)[] = ['source', 'entity', 'kind', 'country', 'runs', 'feedDates', 'rows', 'inserted', 'updated', 'takenDown', 'unchanged', 'quarantined', 'maxLatencySeconds', 'meanLatencySeconds', 'runsWithinWindow', 'runsLate'];
 
 export const reportCommand: Command = {
@@ -106,7 +107,8 @@ and the end of --to (UTC, inclusive):
              feedDate, line, publishedAt (the provider published the feed: the SLA clock starts),
              receivedAt (we registered the file), appliedAt, latencySeconds (published to
              applied) and withinWindow (latency <= FEEDLINE_SLA_HOURS; empty when the takedown has
-             no publication time, e.g. a full-feed reconciliation)
+             no publication time, e.g. a full-feed reconciliation), senderToldAt (a DDEX
+             takedown: when its acknowledgement was written back to the sender)
   feeds      per feed (source, entity, kind, country): runs applied, feed dates, rows, inserted,
              updated, takenDown, unchanged, quarantined, max and mean latency, runs within the
              window and late

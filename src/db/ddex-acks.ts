@@ -12,6 +12,7 @@ export interface DdexAck {
   batchDir: string;
   batchId: string;
   messageFile: string;
+  fileSha256: string;
   ackPath: string;
   ackMessageId: string;
   createdAt: Date;
@@ -24,33 +25,34 @@ export interface NewDdexAck {
   batchDir: string;
   batchId: string;
   messageFile: string;
+  fileSha256: string;
   /** The file name wanted; a message acknowledged before with another outcome gets a numbered one. */
   ackPath: (earlierAcks: number) => string;
   ackMessageId: (id: number) => string;
 }
 
 const columns = (prefix: string) => sql.raw(`${prefix}id::integer as id, ${prefix}run_id::integer as "runId", ${prefix}outcome,
-  ${prefix}batch_dir as "batchDir", ${prefix}batch_id as "batchId", ${prefix}message_file as "messageFile", ${prefix}ack_path as "ackPath",
+  ${prefix}batch_dir as "batchDir", ${prefix}batch_id as "batchId", ${prefix}message_file as "messageFile", ${prefix}file_sha256 as "fileSha256", ${prefix}ack_path as "ackPath",
   ${prefix}ack_message_id as "ackMessageId", ${prefix}created_at as "createdAt", ${prefix}written_at as "writtenAt"`);
 const ACK_COLUMNS = columns('');
 
 /**
- * The acknowledgement of one message of a batch with one outcome: the one on record, or a new
- * one. Serialised per batch message by an advisory lock, so two processes never claim two.
+ * The acknowledgement of one message of a batch (file and content) with one outcome: the one
+ * on record, or a new one. Serialised per batch message by an advisory lock, so two processes never claim two.
  */
 export async function claimDdexAck(db: Orm, ack: NewDdexAck): Promise<DdexAck> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`ddex-ack\0${ack.batchDir}\0${ack.messageFile}`}))`);
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`ddex-ack|${ack.batchDir}|${ack.messageFile}`}))`);
     const [existing] = await query<DdexAck>(tx, sql`
       select ${ACK_COLUMNS} from ddex_acks
-      where batch_dir = ${ack.batchDir} and message_file = ${ack.messageFile} and run_id = ${ack.runId} and outcome = ${ack.outcome}`);
+      where batch_dir = ${ack.batchDir} and message_file = ${ack.messageFile} and file_sha256 = ${ack.fileSha256} and outcome = ${ack.outcome}`);
     if (existing) return existing;
     const [{ n } = { n: 0 }] = await query<{ n: number }>(tx, sql`
       select count(*)::integer as n from ddex_acks where batch_dir = ${ack.batchDir} and message_file = ${ack.messageFile}`);
     const [{ id } = { id: 0 }] = await query<{ id: number }>(tx, sql`select nextval(pg_get_serial_sequence('ddex_acks', 'id'))::integer as id`);
     const [row] = await query<DdexAck>(tx, sql`
-      insert into ddex_acks (id, run_id, outcome, batch_dir, batch_id, message_file, ack_path, ack_message_id)
-      values (${id}, ${ack.runId}, ${ack.outcome}, ${ack.batchDir}, ${ack.batchId}, ${ack.messageFile}, ${ack.ackPath(n)}, ${ack.ackMessageId(id)})
+      insert into ddex_acks (id, run_id, outcome, batch_dir, batch_id, message_file, file_sha256, ack_path, ack_message_id)
+      values (${id}, ${ack.runId}, ${ack.outcome}, ${ack.batchDir}, ${ack.batchId}, ${ack.messageFile}, ${ack.fileSha256}, ${ack.ackPath(n)}, ${ack.ackMessageId(id)})
       returning ${ACK_COLUMNS}`);
     return row!;
   });

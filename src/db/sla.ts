@@ -270,6 +270,8 @@ export interface TakedownRecord {
   publishedAt: Date | null;
   receivedAt: Date | null;
   appliedAt: Date;
+  /** When the DDEX sender was told (its acknowledgement written); null for a feed, or not yet. */
+  senderToldAt: Date | null;
 }
 
 /** Takedowns applied in [from, to), optionally in one country, in the order they were applied. */
@@ -278,7 +280,8 @@ export async function takedownsApplied(db: Executor, range: { from: Date; to: Da
     select t.entity, t.source, t.item_id as "itemId", t.country, t.reason, t.run_id::integer as "runId",
       r.file_name as feed, r.feed_date::text as "feedDate", t.line,
       coalesce(t.published_at, r.published_at) as "publishedAt", coalesce(t.received_at, r.created_at) as "receivedAt",
-      t.applied_at as "appliedAt"
+      t.applied_at as "appliedAt",
+      (select min(a.written_at) from ddex_acks a where a.run_id = t.run_id) as "senderToldAt"
     from takedown_audit t left join feed_runs r on r.id = t.run_id
     where t.applied_at >= ${range.from.toISOString()}::timestamptz and t.applied_at < ${range.to.toISOString()}::timestamptz
       and (${range.country ?? null}::text is null or t.country = ${range.country ?? null})

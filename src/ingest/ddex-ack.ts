@@ -79,6 +79,7 @@ export async function acknowledgeMessage(deps: { config: Config; db: Database },
     batchDir: target.batchDir,
     batchId: target.batchId,
     messageFile: target.messageFile,
+    fileSha256: run.fileSha256,
     ackPath: (earlier) => path.join(folder, ackFileName(path.basename(target.messageFile), earlier)),
     ackMessageId: (id) => `FEEDLINE-ACK-${id}`,
   });

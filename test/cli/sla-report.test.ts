@@ -66,7 +66,7 @@ describe('feedline report', () => {
     expect(csv.code).toBe(0);
     const [takedowns, feeds] = csv.stdout.trim().split('\n\n');
     const lines = takedowns!.split('\n');
-    expect(lines[0]).toBe('entity,itemId,source,country,reason,runId,feed,feedDate,line,publishedAt,receivedAt,appliedAt,latencySeconds,withinWindow');
+    expect(lines[0]).toBe('entity,itemId,source,country,reason,runId,feed,feedDate,line,publishedAt,receivedAt,appliedAt,latencySeconds,withinWindow,senderToldAt');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/^track,9,7digital,US,.*,false$/);
     expect(feeds!.split('\n')).toHaveLength(2);

@@ -1,7 +1,7 @@
 // The DDEX path through the feedline executable, as an operator uses it: ingest a message,
 // a gzip one and a batch folder; get a release by GRid or ICPN and a track by ISRC with their
 // status per territory, title and takedown reason; exit codes; ddex-due.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -59,9 +59,14 @@ describe('feedline with DDEX messages', () => {
   });
 
   it('ingests a batch folder and applies a scheduled end with ddex-due', async () => {
-    const batch = await feedline(['ingest', path.join(DDEX_FIXTURES, 'batch-001'), '--json'], env);
+    // A copy: the batch's acknowledgements are written into it.
+    const dir = path.join(tempDir('feedline-ddex-batch-'), 'batch-001');
+    cpSync(path.join(DDEX_FIXTURES, 'batch-001'), dir, { recursive: true });
+    const batch = await feedline(['ingest', dir, '--json'], env);
     expect(batch.code).toBe(0);
-    expect(JSON.parse(batch.stdout).messages.map((m: { status: string }) => m.status)).toEqual(['applied', 'applied']);
+    expect(JSON.parse(batch.stdout).messages.map((m: { status: string; ack: string | null }) => [m.status, m.ack && path.basename(m.ack)])).toEqual([
+      ['applied', 'ACK_5012345678849.xml'], ['applied', 'ACK_5012345678856.xml'],
+    ]);
     expect((await feedline(['ingest', fixture('ern382-deal-future-end.xml')], env)).code).toBe(0);
     expect((await get('release', '5012345678931', 'GB')).item?.scheduled).toEqual([expect.objectContaining({ country: 'WW', targetStatus: 'taken_down', reason: 'deal_expired' })]);
     const due = await feedline(['ddex-due', '--at', '2099-07-01T00:00:00Z', '--json'], env);

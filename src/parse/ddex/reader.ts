@@ -45,7 +45,7 @@ const MAX_DEPTH = 64;
 
 /** Leaf elements whose text this reader uses; all other text is dropped as it streams past. */
 const CAPTURED: ReadonlySet<string> = new Set([
-  'MessageId', 'PartyId', 'MessageCreatedDateTime', 'PartyReference', 'FullName',
+  'MessageId', 'MessageThreadId', 'PartyId', 'MessageCreatedDateTime', 'PartyReference', 'FullName',
   'ISRC', 'ResourceReference', 'Duration', 'TitleText', 'SubTitle', 'DisplayTitleText',
   'DisplayArtistName', 'ArtistPartyReference', 'ParentalWarningType', 'LabelName', 'ReleaseLabelReference',
   'ReleaseDate', 'OriginalReleaseDate', 'GlobalReleaseDate', 'GlobalOriginalReleaseDate',

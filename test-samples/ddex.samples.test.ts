@@ -29,7 +29,7 @@ describe('public DDEX ERN 3.8.2 samples', () => {
     const events = await read('01_delivery.xml');
     expect(events[0]).toEqual({
       type: 'header',
-      header: { messageType: 'NewReleaseMessage', schemaVersion: '3.8.2', senderPartyId: 'PADPIDA1234567890', messageId: 'MessageID5678', createdAt: new Date('2024-04-01T05:00:00Z') },
+      header: { messageType: 'NewReleaseMessage', schemaVersion: '3.8.2', senderPartyId: 'PADPIDA1234567890', messageId: 'MessageID5678', messageThreadId: 'UniqueThreadID1234', recipientPartyId: expect.any(String), createdAt: new Date('2024-04-01T05:00:00Z') },
     });
     const [release] = releases(events);
     expect(release).toMatchObject({

@@ -74,6 +74,8 @@ describe('readDdexMessage: ERN 3.8.2', () => {
       schemaVersion: '3.8.2',
       senderPartyId: 'PADPIDA2026010101X',
       messageId: 'NWR-MSG-0002',
+      messageThreadId: 'NWR-THREAD-0001',
+      recipientPartyId: 'PADPIDA2026010102Y',
       createdAt: new Date('2026-01-10T09:00:00Z'),
     });
   });

@@ -96,7 +96,9 @@ export async function acknowledgeMessage(deps: { config: Config; db: Database },
     messageFileName: target.messageFile,
     batchId: target.batchId,
     outcome,
-    summary: outcome === 'rejected' ? `rejected whole, nothing applied: ${run.error ?? 'unreadable'}` : appliedSummary(run),
+    summary: outcome === 'rejected' ? `rejected whole, nothing applied: ${run.error ?? 'unreadable'}`
+      : outcome === 'quarantined' ? `the rest applied, ${run.quarantined} item(s) quarantined (listed below): ${appliedSummary(run)}`
+      : appliedSummary(run),
     problems: problems.map((p) => ({ line: p.line, column: p.column, reason: p.reason, detail: p.detail, warning: p.severity === 'warning' })),
     moreProblems: total - problems.length,
   });

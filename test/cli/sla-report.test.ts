@@ -68,7 +68,7 @@ describe('feedline report', () => {
     const lines = takedowns!.split('\n');
     expect(lines[0]).toBe('entity,itemId,source,country,reason,runId,feed,feedDate,line,publishedAt,receivedAt,appliedAt,latencySeconds,withinWindow,senderToldAt');
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^track,9,7digital,US,.*,false$/);
+    expect(lines[1]).toMatch(/^track,9,7digital,US,.*,false,$/);
     expect(feeds!.split('\n')).toHaveLength(2);
 
     const yesterday = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);

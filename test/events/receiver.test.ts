@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { query, type Database } from '../../src/db/client.js';
 import { connect, databaseUrl, freshDatabase, testDatabaseName } from '../helpers/db.js';
-import { releaseEvent, startTestReceiver, takedownEvent, type TestReceiver } from '../helpers/events.js';
+import { releaseEvent, startTestReceiver, takedownEvent, validationEvents, type TestReceiver } from '../helpers/events.js';
 import { generateProviderKeys, postEvent, signToken } from '../helpers/provider.js';
 import { createMetricsRegistry } from '../../src/http/metrics.js';
 import { testConfig } from '../helpers/pipeline.js';
@@ -187,17 +187,26 @@ describe('the body', () => {
     expect((await inbox(sql`item_id in ('9130', '9131')`)).length).toBe(2);
   });
 
-  it('acknowledges the three validation events (negative ids) and applies none', async () => {
-    const maximum = { ...releaseEvent(-11, 1), id: -11 };
-    const minimum = { id: -12, version: 1, upc: '1', title: 'Minimum', subtitle: null, gRid: null, cLine: null, pLine: null, courtesyLine: null, type: 'Single', explicitContent: false, releaseDate: '2026-01-01T00:00:00Z', artist: { id: 1, name: 'A', normalisedName: 'a' }, label: { id: 1, name: 'L', licensor: { id: 1, name: 'M' } } };
-    for (const body of [[maximum], [minimum], [{ id: -13, version: 1, takedown: true }]]) {
-      const res = await postEvent(rx.url(), body, { token: await signToken(rx.keys) });
+  it('acknowledges the three validation events (negative ids) and applies none; real events of their shapes apply', async () => {
+    const tests = validationEvents({ maximum: -11, minimum: -12, takedown: -13 });
+    for (const item of [tests.maximum, tests.minimum, tests.takedown]) {
+      const res = await postEvent(rx.url(), [item], { token: await signToken(rx.keys) });
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body).status).toContain('test event');
     }
     expect((await inbox(sql`item_id in ('-11', '-12', '-13')`)).map((r) => `${r.itemId}:${r.status}:${r.runId}`)).toEqual(['-11:test:null', '-12:test:null', '-13:test:null']);
     const [releases] = await query<{ n: number }>(db.orm, sql`select count(*)::integer as n from releases where id in ('-11', '-12', '-13')`);
     expect(releases!.n).toBe(0);
+    const real = validationEvents({ maximum: 9151, minimum: 9152, takedown: 9153 });
+    const res = await postEvent(rx.url(), [real.maximum, real.minimum, real.takedown], { token: await signToken(rx.keys) });
+    expect(res.status).toBe(202);
+    await rx.dispatcher.idle();
+    expect((await inbox(sql`item_id in ('9151', '9152', '9153')`)).map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
+    const applied = await query<{ id: string; country: string; status: string; reason: string | null }>(db.orm, sql`
+      select id, country, status, takedown_reason as reason from releases where id in ('9151', '9152', '9153') order by id, country`);
+    expect(applied.map((r) => `${r.id}:${r.country}:${r.status === 'live' ? 'live' : r.reason}`)).toEqual([
+      '9151:FR:no_streaming_use', '9151:GB:live', '9151:IE:live', '9151:WW:territory_not_licensed', '9152:WW:no_deal', '9153:WW:takedown_event',
+    ]);
   });
 
   it('takes Enhanced Metadata items by track id', async () => {

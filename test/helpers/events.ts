@@ -78,6 +78,30 @@ export function enhancedEvent(releaseId: number, trackId: number, version: numbe
   return { version, releaseId, trackId, ...tags };
 }
 
+/**
+ * The three validation events the provider sends when a service goes live, each with a
+ * negative root id: a Maximum Release (every published field), a Minimum Non-Takedown Release
+ * (required fields only: nullable ones null, the others omitted) and an Explicit Takedown.
+ * With `id` positive they are real events of the same shapes, which must apply.
+ */
+export function validationEvents(ids: { maximum: number; minimum: number; takedown: number } = { maximum: -1, minimum: -2, takedown: -3 }, version = 1) {
+  const artist = { id: 9, name: 'Validation Artist', normalisedName: 'validation artist' };
+  const label = { id: 8, name: 'Validation Label', licensor: { id: 7, name: 'Validation Licensor' } };
+  const window = { start: '2020-01-01T00:00:00Z', end: null };
+  const maximum = {
+    ...releaseEvent(ids.maximum, version, { title: 'Maximum Release', tracks: [{ id: Math.abs(ids.maximum) * 10 + 1, subtitle: 'Radio Edit', streaming: [{ territories: ['GB'], usageTypes: ['subscriptionStreaming'] }] }] }),
+    subtitle: 'Deluxe', gRid: 'A1000000000000000Z', courtesyLine: 'Courtesy of Validation', explicitContent: true, artist, label,
+    pdfBooklet: { id: 6, name: 'Booklet' },
+    downloadAvailability: [{ ...window, territories: ['FR'], currencyCode: 'EUR', priceCode: 'A1', packages: [{ id: 2, description: 'Standard', formats: [{ id: 17, description: 'MP3 320' }] }] }],
+  };
+  maximum.tracks[0]!.explicitContent = true;
+  const minimum = {
+    version, id: ids.minimum, upc: '0000000000001', title: 'Minimum Release', subtitle: null, gRid: null, cLine: null, pLine: null, courtesyLine: null,
+    type: 'Single', explicitContent: false, releaseDate: '2020-01-01T00:00:00Z', artist, label,
+  };
+  return { maximum, minimum, takedown: takedownEvent(ids.takedown, version) };
+}
+
 /** Stores one item in the inbox as the receiver would (a body of that item alone), without HTTP; returns its inbox id. */
 export async function storeTestEvent(db: Database, item: object, endpoint: EndpointKind = 'standard', receivedAt = new Date(), iat?: Date): Promise<number> {
   const validation = validateBody(endpoint, [item]);

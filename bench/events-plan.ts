@@ -55,11 +55,11 @@ export function bodyOf(event: PlannedEvent): Buffer {
     const snapshot = releaseEvent(event.releaseId, event.version, {
       title: titleOf(event),
       tracks: Array.from({ length: 10 }, (_, i) => ({ id: event.releaseId * 100 + i, title: `Track ${i + 1}` })),
-      availability: [{ countries: ['GB', 'IE', 'DE', 'FR'] }, { countries: ['US'], startDate: '2027-01-15' }],
+      streaming: [{ territories: ['GB', 'IE', 'DE', 'FR', 'ES', 'IT', 'NL', 'BE', 'SE'] }, { territories: ['US'], start: '2027-01-15T00:00:00Z' }],
     });
     for (const track of snapshot.tracks) Object.assign(track, { credits: 'c'.repeat(TRACK_PADDING) });
     return snapshot;
   })();
-  const text = Buffer.from(JSON.stringify(body));
+  const text = Buffer.from(JSON.stringify([body]));
   return event.gzip ? gzipSync(text) : text;
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { recoverRunsOnce } from '../ingest/recover.js';
 import { createAlerter } from '../sla/alerts.js';
 import { createApplyQueue, queueSink } from '../queue/sink.js';
+import { startEventsWorkerService } from '../roles/events.js';
 import { startAlertingApplyWorker } from './apply-worker.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
@@ -10,10 +11,11 @@ import { openRuntime, type Runtime } from './runtime.js';
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'Run apply workers: take batches from the queue and apply them',
+  summary: 'Run apply workers: take batches and Catalogue Events from the queues and apply them',
   help: `Usage: feedline worker [--concurrency N]
 
-Needs DATABASE_URL and REDIS_URL. Run as many processes as you like. Every
+Needs DATABASE_URL and REDIS_URL. Applies feed batches and the Catalogue Events the
+receiver (serve --role events) queued. Run as many processes as you like. Every
 FEEDLINE_RECOVERY_INTERVAL_MS (15 s) one of
 them (whichever holds the lock) re-enqueues batches that PostgreSQL says are unfinished but
 the queue no longer has (Redis lost or flushed), from the raw archive (FEEDLINE_ARCHIVE), and
@@ -30,12 +32,13 @@ Options:
     try {
       const alerter = createAlerter({ db: runtime.db, logger: ctx.logger, webhooks: ctx.config.webhooks });
       const worker = startAlertingApplyWorker(runtime, alerter, ctx.logger, concurrency);
+      const events = startEventsWorkerService({ ...runtime, logger: ctx.logger, alerter });
       ctx.logger.info({ concurrency, database: runtime.db.where }, 'worker started');
       const stopRecovery = startRecoveryLoop(runtime, ctx.logger);
       const signal = await ctx.stopping;
       ctx.logger.info({ signal }, 'worker stopping: finishing batches in hand');
       await stopRecovery();
-      await worker.close();
+      await Promise.all([worker.close(), events.stop(ctx.config.http.shutdownGraceMs)]);
       await alerter.idle();
       return 0;
     } finally {

@@ -1,5 +1,5 @@
-// The Catalogue Events inbox in PostgreSQL (schema/events.ts). An accepted event is stored
-// with a run of kind `event` in one statement, so the SLA clock, the takedown evidence,
+// The Catalogue Events inbox in PostgreSQL (schema/events.ts). The items of an accepted request
+// are stored, each with its own run of kind `event`, in one statement, so the SLA clock, the takedown evidence,
 // `feedline report`, `feedline sla` and /metrics see it as they see a feed run: published at
 // its receipt (or the token's iat when earlier), applied when its apply commits.
 import { sql } from 'drizzle-orm';
@@ -8,23 +8,29 @@ import type { InboxStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
-export interface IncomingEvent {
+/** What a request carried besides its items: one per request, shared by every item of it. */
+export interface IncomingRequest {
   endpoint: 'standard' | 'enhanced';
   source: string;
+  gzip: boolean;
+  receivedAt: Date;
+  iat: Date | undefined;
+  jti: string | undefined;
+  ackMs: number;
+}
+
+/** One item of a request, stored as its own event. */
+export interface IncomingItem {
   itemId: string;
   version: bigint;
   /** Catalogue order of the event (src/events/version.ts). */
   changeVersion: bigint;
   takedown: boolean;
   test: boolean;
+  /** The item's own JSON text, unknown fields kept. */
   body: string;
   sha256: string;
   bytes: number;
-  gzip: boolean;
-  receivedAt: Date;
-  iat: Date | undefined;
-  jti: string | undefined;
-  ackMs: number;
 }
 
 export type StoreOutcome =
@@ -33,49 +39,67 @@ export type StoreOutcome =
   | { outcome: 'test'; id: number | undefined };
 
 /**
- * Stores the event (once) and, unless it is a test event, its run and batch; the caller
- * answers 2XX after this. One statement, so one round trip and one commit per request: the
- * run id is drawn first so the inbox row can name it (the foreign key is checked at the end
- * of the statement, when the run exists). A duplicate inserts nothing and wastes one id.
+ * Stores every item of a request (each once) and, for each that is not a test event, its own
+ * run and batch; the caller answers 2XX after this. One statement, so one round trip and one
+ * commit per request, all of its items or none: run ids are drawn first so the inbox rows can
+ * name them (the foreign key is checked at the end of the statement, when the runs exist). A
+ * duplicate item inserts nothing and wastes one id. Outcomes are in the items' order.
  */
-export async function storeEvent(db: Executor, event: IncomingEvent): Promise<StoreOutcome> {
-  const entity = event.endpoint === 'standard' ? 'release' : 'track';
-  const what = event.takedown ? 'takedown' : event.endpoint === 'standard' ? 'release' : 'enhanced';
-  const receivedAt = event.receivedAt.toISOString();
-  const [row] = await query<{ id: number; conflicting: boolean }>(db, sql`
-    with next as (select case when ${event.test} then null else nextval('feed_runs_id_seq') end as run_id),
+export async function storeEvents(db: Executor, request: IncomingRequest, items: readonly IncomingItem[]): Promise<StoreOutcome[]> {
+  const entity = request.endpoint === 'standard' ? 'release' : 'track';
+  const receivedAt = request.receivedAt.toISOString();
+  const iat = request.iat?.toISOString() ?? null;
+  const input = JSON.stringify(items.map((item, ord) => ({
+    ord, item_id: item.itemId, version: item.version.toString(), change_version: item.changeVersion.toString(), takedown: item.takedown,
+    test: item.test, body: item.body, sha256: item.sha256, bytes: item.bytes,
+    file_name: `event ${item.takedown ? 'takedown' : request.endpoint === 'standard' ? 'release' : 'enhanced'} ${item.itemId} v${item.version}`,
+  })));
+  const rows = await query<{ ord: number; id: number; conflicting: boolean }>(db, sql`
+    with input as (
+      select i.*, case when i.test then null else nextval('feed_runs_id_seq') end as run_id
+      from jsonb_to_recordset(${input}::jsonb) as i(ord integer, item_id text, version bigint, change_version bigint, takedown boolean,
+        test boolean, body text, sha256 text, bytes integer, file_name text)
+    ),
     stored as (
       insert into events_inbox (endpoint, item_id, version, takedown, content_sha256, body, bytes, gzip, received_at,
         jwt_iat, jwt_jti, conflicting, http_status, ack_ms, status, run_id)
-      select ${event.endpoint}, ${event.itemId}, ${event.version.toString()}::bigint, ${event.takedown}, ${event.sha256},
-        ${event.body}, ${event.bytes}, ${event.gzip}, ${receivedAt}::timestamptz,
-        ${event.iat?.toISOString() ?? null}::timestamptz, ${event.jti ?? null},
-        exists (select 1 from events_inbox o where o.endpoint = ${event.endpoint} and o.item_id = ${event.itemId}
-          and o.version = ${event.version.toString()}::bigint and o.content_sha256 <> ${event.sha256}),
-        ${event.test ? 200 : 202}, ${event.ackMs}, ${event.test ? 'test' : 'pending'}, next.run_id
-      from next
+      select ${request.endpoint}, i.item_id, i.version, i.takedown, i.sha256, i.body, i.bytes, ${request.gzip}, ${receivedAt}::timestamptz,
+        ${iat}::timestamptz, ${request.jti ?? null},
+        exists (select 1 from events_inbox o where o.endpoint = ${request.endpoint} and o.item_id = i.item_id
+          and o.version = i.version and o.content_sha256 <> i.sha256),
+        case when i.test then 200 else 202 end, ${request.ackMs}, case when i.test then 'test' else 'pending' end, i.run_id
+      from input i order by i.ord
       on conflict (endpoint, item_id, version, content_sha256) do nothing
-      returning id, conflicting, run_id
+      returning id, conflicting, run_id, item_id, version, content_sha256
+    ),
+    matched as (
+      select s.*, i.ord, i.change_version, i.takedown, i.file_name from stored s
+      join input i on i.item_id = s.item_id and i.version = s.version and i.sha256 = s.content_sha256 and i.run_id is not distinct from s.run_id
     ),
     run as (
       insert into feed_runs (id, source, entity, kind, country, feed_date, published_at, file_name, file_sha256, file_bytes,
         archive_path, status, version_base, batch_size, batches_total, rows, meta, created_at, heartbeat_at)
-      select s.run_id, ${event.source}, ${entity}, 'event', 'WW', (${receivedAt}::timestamptz at time zone 'UTC')::date,
-        least(${receivedAt}::timestamptz, coalesce(${event.iat?.toISOString() ?? null}::timestamptz, 'infinity')),
-        ${`event ${what} ${event.itemId} v${event.version}`}, ${event.sha256}, ${event.bytes}, 'events_inbox/' || s.id,
-        'applying', ${event.changeVersion.toString()}::bigint, 1, 1, 0,
-        jsonb_build_object('inboxId', s.id, 'eventVersion', ${event.version.toString()}::text, 'conflicting', s.conflicting),
+      select m.run_id, ${request.source}, ${entity}, 'event', 'WW', (${receivedAt}::timestamptz at time zone 'UTC')::date,
+        least(${receivedAt}::timestamptz, coalesce(${iat}::timestamptz, 'infinity')),
+        m.file_name, m.content_sha256, i.bytes, 'events_inbox/' || m.id,
+        'applying', m.change_version, 1, 1, 0,
+        jsonb_build_object('inboxId', m.id, 'eventVersion', m.version::text, 'conflicting', m.conflicting, 'requestItem', m.ord, 'requestItems', ${items.length}::integer),
         ${receivedAt}::timestamptz, now()
-      from stored s where s.run_id is not null
+      from matched m join input i on i.ord = m.ord where m.run_id is not null
       returning id
     ),
     batch as (
       insert into feed_batches (run_id, seq, first_line, last_line, rows, updates, deletes)
-      select id, 0, 1, 1, 1, ${event.takedown ? 0 : 1}, ${event.takedown ? 1 : 0} from run
+      select m.run_id, 0, 1, 1, 1, case when m.takedown then 0 else 1 end, case when m.takedown then 1 else 0 end
+      from matched m where m.run_id in (select id from run)
     )
-    select id::integer as id, conflicting from stored`);
-  if (!row) return event.test ? { outcome: 'test', id: undefined } : { outcome: 'duplicate' };
-  return event.test ? { outcome: 'test', id: row.id } : { outcome: 'stored', id: row.id, conflicting: row.conflicting };
+    select ord, id::integer as id, conflicting from matched`);
+  const byOrd = new Map(rows.map((r) => [r.ord, r]));
+  return items.map((item, ord) => {
+    const row = byOrd.get(ord);
+    if (item.test) return { outcome: 'test', id: row?.id };
+    return row ? { outcome: 'stored', id: row.id, conflicting: row.conflicting } : { outcome: 'duplicate' };
+  });
 }
 
 export interface RejectedEvent {
@@ -200,6 +224,16 @@ export async function markWaiting(db: Executor, event: InboxEvent, reason: strin
   await db.execute(sql`
     update events_inbox set status = ${giveUp ? 'rejected' : 'waiting'}, reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);
   if (giveUp) await db.execute(sql`update feed_runs set status = 'rejected', error = ${reason} where id = ${event.runId}`);
+}
+
+/**
+ * A snapshot whose availability cannot be read: the event and its run are rejected with the
+ * reason, nothing of it applied. The run's entity becomes `event` (as a refused request's is),
+ * so a later event of the same day does not count as its fix and the alert stays open.
+ */
+export async function markUnreadable(db: Executor, event: InboxEvent, reason: string): Promise<void> {
+  await db.execute(sql`update events_inbox set status = 'rejected', reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);
+  await db.execute(sql`update feed_runs set status = 'rejected', entity = 'event', error = ${reason} where id = ${event.runId}`);
 }
 
 /** Holds a transaction-scoped lock on one item's events until commit. Parameters: the lock key. */

@@ -10,14 +10,16 @@
 // and any repetition end in the newest snapshot.
 import { systemClock, type Clock } from '../clock.js';
 import { availability, WORLDWIDE, type ScheduledChange } from '../apply/ddex-availability.js';
+import type { DdexDeal } from '../catalogue/ddex.js';
 import type { Database, Orm } from '../db/client.js';
 import { replaceSchedules, writeTerritories, type ItemSchedule, type TerritoryRow, type WriteCounts, type WriteTarget } from '../db/ddex.js';
 import {
-  finishEvent, lockEventItem, lockOpenEvent, markWaiting, releaseRows, releaseTrackRows, trackStored, upsertEnhancement,
+  finishEvent, lockEventItem, lockOpenEvent, markUnreadable, markWaiting, releaseRows, releaseTrackRows, trackStored, upsertEnhancement,
   type ApplyCounts, type InboxEvent, type StoredReleaseRow, type StoredRow,
 } from '../db/events.js';
+import { alertSubject, type Alerter } from '../sla/alerts.js';
 import {
-  availabilityAsDeals, enhancedEventSchema, releaseColumns, standardSchemaFor, trackColumns, type ReleaseSnapshot,
+  enhancedTags, readStandardItem, releaseColumns, releaseDeals, trackColumns, trackDeals, tracksOf, type ReleaseItem,
 } from './model.js';
 
 type Executor = Pick<Orm, 'execute'>;
@@ -33,27 +35,41 @@ export interface EventApplyOptions {
   /** How long an enhancement waits for its track before it is rejected (and alerts). */
   enhancedWaitSeconds: number;
   now?: Clock;
+  /** Raises the alert of an event whose availability cannot be read; without it, the SLA sweep alerts its rejected run later. */
+  alerter?: Alerter;
 }
 
 export type EventOutcome = 'applied' | 'stale' | 'waiting' | 'rejected' | 'skipped';
 
 /** Applies one inbox event if it is still open; `skipped` when another worker has it or it is done. */
 export async function applyInboxEvent(db: Database, id: number, options: EventApplyOptions): Promise<EventOutcome> {
-  return db.orm.transaction(async (tx) => {
+  const done = await db.orm.transaction(async (tx): Promise<{ outcome: EventOutcome; unreadable?: { runId: number; reason: string } }> => {
     const event = await lockOpenEvent(tx, id);
-    if (!event) return 'skipped';
+    if (!event) return { outcome: 'skipped' };
     await lockEventItem(tx, `events:${event.endpoint}:${options.source}:${event.itemId}`);
     const now = (options.now ?? systemClock)();
     const body: unknown = JSON.parse(event.body);
-    if (event.endpoint === 'enhanced') return applyEnhanced(tx, event, body, options, now);
-    const parsed = standardSchemaFor(body).parse(body);
-    const result = 'release' in parsed
-      ? await applySnapshot(tx, event, parsed as ReleaseSnapshot, options.source, now)
+    if (event.endpoint === 'enhanced') return { outcome: await applyEnhanced(tx, event, body, options, now) };
+    const item = readStandardItem(body);
+    const result = item.kind === 'release'
+      ? await applySnapshot(tx, event, item.release, options.source, now)
       : await applyTakedown(tx, event, options.source);
+    if ('unreadable' in result) {
+      await markUnreadable(tx, event, result.unreadable);
+      return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };
+    }
     const outcome = 'stale' in result ? 'stale' : 'applied';
     await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result);
-    return outcome;
+    return { outcome };
   });
+  if (done.unreadable && options.alerter) {
+    await options.alerter.raise({
+      subject: alertSubject.rejected(done.unreadable.runId), kind: 'rejected', state: 'breach',
+      message: `event ${id} not applied: its availability cannot be read (${done.unreadable.reason}); the release keeps its previous state`,
+      details: { inboxId: id, runId: done.unreadable.runId, reason: done.unreadable.reason },
+    });
+  }
+  return done.outcome;
 }
 
 const ZERO: ApplyCounts = { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
@@ -67,6 +83,8 @@ function add(into: ApplyCounts, counts: WriteCounts): void {
 
 /** What an event older than the stored release wrote: its counts, for the run's records. */
 interface Stale { stale: ApplyCounts }
+/** A snapshot whose availability feedline cannot read: nothing of it is written. */
+interface Unreadable { unreadable: string }
 
 /** The stored row that decides staleness (DDEX's rule: the WW row), when it is as new as this event or newer. */
 function newerStored<Row extends StoredRow>(stored: readonly Row[], version: string): Row | undefined {
@@ -86,11 +104,11 @@ async function staleCounts(db: Executor, event: InboxEvent, source: string): Pro
  * as left the release when a newer snapshot leaves them out. So every order of the same
  * events ends with the same tracks stored, and their Enhanced Metadata has a track to join.
  */
-async function recordUnseenTracks(db: Executor, event: InboxEvent, snapshot: ReleaseSnapshot, source: string, newer: StoredReleaseRow): Promise<Stale> {
+async function recordUnseenTracks(db: Executor, event: InboxEvent, snapshot: ReleaseItem, source: string, newer: StoredReleaseRow): Promise<Stale> {
   const counts = await staleCounts(db, event, source);
   const reason = newer.status === 'taken_down' && newer.reason === TAKEDOWN_EVENT ? TAKEDOWN_EVENT : LEFT_RELEASE;
   const unseen: TerritoryRow[] = [];
-  for (const [index, track] of snapshot.tracks.entries()) {
+  for (const [index, track] of tracksOf(snapshot).entries()) {
     if (await trackStored(db, source, String(track.id))) continue;
     unseen.push({ id: String(track.id), country: WORLDWIDE, status: 'taken_down', reason, ...trackColumns(snapshot, index) });
   }
@@ -106,15 +124,23 @@ function scheduleRows(changes: readonly ScheduledChange[]) {
   return changes.map((c) => ({ country: c.territory, dueAt: c.dueAt, targetStatus: c.status, reason: c.status === 'live' ? DEAL_STARTED : c.reason }));
 }
 
-async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseSnapshot, source: string, now: Date): Promise<ApplyCounts | Stale> {
+async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseItem, source: string, now: Date): Promise<ApplyCounts | Stale | Unreadable> {
   const releaseId = event.itemId;
   const stored = await releaseRows(db, source, releaseId);
   const newer = newerStored(stored, event.changeVersion);
   if (newer) return recordUnseenTracks(db, event, snapshot, source, newer);
+  const deals = releaseDeals(snapshot);
+  if (!deals.ok) return { unreadable: deals.reason };
+  const tracks = tracksOf(snapshot);
+  const perTrack: DdexDeal[][] = [];
+  for (const index of tracks.keys()) {
+    const own = trackDeals(snapshot, index);
+    if (!own.ok) return { unreadable: own.reason };
+    perTrack.push(own.deals);
+  }
   const counts = { ...ZERO };
-  const deals = availabilityAsDeals(snapshot.availability);
 
-  const release = availability(deals, now, stored.map((s) => s.country));
+  const release = availability(deals.deals, now, stored.map((s) => s.country));
   const metadata = releaseColumns(snapshot);
   const rows: TerritoryRow[] = [...release.territories].map(([country, state]) => ({
     id: releaseId, country, status: state.status, reason: state.status === 'live' ? null : state.reason, ...metadata,
@@ -123,13 +149,13 @@ async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseS
   await replaceSchedules(db, 'release', source, event.runId, [{ id: releaseId, version: event.changeVersion, changes: scheduleRows(release.scheduled) }]);
 
   const storedTracks = await releaseTrackRows(db, source, releaseId);
-  const listed = new Set(snapshot.tracks.map((t) => String(t.id)));
+  const listed = new Set(tracks.map((t) => String(t.id)));
   const trackRows: TerritoryRow[] = [];
   const schedules: ItemSchedule[] = [];
-  snapshot.tracks.forEach((track, index) => {
+  tracks.forEach((track, index) => {
     const trackId = String(track.id);
     const known = storedTracks.filter((s) => s.id === trackId).map((s) => s.country);
-    const result = availability(deals, now, known);
+    const result = availability(perTrack[index]!, now, known);
     const columns = trackColumns(snapshot, index);
     for (const [country, state] of result.territories) {
       trackRows.push({ id: trackId, country, status: state.status, reason: state.status === 'live' ? null : state.reason, ...columns });
@@ -166,13 +192,13 @@ async function applyTakedown(db: Executor, event: InboxEvent, source: string): P
 
 /** Enhanced Metadata never makes structure or availability: it waits for its track, then attaches. */
 async function applyEnhanced(db: Executor, event: InboxEvent, body: unknown, options: EventApplyOptions, now: Date): Promise<EventOutcome> {
-  const parsed = enhancedEventSchema.parse(body);
+  const tags = enhancedTags(body);
   if (!(await trackStored(db, options.source, event.itemId))) {
     const giveUp = now.getTime() - event.receivedAt.getTime() > options.enhancedWaitSeconds * 1000;
     await markWaiting(db, event, `track ${event.itemId} is not stored yet${giveUp ? ` after ${options.enhancedWaitSeconds} s` : ''}`, giveUp);
     return giveUp ? 'rejected' : 'waiting';
   }
-  const written = await upsertEnhancement(db, options.source, event.itemId, event.version, parsed.enhanced, event.id);
+  const written = await upsertEnhancement(db, options.source, event.itemId, event.version, tags, event.id);
   const outcome = written ? 'applied' : 'stale';
   await finishEvent(db, event, outcome, written ? { ...ZERO, updated: 1 } : { ...ZERO, unchanged: 1 });
   return outcome;

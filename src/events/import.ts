@@ -1,13 +1,13 @@
 // `feedline events import`: events the provider redrives from its archive queue as files
-// (one JSON body per file, or JSON lines), stored in the inbox exactly as if received, then
-// applied. A line that is not an event is recorded as rejected with its file and line.
+// (one JSON body per file, or one body per line: each a JSON array of items), stored in the inbox exactly as if received, then
+// applied. A body that is not valid is recorded as rejected with its file, line and every item's reason.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../db/client.js';
-import { storeEvent, storeRejected } from '../db/events.js';
-import { validateEvent, type EndpointKind } from './model.js';
-import { eventChangeVersion } from './version.js';
+import { storeEvents, storeRejected } from '../db/events.js';
+import { validateBody, type EndpointKind } from './model.js';
+import { storable } from './receiver.js';
 
 export interface ImportReport {
   files: number;
@@ -33,9 +33,10 @@ function bodiesOf(text: string): { line: number; text: string }[] {
   }
 }
 
-/** Enhanced Metadata carries `enhanced`; everything else goes to the Standard endpoint's rules. */
+/** Enhanced Metadata items carry `trackId`; everything else goes to the Standard endpoint's rules. */
 function endpointOf(body: unknown): EndpointKind {
-  return body !== null && typeof body === 'object' && 'enhanced' in body ? 'enhanced' : 'standard';
+  const first: unknown = Array.isArray(body) ? body[0] : body;
+  return first !== null && typeof first === 'object' && 'trackId' in first ? 'enhanced' : 'standard';
 }
 
 export async function importEvents(db: Database, target: string, source: string): Promise<ImportReport> {
@@ -47,28 +48,26 @@ export async function importEvents(db: Database, target: string, source: string)
       const bytes = Buffer.byteLength(text);
       const receivedAt = new Date();
       let parsed: unknown;
-      let reason: string | undefined;
+      let reasons: string[] | undefined;
       try {
         parsed = JSON.parse(text);
       } catch (err) {
-        reason = `invalid JSON: ${(err as Error).message}`;
+        reasons = [`invalid JSON: ${(err as Error).message}`];
       }
       const endpoint = endpointOf(parsed);
-      const validation = reason === undefined ? validateEvent(endpoint, parsed) : undefined;
+      const validation = reasons === undefined ? validateBody(endpoint, parsed) : undefined;
       if (!validation?.ok) {
-        const why = `${path.basename(file)} line ${line}: ${reason ?? (validation && !validation.ok ? `schema: ${validation.reason}` : 'unreadable')}`;
+        const why = `${path.basename(file)} line ${line}: ${(reasons ?? (validation && !validation.ok ? validation.reasons.map((r) => `schema: ${r}`) : ['unreadable'])).join('; ')}`;
         await storeRejected(db.orm, { endpoint, source, body: text, sha256, bytes, gzip: false, receivedAt, reason: why, ackMs: 0 });
         report.rejected.push({ file, line, reason: why });
         continue;
       }
-      const { key } = validation;
-      const outcome = await storeEvent(db.orm, {
-        endpoint, source, itemId: key.itemId, version: key.version, changeVersion: eventChangeVersion(key.version), takedown: key.takedown,
-        test: key.test, body: text, sha256, bytes, gzip: false, receivedAt, iat: undefined, jti: undefined, ackMs: 0,
-      });
-      if (outcome.outcome === 'stored') report.stored.push(outcome.id);
-      else if (outcome.outcome === 'duplicate') report.duplicates++;
-      else report.tests++;
+      const outcomes = await storeEvents(db.orm, { endpoint, source, gzip: false, receivedAt, iat: undefined, jti: undefined, ackMs: 0 }, validation.items.map(storable));
+      for (const outcome of outcomes) {
+        if (outcome.outcome === 'stored') report.stored.push(outcome.id);
+        else if (outcome.outcome === 'duplicate') report.duplicates++;
+        else report.tests++;
+      }
     }
   }
   return report;

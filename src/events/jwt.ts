@@ -1,12 +1,15 @@
 // The provider's bearer token (FEEDS.md "Catalogue Events"): RS256 only, signed by a key in
 // FEEDLINE_EVENTS_PUBLIC_KEY_FILE (a PEM public key or certificate, several PEM blocks, or a
-// JWKS), with expiry and not-before checked within a small leeway. Pinning the algorithm
+// JWKS), with expiry, not-before, age and lifetime (the provider's 5 minutes) checked within a small
+// leeway. Pinning the algorithm
 // refuses `alg: none` and the HS256-with-the-public-key confusion before any key is tried.
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, importSPKI, importX509, jwtVerify, errors, type JWTPayload, type JWK, type CryptoKey } from 'jose';
 import { UsageError } from '../errors.js';
 
 const ALGORITHM = 'RS256';
+/** The lifetime of the provider's tokens. */
+const TOKEN_LIFETIME_SECONDS = 300;
 
 export interface VerifiedToken {
   iat: Date | undefined;
@@ -44,7 +47,9 @@ export async function loadVerificationKeys(file: string): Promise<KeySource> {
 
 /** A verifier over the keys; every refusal says why (never quoting the token). */
 export function tokenVerifier(keys: KeySource, leewaySeconds: number): TokenVerifier {
-  const options = { algorithms: [ALGORITHM], clockTolerance: leewaySeconds, requiredClaims: ['exp'] };
+  // The provider's tokens live 5 minutes: an older one (maxTokenAge, on iat) or one signed to
+  // live longer is refused, so a leaked token opens the endpoint for minutes, not years.
+  const options = { algorithms: [ALGORITHM], clockTolerance: leewaySeconds, requiredClaims: ['exp', 'iat'], maxTokenAge: TOKEN_LIFETIME_SECONDS };
   const verifyWith = async (token: string): Promise<JWTPayload> => {
     if (!Array.isArray(keys)) return (await jwtVerify(token, keys, options)).payload;
     // PEM keys carry no kid: try each (rotation keeps two or three at most).
@@ -64,6 +69,10 @@ export function tokenVerifier(keys: KeySource, leewaySeconds: number): TokenVeri
     if (!match) return { ok: false, reason: authorization ? 'authorization is not a Bearer token' : 'no authorization header' };
     try {
       const payload = await verifyWith(match[1]!);
+      const lifetime = (payload.exp ?? 0) - (payload.iat ?? 0);
+      if (lifetime > TOKEN_LIFETIME_SECONDS + leewaySeconds) {
+        return { ok: false, reason: `token lifetime ${lifetime} s is over the provider's ${TOKEN_LIFETIME_SECONDS} s (plus ${leewaySeconds} s leeway)` };
+      }
       return {
         ok: true,
         token: {
@@ -78,7 +87,7 @@ export function tokenVerifier(keys: KeySource, leewaySeconds: number): TokenVeri
 }
 
 function refusal(err: unknown): string {
-  if (err instanceof errors.JWTExpired) return 'token expired';
+  if (err instanceof errors.JWTExpired) return err.claim === 'iat' ? `token too old: ${err.reason}` : 'token expired';
   if (err instanceof errors.JWTClaimValidationFailed) return `token claim ${err.claim} invalid: ${err.reason}`;
   if (err instanceof errors.JOSEAlgNotAllowed) return 'token algorithm is not RS256';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'token signature does not match any key';

@@ -1,7 +1,8 @@
-// The Catalogue Events receiver (FEEDS.md "Catalogue Events"): plain node:http (or https with
-// FEEDLINE_EVENTS_TLS_*), one POST endpoint per metadata type. A request is answered 2XX only
-// after its event is committed to the inbox; within the provider's 10 s it is answered
-// either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
+// The Catalogue Events receiver (docs/feeds.md "Catalogue Events"): plain node:http (or https
+// with FEEDLINE_EVENTS_TLS_*), one POST endpoint per metadata type. A request is answered 2XX
+// only after every item of its body is committed to the inbox, each as its own event, in one
+// statement; a body with any invalid item is refused whole (400, every reason recorded). Within
+// the provider's 10 s it is answered either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
 // away) is a 503, which the provider retries.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -9,13 +10,13 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../db/client.js';
-import { storeEvent, storeRejected, type StoreOutcome } from '../db/events.js';
+import { storeEvents, storeRejected, type IncomingItem, type StoreOutcome } from '../db/events.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readEventBody } from './body.js';
 import type { EventDispatcher } from './dispatch.js';
 import type { TokenVerifier } from './jwt.js';
-import { validateEvent, type EndpointKind } from './model.js';
+import { validateBody, type BodyItem, type BodyValidation, type EndpointKind } from './model.js';
 import { eventChangeVersion } from './version.js';
 
 export interface ReceiverOptions {
@@ -68,36 +69,27 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
     }
     const sha256 = createHash('sha256').update(body.text).digest('hex');
     const bytes = Buffer.byteLength(body.text);
-    let parsed: unknown;
-    let reason: string | undefined;
-    try {
-      parsed = JSON.parse(body.text);
-    } catch (err) {
-      reason = `invalid JSON: ${(err as Error).message}`;
-    }
-    const validation = reason === undefined ? validateEvent(endpoint, parsed) : undefined;
-    if (validation && !validation.ok) reason = `schema: ${validation.reason}`;
-    if (reason !== undefined || !validation?.ok) {
-      const why = reason ?? 'unreadable';
+    const checked = checkBody(endpoint, body.text);
+    if (!checked.ok) {
+      const why = checked.reasons.join('; ');
       const stored = await withinDeadline(() => storeRejected(options.db.orm, {
         endpoint, source: options.source, body: body.text, sha256, bytes, gzip: body.gzip, receivedAt, reason: why, ackMs: performance.now() - started,
       }));
       if (stored === 'unavailable') return unavailable(res);
-      log.warn({ endpoint, reason: why, sha256 }, 'event rejected: 400 (recorded)');
-      return answer(res, 400, { error: why });
+      log.warn({ endpoint, reason: why, sha256 }, 'event request rejected: 400 (recorded)');
+      return answer(res, 400, { error: why, reasons: checked.reasons });
     }
-    const { key } = validation;
-    const outcome = await withinDeadline(() => storeEvent(options.db.orm, {
-      endpoint, source: options.source, itemId: key.itemId, version: key.version, changeVersion: eventChangeVersion(key.version),
-      takedown: key.takedown, test: key.test, body: body.text, sha256, bytes, gzip: body.gzip, receivedAt,
-      iat: token.token.iat, jti: token.token.jti, ackMs: performance.now() - started,
-    }));
-    if (outcome === 'unavailable') return unavailable(res);
-    respondStored(res, outcome);
-    if (outcome.outcome === 'stored') {
+    const outcomes = await withinDeadline(() => storeEvents(options.db.orm, {
+      endpoint, source: options.source, gzip: body.gzip, receivedAt, iat: token.token.iat, jti: token.token.jti, ackMs: performance.now() - started,
+    }, checked.items.map(storable)));
+    if (outcomes === 'unavailable') return unavailable(res);
+    respondStored(res, outcomes);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.outcome !== 'stored') return;
+      const { key } = checked.items[i]!;
       if (outcome.conflicting) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString() }, 'a different body under a version already stored: stored and flagged');
       options.dispatcher.submit(outcome.id);
-    }
+    });
   };
 
   /** The store, or `unavailable` when PostgreSQL does not answer in time or is away. */
@@ -136,10 +128,38 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
   };
 }
 
-function respondStored(res: ServerResponse, outcome: StoreOutcome): void {
-  if (outcome.outcome === 'stored') answer(res, 202, { status: 'stored', id: outcome.id, ...(outcome.conflicting ? { conflicting: true } : {}) });
-  else if (outcome.outcome === 'duplicate') answer(res, 200, { status: 'duplicate' });
-  else answer(res, 200, { status: 'test event: acknowledged, not applied' });
+/** The body's items, or every reason it is refused (the whole request: see validateBody). */
+function checkBody(endpoint: EndpointKind, text: string): BodyValidation {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reasons: [`invalid JSON: ${(err as Error).message}`] };
+  }
+  const validation = validateBody(endpoint, parsed);
+  return validation.ok ? validation : { ok: false, reasons: validation.reasons.map((r) => `schema: ${r}`) };
+}
+
+/** An item as the inbox stores it, hashed on its own text so a repeat of it alone is a duplicate. */
+export function storable(item: BodyItem): IncomingItem {
+  return {
+    itemId: item.key.itemId, version: item.key.version, changeVersion: eventChangeVersion(item.key.version), takedown: item.key.takedown,
+    test: item.key.test, body: item.text, sha256: createHash('sha256').update(item.text).digest('hex'), bytes: Buffer.byteLength(item.text),
+  };
+}
+
+const DESCRIPTION: Record<StoreOutcome['outcome'], string> = {
+  stored: 'stored', duplicate: 'duplicate', test: 'test event: acknowledged, not applied',
+};
+
+/** 202 when any item was newly stored for apply, else 200; each item's outcome in body order. */
+function respondStored(res: ServerResponse, outcomes: readonly StoreOutcome[]): void {
+  const items = outcomes.map((o, index) => ({
+    index, status: DESCRIPTION[o.outcome], ...(o.outcome === 'stored' ? { id: o.id, ...(o.conflicting ? { conflicting: true } : {}) } : {}),
+  }));
+  const stored = outcomes.some((o) => o.outcome === 'stored');
+  const status = stored ? 'stored' : outcomes.every((o) => o.outcome === 'test') ? DESCRIPTION.test : 'duplicate';
+  answer(res, stored ? 202 : 200, { status, items });
 }
 
 function unavailable(res: ServerResponse): void {

@@ -1,6 +1,6 @@
-// What `feedline serve` runs for Catalogue Events: the receiver with its dispatcher and
-// sweep (role events, and all when FEEDLINE_EVENTS_PUBLIC_KEY_FILE is set), and the queue
-// worker that applies them (role worker, and all, with REDIS_URL).
+// What runs Catalogue Events: the receiver with its dispatcher and sweep (`serve --role
+// events`, and all when FEEDLINE_EVENTS_PUBLIC_KEY_FILE is set), and the queue worker that
+// applies them (`feedline worker`, `serve --role worker`, and all, with REDIS_URL).
 import { UsageError } from '../errors.js';
 import { createEventDispatcher, startEventSweep, startEventsApplyWorker } from '../events/dispatch.js';
 import { loadVerificationKeys, tokenVerifier } from '../events/jwt.js';
@@ -8,8 +8,8 @@ import { startEventReceiver } from '../events/receiver.js';
 import type { EventApplyOptions } from '../events/apply.js';
 import type { BackgroundService, ServeDeps } from './parts.js';
 
-export function eventApplyOptions(deps: Pick<ServeDeps, 'config'>): EventApplyOptions & { prefix: string } {
-  return { source: deps.config.source, enhancedWaitSeconds: deps.config.events.enhancedWaitSeconds, prefix: deps.config.queuePrefix };
+export function eventApplyOptions(deps: Pick<ServeDeps, 'config' | 'alerter'>): EventApplyOptions & { prefix: string } {
+  return { source: deps.config.source, enhancedWaitSeconds: deps.config.events.enhancedWaitSeconds, prefix: deps.config.queuePrefix, alerter: deps.alerter };
 }
 
 export async function startEventsReceiverService(deps: ServeDeps): Promise<BackgroundService & { port: number }> {
@@ -43,7 +43,8 @@ export async function startEventsReceiverService(deps: ServeDeps): Promise<Backg
   };
 }
 
-export function startEventsWorkerService(deps: ServeDeps): BackgroundService {
+/** The events queue's worker; `feedline worker` and `serve --role worker|all` both start it. */
+export function startEventsWorkerService(deps: Pick<ServeDeps, 'config' | 'logger' | 'db' | 'redis' | 'alerter'>): BackgroundService {
   if (!deps.redis) throw new Error('the events worker needs Redis');
   const worker = startEventsApplyWorker(deps.db, deps.redis, { ...eventApplyOptions(deps), concurrency: deps.config.workerConcurrency }, deps.logger);
   return {

@@ -8,7 +8,7 @@ import { applyInboxEvent, type EventOutcome } from '../../src/events/apply.js';
 import { eventChangeVersion } from '../../src/events/version.js';
 import { versionBase } from '../../src/catalogue/version.js';
 import { connect, freshDatabase } from '../helpers/db.js';
-import { releaseEvent, SOURCE, storeTestEvent, takedownEvent } from '../helpers/events.js';
+import { enhancedEvent, releaseEvent, SOURCE, storeTestEvent, takedownEvent } from '../helpers/events.js';
 
 let db: Database;
 const NOW = new Date('2026-12-02T12:00:00Z');
@@ -105,8 +105,8 @@ describe('the version guard', () => {
 
 describe('a snapshot is the whole truth of its release', () => {
   it('takes down a territory no longer covered and a track that left, each with an audit reason', async () => {
-    await deliver(releaseEvent(110, 1, { availability: [{ countries: ['GB', 'IE', 'DE'] }] }));
-    await deliver(releaseEvent(110, 2, { tracks: [{ id: 1101 }], availability: [{ countries: ['GB', 'IE'] }] }));
+    await deliver(releaseEvent(110, 1, { streaming: [{ territories: ['GB', 'IE', 'DE'] }] }));
+    await deliver(releaseEvent(110, 2, { tracks: [{ id: 1101 }], streaming: [{ territories: ['GB', 'IE'] }] }));
     expect((await rows('releases', '110')).find((r) => r.country === 'DE')).toMatchObject({ status: 'taken_down', reason: 'territory_not_licensed' });
     expect((await rows('tracks', '1101')).find((r) => r.country === 'DE')).toMatchObject({ status: 'taken_down', reason: 'territory_not_licensed' });
     expect((await rows('tracks', '1102')).filter((r) => r.status === 'live')).toEqual([]);
@@ -114,44 +114,83 @@ describe('a snapshot is the whole truth of its release', () => {
     expect((await audit('110')).map((a) => `${a.country}:${a.reason}`)).toContain('DE:territory_not_licensed');
   });
 
-  it('Worldwide with exclusions is a live WW row and the excluded country down', async () => {
-    await deliver(releaseEvent(111, 1, { availability: [{ countries: ['Worldwide'], excludedCountries: ['CN'] }] }));
-    expect((await rows('tracks', '1111')).map((r) => `${r.country}:${r.status}`)).toEqual(['CN:taken_down', 'WW:live']);
+  it('a track\'s own streaming availability overrides its release\'s', async () => {
+    await deliver(releaseEvent(111, 1, { tracks: [{ id: 1111, streaming: [{ territories: ['DE'] }] }, { id: 1112 }] }));
+    expect((await rows('tracks', '1111')).map((r) => `${r.country}:${r.status}`)).toEqual(['DE:live', 'WW:taken_down']);
+    expect((await rows('tracks', '1112')).map((r) => `${r.country}:${r.status}`)).toEqual(['GB:live', 'IE:live', 'WW:taken_down']);
   });
 
   it('a download-only territory makes nothing streamable', async () => {
-    await deliver(releaseEvent(112, 1, { availability: [{ countries: ['GB'] }, { countries: ['FR'], usageTypes: ['PermanentDownload'] }] }));
+    await deliver(releaseEvent(112, 1, { streaming: [{ territories: ['GB'] }], download: [{ territories: ['FR', 'GB'] }] }));
     expect((await rows('releases', '112')).find((r) => r.country === 'FR')).toMatchObject({ status: 'taken_down', reason: 'no_streaming_use' });
+    expect((await rows('tracks', '1121')).map((r) => `${r.country}:${r.status}`)).toEqual(['FR:taken_down', 'GB:live', 'WW:taken_down']);
   });
 
   it('schedules future windows as DDEX deal windows are scheduled', async () => {
-    await deliver(releaseEvent(113, 1, { availability: [{ countries: ['GB'], startDate: '2026-01-01', endDate: '2026-12-31' }, { countries: ['US'], startDate: '2027-01-15' }] }));
+    await deliver(releaseEvent(113, 1, { streaming: [{ territories: ['GB'], start: '2026-01-01T00:00:00Z', end: '2027-01-01T00:00:00Z' }, { territories: ['US'], start: '2027-01-15T00:00:00Z', usageTypes: ['subscriptionStreaming'] }] }));
     expect((await rows('tracks', '1131')).map((r) => `${r.country}:${r.status}:${r.reason}`)).toEqual(['GB:live:null', 'US:taken_down:deal_not_started', 'WW:taken_down:territory_not_licensed']);
     const pending = await pendingSchedule(db.orm, 'track', SOURCE, '1131');
     expect(pending.map((p) => `${p.country}:${p.targetStatus}:${new Date(p.dueAt).toISOString()}`)).toEqual([
       'GB:taken_down:2027-01-01T00:00:00.000Z', 'US:live:2027-01-15T00:00:00.000Z',
     ]);
     // A newer snapshot replaces the schedule.
-    await deliver(releaseEvent(113, 2, { availability: [{ countries: ['GB'] }] }));
+    await deliver(releaseEvent(113, 2, { streaming: [{ territories: ['GB'] }] }));
     expect(await pendingSchedule(db.orm, 'track', SOURCE, '1131')).toEqual([]);
+  });
+
+  it('maps every published release field, and keeps unknown ones', async () => {
+    const item = { ...releaseEvent(114, 1, { title: 'Night Walks', tracks: [{ id: 1141, title: 'Ride Wit Me', subtitle: 'Album Version (Explicit)' }] }), subtitle: 'Deluxe', explicitContent: true };
+    item.tracks[0]!.explicitContent = true;
+    await deliver(item);
+    const [release] = await query<{ displayTitle: string; barcode: string; labelName: string; artist: string; raw: Record<string, unknown> }>(db.orm, sql`
+      select display_title as "displayTitle", barcode, label_name as "labelName", artist_appears_as as artist, raw from releases where id = '114' and country = 'GB'`);
+    expect(release).toMatchObject({ displayTitle: 'Night Walks (Deluxe) (Explicit)', barcode: '0000000000000', labelName: 'Test Label', artist: 'Test Artist' });
+    expect(release!.raw).toMatchObject({ genres: ['Test'], cLine: '(C) Test Label', label: { licensor: { name: 'Test Licensor' } }, futureField: { kept: true } });
+    const [track] = await query<{ displayTitle: string }>(db.orm, sql`select display_title as "displayTitle" from tracks where id = '1141' and country = 'GB'`);
+    expect(track!.displayTitle).toBe('Ride Wit Me (Album Version) (Explicit)');
+  });
+
+  it('applies a release of only the required fields', async () => {
+    expect(await deliver({ id: 115, version: 1 })).toBe('applied');
+    expect(await rows('releases', '115')).toEqual([{ country: 'WW', status: 'taken_down', reason: 'no_deal', title: null }]);
+  });
+
+  it('an availability it cannot read is recorded on the run and alerted, and nothing of the snapshot is applied', async () => {
+    await deliver(releaseEvent(116, 1));
+    const raised: string[] = [];
+    const alerter = { raise: async (a: { subject: string; message: string }) => { raised.push(`${a.subject}: ${a.message}`); return true; }, resolve: async () => false };
+    const unknownUsage = await receive(releaseEvent(116, 2, { streaming: [{ territories: ['GB'], usageTypes: ['cloudLocker'] }] }));
+    expect(await applyInboxEvent(db, unknownUsage, { source: SOURCE, enhancedWaitSeconds: 60, now: () => NOW, alerter })).toBe('rejected');
+    const unknownShape = await receive({ ...releaseEvent(116, 3), streamingAvailability: { GB: true } });
+    expect(await applyInboxEvent(db, unknownShape, { source: SOURCE, enhancedWaitSeconds: 60, now: () => NOW, alerter })).toBe('rejected');
+    const runs = await query<{ status: string; error: string; inbox: string }>(db.orm, sql`
+      select r.status, r.error, e.status as inbox from feed_runs r join events_inbox e on e.run_id = r.id where e.id in (${unknownUsage}, ${unknownShape}) order by e.id`);
+    expect(runs).toEqual([
+      { status: 'rejected', inbox: 'rejected', error: expect.stringContaining('unknown usage type "cloudLocker"') },
+      { status: 'rejected', inbox: 'rejected', error: expect.stringContaining('streamingAvailability') },
+    ]);
+    expect(raised).toHaveLength(2);
+    expect(raised[0]).toContain('cloudLocker');
+    // The release keeps the state of the last snapshot that could be read.
+    expect((await rows('releases', '116')).filter((r) => r.status === 'live').map((r) => r.country)).toEqual(['GB', 'IE']);
   });
 });
 
 describe('Enhanced Metadata', () => {
   it('waits for its track, then attaches; an older version does not overwrite a newer one', async () => {
-    const early = await receive({ id: 1201, version: 5, enhanced: { bpm: 120 } }, 'enhanced');
+    const early = await receive(enhancedEvent(120, 1201, 5, { bpm: 120 }), 'enhanced');
     expect(await apply(early)).toBe('waiting');
     await deliver(releaseEvent(120, 1));
     expect(await apply(early)).toBe('applied');
-    expect(await apply(await receive({ id: 1201, version: 4, enhanced: { bpm: 90 } }, 'enhanced'))).toBe('stale');
-    const [row] = await query<{ data: { bpm: number } }>(db.orm, sql`select data from track_enhancements where track_id = '1201'`);
-    expect(row!.data.bpm).toBe(120);
+    expect(await apply(await receive(enhancedEvent(120, 1201, 4, { bpm: 90 }), 'enhanced'))).toBe('stale');
+    const [row] = await query<{ data: Record<string, unknown> }>(db.orm, sql`select data from track_enhancements where track_id = '1201'`);
+    expect(row!.data).toEqual({ bpm: 120 });
     expect((await rows('tracks', '1201')).every((r) => r.status !== undefined)).toBe(true);
   });
 
   it('attaches to a track whose release was taken down before any snapshot of it came', async () => {
     await deliver(takedownEvent(121, 9));
-    const early = await receive({ id: 1211, version: 5, enhanced: { bpm: 99 } }, 'enhanced');
+    const early = await receive(enhancedEvent(121, 1211, 5, { bpm: 99 }), 'enhanced');
     expect(await apply(early)).toBe('waiting');
     expect(await deliver(releaseEvent(121, 1))).toBe('stale');
     expect(await apply(early)).toBe('applied');
@@ -160,7 +199,7 @@ describe('Enhanced Metadata', () => {
   });
 
   it('is rejected after waiting too long for a track that never came', async () => {
-    const id = await receive({ id: 1299, version: 1, enhanced: { bpm: 1 } }, 'enhanced');
+    const id = await receive(enhancedEvent(129, 1299, 1, { bpm: 1 }), 'enhanced');
     expect(await apply(id, new Date(NOW.getTime() + 61_000))).toBe('rejected');
   });
 });

@@ -15,13 +15,13 @@ const today = new Date().toISOString().slice(0, 10);
 beforeAll(async () => {
   env = { DATABASE_URL: await freshDatabase('test/events/cli.test.ts'), FEEDLINE_HOME: tempDir('feedline-events-cli-') };
   dir = tempDir('feedline-events-import-');
-  writeFileSync(path.join(dir, '01-release.json'), JSON.stringify(releaseEvent(500, 2, { title: 'Newest' })));
+  writeFileSync(path.join(dir, '01-release.json'), JSON.stringify([releaseEvent(500, 2, { title: 'Newest' })], null, 2));
+  // One body per line, as the provider's archive holds them: a line may carry several items.
   writeFileSync(path.join(dir, '02-backfill.jsonl'), [
-    JSON.stringify(releaseEvent(500, 1, { title: 'Older' })),
-    JSON.stringify(releaseEvent(501, 1)),
-    '{"id": 502, "version": 1, "release": {}}',
-    JSON.stringify(takedownEvent(501, 2)),
-    JSON.stringify({ id: -5, version: 1, takedown: true }),
+    JSON.stringify([releaseEvent(500, 1, { title: 'Older' })]),
+    JSON.stringify([releaseEvent(501, 1), takedownEvent(501, 2)]),
+    '[{"id": 502, "version": 1, "tracks": [{"title": "no id"}]}]',
+    JSON.stringify([{ id: -5, version: 1, takedown: true }]),
   ].join('\n'));
 });
 

@@ -87,7 +87,7 @@ describe('an acknowledged event survives', () => {
     const backfill = generateBackfill({ releases: 10, versions: 3, firstId, seed: 1 });
     // No worker yet: every acknowledged event is only in the inbox and the queue.
     const receiver = await serve('events');
-    const report = await deliver(backfill.events.map((body) => ({ url: url(), body })), { keys, concurrency: 8, shuffle: true, retries: 2, retryDelayMs: 100 });
+    const report = await deliver(backfill.events.map((item) => ({ url: url(), body: [item] })), { keys, concurrency: 8, shuffle: true, retries: 2, retryDelayMs: 100 });
     await kill(receiver);
     expect(report.acknowledged.length).toBe(backfill.events.length);
     expect((await counts()).applied ?? 0).toBe(0);
@@ -106,7 +106,7 @@ describe('an acknowledged event survives', () => {
     const backfill = generateBackfill({ releases: 40, versions: 4, firstId, seed: 2 });
     const receiver = await serve('events');
     const first = await serve('worker', { FEEDLINE_WORKER_CONCURRENCY: '1' });
-    const delivery = deliver(backfill.events.map((body) => ({ url: url(), body })), { keys, concurrency: 16, shuffle: true, retries: 3, retryDelayMs: 200 });
+    const delivery = deliver(backfill.events.map((item) => ({ url: url(), body: [item] })), { keys, concurrency: 16, shuffle: true, retries: 3, retryDelayMs: 200 });
     await until(async () => ((await counts()).applied ?? 0) + ((await counts()).stale ?? 0) >= 5, 60_000);
     await kill(first);
     const report = await delivery;

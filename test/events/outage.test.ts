@@ -34,11 +34,11 @@ describe('PostgreSQL unreachable', () => {
     const backfill = generateBackfill({ releases: 40, versions: 3, firstId: 900_000, seed: 3 });
     const sweep = startEventSweep(db, rx.dispatcher, { intervalMs: 500, olderThanSeconds: 0 }, createLogger({ level: 'silent' }));
     try {
-      const delivery = deliver(backfill.events.map((body) => ({ url: rx.url(), body })), { keys: rx.keys, concurrency: 4, shuffle: true, retries: 6, retryDelayMs: 500 });
+      const delivery = deliver(backfill.events.map((item) => ({ url: rx.url(), body: [item] })), { keys: rx.keys, concurrency: 4, shuffle: true, retries: 6, retryDelayMs: 500 });
       await new Promise((r) => setTimeout(r, 300));
       pg.stop();
       const started = Date.now();
-      const during = await postEvent(rx.url(), releaseEvent(999_999, 1), { token: await signToken(rx.keys) });
+      const during = await postEvent(rx.url(), [releaseEvent(999_999, 1)], { token: await signToken(rx.keys) });
       expect(during.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(10_000);
       await new Promise((r) => setTimeout(r, 2000));

@@ -27,7 +27,7 @@ beforeAll(async () => {
   db = await connect(await freshDatabase(import.meta.filename));
   // Release 700: tracks 7001 and 7002 in GB and IE. Release 710: track 7101 in DE from 2027-01-01.
   await deliver(releaseEvent(700, 1, { tracks: [{ id: 7001 }, { id: 7002 }] }));
-  await deliver(releaseEvent(710, 1, { tracks: [{ id: 7101 }], availability: [{ countries: ['DE'], startDate: '2027-01-01' }] }));
+  await deliver(releaseEvent(710, 1, { tracks: [{ id: 7101 }], streaming: [{ territories: ['DE'], start: '2027-01-01T00:00:00Z' }] }));
 });
 afterAll(async () => {
   await db?.close();

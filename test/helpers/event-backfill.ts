@@ -49,6 +49,21 @@ export function generateBackfill(options: BackfillOptions): Backfill {
   return { events, newest };
 }
 
+/**
+ * Items grouped into request bodies of 1 to `maxItems` items (deterministic), as the provider
+ * posts them: a body may carry several releases, two versions of one, a takedown beside them.
+ */
+export function bodiesOf(items: readonly object[], maxItems: number, seed = 7): object[][] {
+  const next = random(seed);
+  const bodies: object[][] = [];
+  for (let i = 0; i < items.length;) {
+    const size = 1 + Math.floor(next() * maxItems);
+    bodies.push(items.slice(i, i + size));
+    i += size;
+  }
+  return bodies;
+}
+
 /** Releases whose GB row is not what the newest event says, as readable lines (empty: all equal). */
 export async function catalogueMismatches(db: Database, backfill: Backfill): Promise<string[]> {
   const rows = await query<{ id: string; status: string; title: string | null; version: string }>(db.orm, sql`

@@ -17,13 +17,14 @@ export async function generateProviderKeys(kid = `k${Date.now().toString(36)}`):
   return { privateKey, publicKeyPem: await exportSPKI(publicKey), publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }, kid };
 }
 
-/** A token as the provider signs it: 5-minute lifetime; options shift it for the negative tests. */
-export async function signToken(keys: ProviderKeys, options: { iat?: number; exp?: number; nbf?: number; jti?: string } = {}): Promise<string> {
+/** A token as the provider signs it: 5-minute lifetime; options shift it (`iat: null` leaves it out) for the negative tests. */
+export async function signToken(keys: ProviderKeys, options: { iat?: number | null; exp?: number; nbf?: number; jti?: string } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
+  const iat = options.iat === null ? undefined : options.iat ?? now;
   const jwt = new SignJWT({ ...(options.nbf !== undefined ? { nbf: options.nbf } : {}) })
-    .setProtectedHeader({ alg: 'RS256', kid: keys.kid, typ: 'JWT' })
-    .setIssuedAt(options.iat ?? now)
-    .setExpirationTime(options.exp ?? (options.iat ?? now) + 300)
+    .setProtectedHeader({ alg: 'RS256', kid: keys.kid, typ: 'JWT' });
+  if (iat !== undefined) jwt.setIssuedAt(iat);
+  jwt.setExpirationTime(options.exp ?? (iat ?? now) + 300)
     .setJti(options.jti ?? crypto.randomUUID());
   return jwt.sign(keys.privateKey);
 }

@@ -1,7 +1,7 @@
 import { acknowledgeAlert } from '../db/acks.js';
 import { openAlerts, type OpenAlert } from '../db/sla.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { createAlerter } from '../sla/alerts.js';
+import { alertSubject, createAlerter } from '../sla/alerts.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, table } from './output.js';
@@ -28,7 +28,8 @@ open and visible, on the SLA page and in /metrics (feedline_open_alerts{acknowle
 but is not announced again while it stays open: an escalation from warning to breach is
 recorded, not sent to the webhooks. If it resolves and opens again, it is news again.
 A quarantine warning is acknowledged away: it resolves at once, without waiting for the
-next run of its feed.
+next run of its feed. So is a run applied past its deadline (sla-late-N): the breach stays
+in the history, the SLA page's recent breaches and /metrics.
 
 Options:
   --json         the list as JSON: [{ subject, kind, state, message, openedAt, details, acknowledged }]
@@ -49,15 +50,17 @@ Exit codes: 0 ok; 2 usage; 4 no open alert with that subject; 5 database unreach
         const by = values.by!.trim();
         const acked = await acknowledgeAlert(runtime.db.orm, { subject: subject!, by, note: values.note });
         if (!acked) throw new NotFoundError(`no open alert with subject ${JSON.stringify(subject)}; see feedline alerts`);
-        if (acked.kind === 'quarantine') {
+        // Nothing more can happen to these but being seen: the acknowledgement closes them.
+        const closes = acked.kind === 'quarantine' || alertSubject.isLateRun(acked.subject);
+        if (closes) {
           const alerter = createAlerter({ db: runtime.db, logger: ctx.logger, webhooks: ctx.config.webhooks });
           await alerter.resolve(acked.subject, `acknowledged by ${by}${values.note ? `: ${values.note}` : ''}`);
           await alerter.idle();
         }
         ctx.logger.info({ subject: acked.subject, by }, 'alert acknowledged');
-        if (values.json) ctx.out.json({ subject: acked.subject, kind: acked.kind, acknowledgedBy: by, note: values.note ?? null, resolved: acked.kind === 'quarantine' });
-        else ctx.out.line(acked.kind === 'quarantine'
-          ? `acknowledged ${acked.subject} (quarantine warning): resolved`
+        if (values.json) ctx.out.json({ subject: acked.subject, kind: acked.kind, acknowledgedBy: by, note: values.note ?? null, resolved: closes });
+        else ctx.out.line(closes
+          ? `acknowledged ${acked.subject} (${acked.kind === 'quarantine' ? 'quarantine warning' : 'applied past its deadline'}): resolved`
           : `acknowledged ${acked.subject} (${acked.state}, ${acked.kind}): stays open, not announced again while open`);
         return 0;
       }

@@ -4,6 +4,7 @@ import { ENTITIES, FEED_KINDS, type FeedSpec } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { PullDeps } from '../feeds/pull.js';
 import { createAlerter } from '../sla/alerts.js';
+import type { SlaContext } from '../sla/check.js';
 import { dateFlag, oneOf } from './args.js';
 import { batchSink, slaTimers, type Runtime } from './runtime.js';
 
@@ -33,4 +34,9 @@ export function pullDeps(runtime: Runtime): PullDeps {
   const alerter = createAlerter({ db: runtime.db, logger: runtime.logger, webhooks: runtime.config.webhooks });
   runtime.defer(() => Promise.race([alerter.idle(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]));
   return { config: runtime.config, db: runtime.db, sink, timers: slaTimers(runtime), logger: runtime.logger, alerter };
+}
+
+/** The SLA context of a command's pull dependencies: the clock is the wall clock. */
+export function slaContext(deps: PullDeps): SlaContext {
+  return { db: deps.db, alerter: deps.alerter, sla: deps.config.sla, logger: deps.logger, now: () => new Date() };
 }

@@ -1,6 +1,7 @@
 import { ENTITIES, FEED_KINDS } from '../config/schema.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { ingestFeed, waitForRun } from '../ingest/ingest.js';
+import { alertLateRuns } from '../sla/late.js';
 import { ingestDdexBatch } from '../ingest/ddex-batch.js';
 import { readdir, stat } from 'node:fs/promises';
 import type { Run } from '../db/runs.js';
@@ -8,7 +9,7 @@ import { dateFlag, oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, progressBar } from './output.js';
 import { openRuntime } from './runtime.js';
-import { pullDeps } from './feed-commands.js';
+import { pullDeps, slaContext } from './feed-commands.js';
 import { describeAbsent, reportAbsent } from './ingest-full.js';
 
 export const ingestCommand: Command = {
@@ -83,6 +84,8 @@ Exit codes: 0 applied, queued or duplicate; 1 the run failed (its records do not
       let run = outcome.run;
       if (outcome.status === 'queued' && !values['no-wait']) run = await waitForRun(ingestCtx, run.id);
       bar.stop();
+      // No sweep may follow this command: a run it applied late is a breach on record now.
+      if (run.status === 'applied') await alertLateRuns(slaContext(ingestCtx));
       const status = outcome.status === 'queued' ? run.status : outcome.status;
       const summary = summarise(run, status);
       const fullFeed = await reportAbsent(runtime, run);

@@ -12,7 +12,8 @@ import { progressLog } from '../ingest/progress.js';
 import { ingestFeed } from '../ingest/ingest.js';
 import { dateFlag, parseCommand } from './args.js';
 import type { Command } from './command.js';
-import { FEED_OPTIONS, feedFromFlags, pullDeps, requiredDate } from './feed-commands.js';
+import { FEED_OPTIONS, feedFromFlags, pullDeps, requiredDate, slaContext } from './feed-commands.js';
+import { alertLateRuns } from '../sla/late.js';
 import { printHelp } from './output.js';
 import { openRuntime } from './runtime.js';
 
@@ -70,6 +71,8 @@ Exit codes: 0 every date applied or not published; 3 a file was rejected; 1 a da
         bar?.update(results.length, { date });
         results.push(await replayDate(deps, feed, date));
       }
+      // No sweep may follow this command: a run it applied late is a breach on record now.
+      if (results.some((r) => r.outcome === 'applied')) await alertLateRuns(slaContext(deps));
       bar?.update(results.length, { date: 'done' });
       bar?.stop();
       if (values.json) ctx.out.json({ ...feed, from, to, results });

@@ -10,7 +10,8 @@ import type { QuarantineSeverity } from '../catalogue/statuses.js';
 import { MAX_QUARANTINED_RAW, printable, quoted } from './excerpt.js';
 import { leadingFields, splitFields } from './fields.js';
 import type { SplitRecord } from './records.js';
-import { isValid, TYPE_NAMES } from './values.js';
+import { textProblem } from '../catalogue/storable.js';
+import { isValid, TYPE_NAMES, valueProblem } from './values.js';
 
 export interface RowReaderOptions {
   entity: Entity;
@@ -33,6 +34,8 @@ export class RowReader {
   private readonly titleIndex: number;
   private readonly versionIndex: number;
   private readonly explicitIndex: number;
+  /** Columns the provider added: kept in the raw record, so they must be storable text too. */
+  private readonly extras: { header: string; index: number }[];
 
   constructor(private readonly options: RowReaderOptions, readonly header: readonly string[], positions: ReadonlyMap<string, number>) {
     const specs = ENTITY_FIELDS[options.entity];
@@ -43,6 +46,7 @@ export class RowReader {
     this.titleIndex = positions.get('title') ?? -1;
     this.versionIndex = positions.get('version') ?? -1;
     this.explicitIndex = positions.get('explicitcontent') ?? -1;
+    this.extras = header.flatMap((name, index) => (index === this.actionIndex || this.fields.some((f) => f.index === index) ? [] : [{ header: name, index }]));
     this.layout = {
       action: this.actionIndex < 0 ? -1 : this.actionIndex + CSV_ROW_FIELDS,
       columns: Object.fromEntries(this.fields.map(({ spec, index }) => [spec.column, index + CSV_ROW_FIELDS])),
@@ -86,9 +90,14 @@ export class RowReader {
       const text = values[index]!;
       if (text === '') {
         if (spec.required) return { quarantined: entry(`${spec.header} is empty`, index) };
-      } else if (!isValid(spec.type, text)) {
-        return { quarantined: entry(`${spec.header} ${quoted(text)} is not ${TYPE_NAMES[spec.type]}`, index) };
+        continue;
       }
+      const problem = valueProblem(spec.type, text);
+      if (problem !== undefined) return { quarantined: entry(`${spec.header} ${quoted(text)} ${problem}`, index) };
+    }
+    for (const { header, index } of this.extras) {
+      const problem = textProblem(values[index]!);
+      if (problem !== undefined) return { quarantined: entry(`${header} ${quoted(values[index]!)} ${problem}`, index) };
     }
     return { row: this.toRow(values, line), action, warnings };
   }
@@ -113,10 +122,18 @@ export class RowReader {
       if (text.length > this.options.maxFieldBytes) {
         warnings.push(entry(`${field.spec.header} is ${text.length} characters, over the ${this.options.maxFieldBytes}-byte limit; ignored, the takedown applies`, field.index, 'warning'));
         values[field.index] = '';
-      } else if (!isValid(field.spec.type, text)) {
-        warnings.push(entry(`${field.spec.header} ${quoted(text)} is not ${TYPE_NAMES[field.spec.type]}; ignored, the takedown applies`, field.index, 'warning'));
+      } else {
+        const problem = valueProblem(field.spec.type, text);
+        if (problem === undefined) continue;
+        warnings.push(entry(`${field.spec.header} ${quoted(text)} ${problem}; ignored, the takedown applies`, field.index, 'warning'));
         values[field.index] = '';
       }
+    }
+    for (const { header, index } of this.extras) {
+      const problem = textProblem(values[index]!);
+      if (problem === undefined) continue;
+      warnings.push(entry(`${header} ${quoted(values[index]!)} ${problem}; ignored, the takedown applies`, index, 'warning'));
+      values[index] = '';
     }
     return { row: this.toRow(values, line), action: 'D', warnings };
   }

@@ -188,4 +188,7 @@ export const alertSubject = {
   quarantine: (runId: number) => `quarantine-run-${runId}`,
   possibleTakedown: (runId: number) => `possible-takedown-run-${runId}`,
   counts: (runId: number) => `counts-run-${runId}`,
+  /** A run applied past its deadline (src/sla/late.ts): open until acknowledged. */
+  lateRun: (runId: number) => `sla-late-${runId}`,
+  isLateRun: (subject: string) => subject.startsWith('sla-late-'),
 } as const;

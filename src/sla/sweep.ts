@@ -5,14 +5,14 @@
 // exhausted their retries, and quarantine above its share of a feed (DESIGN.md invariant 6).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Queue } from 'bullmq';
-import { recordResolvedBreach } from '../db/alerts.js';
 import {
-  feedDateApplied, feedFetchStatus, openSubjects, problemRuns, runsAppliedLateUnalerted,
+  feedDateApplied, feedFetchStatus, openSubjects, problemRuns,
 } from '../db/sla.js';
 import { alertSubject } from './alerts.js';
 import { checkRunSla, feedLabel, type SlaContext } from './check.js';
 import { alertPossibleTakedowns } from './possible-takedowns.js';
-import { formatDuration, slaSnapshot, type SlaSnapshot } from './deadlines.js';
+import { slaSnapshot, type SlaSnapshot } from './deadlines.js';
+import { alertLateRuns } from './late.js';
 import { sweepMissing } from './missing.js';
 import { scheduleRunTimers, type SlaTimerJob } from './timers.js';
 
@@ -23,10 +23,7 @@ export interface SweepOptions {
   /** The `sla` queue, to re-arm timers lost with Redis; absent without Redis. */
   timers?: Queue<SlaTimerJob>;
   quarantineAlertShare: number;
-  /**
-   * Runs applied late before this moment are history: recorded (alert_events), not announced.
-   * `serve` passes its start, so a first start on an existing database sends no storm.
-   */
+  /** Runs applied late before this moment are history (src/sla/late.ts). */
   announceAppliedSince?: Date;
 }
 
@@ -50,28 +47,13 @@ export async function sweepOnce(ctx: SlaContext, options: SweepOptions): Promise
   }
   // Open SLA alerts whose run is no longer pending: applied (resolved) or rejected.
   for (const { subject, details } of await openSubjects(db.orm, 'sla')) {
+    if (alertSubject.isLateRun(subject)) continue;
     const runId = Number(details.runId ?? subject.replace(/^sla-run-/, ''));
     if (!pendingIds.has(runId)) await checkRunSla(ctx, runId);
   }
-  // A run that went past its deadline between two looks still breached: put it on record.
+  // A run applied past its deadline is a breach on record, whichever path applied it.
+  await alertLateRuns(ctx, { announceAppliedSince: options.announceAppliedSince });
   const since = new Date(now.getTime() - LOOKBACK_MS);
-  for (const run of await runsAppliedLateUnalerted(db.orm, since, ctx.sla.windowHours * 3600, 'sla-run-')) {
-    const latency = ((run.appliedAt?.getTime() ?? now.getTime()) - run.publishedAt.getTime()) / 1000;
-    const subject = alertSubject.runSla(run.id);
-    const breach = {
-      subject, kind: 'sla' as const, state: 'breach' as const,
-      message: `run ${run.id} (${feedLabel(run)}) was applied ${formatDuration(latency)} after publication, past the ${ctx.sla.windowHours} h window`,
-      details: { runId: run.id, feed: feedLabel(run), publishedAt: run.publishedAt.toISOString(), appliedAt: run.appliedAt?.toISOString() },
-    };
-    if (options.announceAppliedSince && run.appliedAt && run.appliedAt < options.announceAppliedSince) {
-      // History, not news: on record without an error line or a webhook.
-      await recordResolvedBreach(db.orm, breach, `run ${run.id} (${feedLabel(run)}) applied`, run.appliedAt);
-      continue;
-    }
-    await alerter.raise(breach);
-    await checkRunSla(ctx, run.id);
-  }
-
   await sweepProblemRuns(ctx, since, options.quarantineAlertShare);
   await sweepMissingFeeds(ctx);
   return { snapshot, timersArmed };

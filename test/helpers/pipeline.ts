@@ -16,12 +16,16 @@ export function testConfig(overrides: Partial<Record<EnvName, string>> = {}): Co
   return loadConfig({}, { FEEDLINE_HOME: tempDir('feedline-home-'), LOG_LEVEL: 'silent', ...overrides });
 }
 
-/** Ingests a file and waits for it: in-process unless a sink is given. */
+/**
+ * Ingests a file and waits for it: in-process unless a sink is given. A queued run reports
+ * the status it ended with (applied, failed or rejected), never a success it did not have.
+ */
 export async function ingest(db: Database, config: Config, request: Omit<IngestRequest, 'feed'> & { feed?: IngestRequest['feed'] }, sink: BatchSink = inlineSink(db)) {
   const ctx = { config, db, sink, logger: silentLogger };
   const outcome = await ingestFeed(ctx, { feed: {}, ...request });
   if (outcome.status !== 'queued') return outcome;
-  return { status: 'applied' as const, run: await waitForRun(ctx, outcome.run.id, 50) };
+  const run = await waitForRun(ctx, outcome.run.id, 50);
+  return { status: run.status, run };
 }
 
 export async function item(db: Database, entity: Entity, id: string, country = 'GB', source = '7digital'): Promise<CatalogueItem | undefined> {

@@ -1,5 +1,6 @@
-// Property-based (fast-check): feeds with random defects in the non-key fields of D rows and
-// random structural defects anywhere. Whatever the defects, every D row with a valid key ends
+// Property-based (fast-check): feeds with random defects in the non-key fields of D rows,
+// random values the database refuses (an impossible day, a number past its column, a NUL) in
+// any row, and random structural defects anywhere. Whatever the defects, every D row with a valid key ends
 // taken down, every record is accounted for (rows = inserted + updated + takenDown + unchanged
 // + quarantined = the file's records), and a clean I/U row applies; or, when the header is
 // what is broken, the whole file is rejected and the rejected-run alert fires.
@@ -42,6 +43,22 @@ const FIELD_DEFECTS = {
   badRef: (r: string[]) => { r[F.releaseId!] = 'R-9'; },
 } as const;
 
+/** Days past the end of their month: they match the date pattern and are no calendar day. */
+const impossibleDay = fc.constantFrom('02-29', '02-30', '02-31', '04-31', '06-31', '09-31', '11-31')
+  .chain((monthDay) => fc.integer({ min: 1, max: 9999 })
+    .filter((y) => monthDay !== '02-29' || !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)))
+    .map((y) => `${String(y).padStart(4, '0')}-${monthDay}`));
+
+/** A value of each class PostgreSQL refuses in its column though its text has the right shape. */
+const REFUSED_VALUES = fc.oneof(
+  impossibleDay.map((value) => ({ field: 'streamingReleaseDate', value })),
+  fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 16, max: 99 })).map(([h, offset]) => ({ field: 'streamingReleaseDate', value: `2026-01-01T${String(h).padStart(2, '0')}:00:00+${offset}:00` })),
+  fc.oneof(fc.bigInt({ min: 2n ** 31n, max: 10n ** 18n }), fc.bigInt({ min: -(10n ** 18n), max: -(2n ** 31n) - 1n })).map((n) => ({ field: 'trackNumber', value: String(n) })),
+  fc.bigInt({ min: 10n ** 8n, max: 10n ** 19n }).map((n) => ({ field: 'price', value: `${n}.5` })),
+  fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 39, max: 300 }), fc.boolean()).map(([m, e, tiny]) => ({ field: 'popularity', value: `${m}e${tiny ? -e - 8 : e}` })),
+  fc.tuple(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })).map(([a, b]) => ({ field: 'version', value: `${a}\u0000${b}`.replace(/[",\r\n]/g, '') })),
+);
+
 /** Structural defects, at a field after the key; `benign` ones leave the record whole. */
 const STRUCTURAL = {
   unclosedQuote: { benign: false, apply: (r: string[], at: number) => { r[at] = `"${r[at]}`; } },
@@ -65,6 +82,7 @@ const HEADER_DEFECTS = {
 const rowArbitrary = fc.record({
   action: fc.constantFrom('I', 'U', 'D', 'D', 'd', ' D', 'D '),
   fieldDefects: fc.subarray(Object.keys(FIELD_DEFECTS) as (keyof typeof FIELD_DEFECTS)[], { maxLength: 3 }),
+  refused: fc.option(REFUSED_VALUES, { freq: 3 }),
   structural: fc.option(fc.record({
     kind: fc.constantFrom(...(Object.keys(STRUCTURAL) as (keyof typeof STRUCTURAL)[])),
     at: fc.integer({ min: 2, max: HEADER.length - 1 }),
@@ -93,6 +111,7 @@ function writeFeedFile(feed: Feed, firstId: number): string {
   feed.rows.forEach((row, i) => {
     const record = baseRecord(row.action, firstId + i);
     if (row.action.trim().toUpperCase() === 'D') for (const defect of row.fieldDefects) FIELD_DEFECTS[defect](record);
+    if (row.refused) record[F[row.refused.field]!] = row.refused.value;
     if (row.structural) STRUCTURAL[row.structural.kind].apply(record, row.structural.at);
     lines.push(record.join(','));
   });
@@ -128,7 +147,7 @@ describe('property: no takedown is lost to bad input, and every record is accoun
       for (const [i, row] of feed.rows.entries()) {
         const stored = await item(db, 'track', String(firstId + i));
         if (row.action.trim().toUpperCase() === 'D') expect(stored?.status, `line ${i + 2}: ${JSON.stringify(row)}`).toBe('taken_down');
-        else if (!row.structural || STRUCTURAL[row.structural.kind].benign) expect(stored?.status, `line ${i + 2}: ${JSON.stringify(row)}`).toBe('live');
+        else if (!row.refused && (!row.structural || STRUCTURAL[row.structural.kind].benign)) expect(stored?.status, `line ${i + 2}: ${JSON.stringify(row)}`).toBe('live');
         else expect(stored, `line ${i + 2}: ${JSON.stringify(row)}`).toBeUndefined();
       }
     }), { numRuns: 60 });

@@ -10,6 +10,7 @@ import { query } from '../../src/db/client.js';
 import { listQuarantine } from '../../src/db/runs.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { TRACK_HEADER, tempDir, trackRecord, updatesFeed, writeFeed } from '../helpers/feeds.js';
+import { inlineSink, type BatchSink } from '../../src/queue/sink.js';
 import { ingest, item, testConfig } from '../helpers/pipeline.js';
 
 let db: Database;
@@ -141,6 +142,20 @@ describe('ingest of a provider updates feed', () => {
     expect(result.run.status).toBe('rejected');
     expect(result.run.error).toMatch(/corrupt or truncated gzip/);
     expect(await item(db, 'track', '800')).toBeUndefined();
+  });
+
+  it('reports a run that failed as failed, not applied (the test helper tells the truth)', async () => {
+    const config = testConfig({ DATABASE_URL: url });
+    // A sink that loses the last row of each batch: the run's records do not add up, so it fails.
+    const inline = inlineSink(db);
+    const lossy: BatchSink = { ...inline, submit: (job) => {
+      const rows = JSON.parse(job.payload!) as unknown[];
+      return inline.submit({ ...job, payload: JSON.stringify(rows.slice(0, -1)), count: rows.length - 1 });
+    } };
+    const file = updatesFeed(dir, 'GB_track_updates_20261121.csv.gz', [trackRecord(950, {}, 'I'), trackRecord(951, {}, 'I')]);
+    const result = await ingest(db, config, { input: file }, lossy);
+    expect(result.status).toBe('failed');
+    expect(result.run.error).toMatch(/records not accounted for/);
   });
 
   it('rejects a feed whose header belongs to another entity', async () => {

@@ -1,6 +1,7 @@
 // `feedline events import`: events the provider redrives from its archive queue as files
-// (one JSON body per file, or one body per line: each a JSON array of items), stored in the inbox exactly as if received, then
-// applied. A body that is not valid is recorded as rejected with its file, line and every item's reason.
+// (one JSON body per file, or one body per line: each a JSON array of items), stored in the
+// inbox exactly as if received, then applied. A body that is not valid is recorded as
+// rejected with its file, line and every item's reason.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';

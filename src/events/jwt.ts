@@ -1,4 +1,4 @@
-// The provider's bearer token (FEEDS.md "Catalogue Events"): RS256 only, signed by a key in
+// The provider's bearer token (README "Catalogue Events"): RS256 only, signed by a key in
 // FEEDLINE_EVENTS_PUBLIC_KEY_FILE (a PEM public key or certificate, several PEM blocks, or a
 // JWKS), with expiry, not-before, age and lifetime (the provider's 5 minutes) checked within a small
 // leeway. Pinning the algorithm

@@ -49,19 +49,25 @@ export interface StateDigest {
   digest: string;
   /** Takedown audit rows; null where the contestant keeps none (the full reference). */
   audit: number | null;
+  /** Items taken down that have an audit row: the user's script audits items, not records. */
+  auditedDown: number | null;
 }
 
-/** Ids, statuses, titles and display titles of `tracks`, and the audit row count. */
+/** Ids, statuses, titles and display titles of `tracks`, and the audit counts. */
 export async function stateDigest(name: string): Promise<StateDigest> {
   const sql = postgres(databaseUrl(name), { max: 1, onnotice: () => {} });
   try {
-    const [row] = await sql<{ n: number; live: number; digest: string; audit: number | null }[]>`
+    // Ids as text: the user's script keys by a number, the others by text.
+    const [row] = await sql<{ n: number; live: number; digest: string }[]>`
       select count(*)::int as n, count(*) filter (where status = 'live')::int as live,
-        md5(string_agg(id || '|' || status || '|' || coalesce(title, '') || '|' || coalesce(display_title, ''), E'\n' order by id collate "C")) as digest,
-        (select case when to_regclass('takedown_audit') is null then null
-          else (xpath('/row/n/text()', query_to_xml('select count(*) as n from takedown_audit', false, true, '')))[1]::text::int end) as audit
+        md5(string_agg(id::text || '|' || status || '|' || coalesce(title, '') || '|' || coalesce(display_title, ''), E'\n' order by id::text collate "C")) as digest
       from tracks`;
-    return { tracks: row!.n, live: row!.live, digest: row!.digest, audit: row!.audit };
+    const [audit] = await sql<{ to_regclass: string | null }[]>`select to_regclass('takedown_audit')`;
+    const counts = audit!.to_regclass === null ? undefined : (await sql<{ audit: number; down: number }[]>`
+      select (select count(*)::int from takedown_audit) as audit,
+        (select count(*)::int from tracks t where t.status = 'taken_down'
+          and exists (select from takedown_audit a where a.country = t.country and a.item_id::text = t.id::text)) as down`)[0];
+    return { tracks: row!.n, live: row!.live, digest: row!.digest, audit: counts?.audit ?? null, auditedDown: counts?.down ?? null };
   } finally {
     await sql.end();
   }

@@ -1,13 +1,15 @@
 // `npm run bench -- [--rows N] [--workers W] [--runs R] [--states empty,prefilled]
-//   [--contestants lean,reference,feedline] [--in-process] [--reuse-templates] [--batch-size B]
-//   [--worker-concurrency C] [--json]`
+//   [--order ascending|random] [--contestants script,lean,reference,feedline] [--in-process]
+//   [--reuse-templates] [--batch-size B] [--worker-concurrency C] [--json]`
 //
-// feedline end to end against two hand-written references on the same generated feed, in
+// feedline end to end against three hand-written references on the same generated feed, in
 // two catalogue states: `empty` (the updates feed into an empty catalogue) and `prefilled`
-// (a full feed of the same ids applied first, so every row is an update). The references:
-// the lean one (bench/lean.ts: COPY + guarded merge, display titles, takedown audit, no raw
-// record), the yardstick for speed; and the full one (bench/reference.ts), which also keeps
-// the raw record and counts physical lines as feedline does. Each state is prepared once
+// (a full feed of the same ids applied first, so every row is an update), with the feed's
+// ids ascending (as the provider publishes them) or shuffled (`--order random`). The
+// references: the user's script (bench/script.ts: typed COPY, numeric ids, one guarded
+// merge), the headline yardstick; the lean one (bench/lean.ts: text keys with a source
+// column, an audit row per takedown record); and the full one (bench/reference.ts), which
+// also keeps the raw record and counts physical lines as feedline does. Each state is prepared once
 // per contestant as a template and cloned for every run; contestants alternate within a
 // run, so each run's ratios are paired. End states are compared by digest and must be
 // equal. Results are printed, never asserted against a time (docs/benchmarks.md).
@@ -23,6 +25,8 @@ import { versionBase } from '../src/catalogue/version.js';
 import { generateFullFeed, generateUpdatesFeed } from './generate.js';
 import { createReferenceSchema, prepareBaseState, runReference } from './reference.js';
 import { createLeanSchema, runLean } from './lean.js';
+import { createScriptSchema, runScript } from './script.js';
+import type { FeedOrder } from './generate.js';
 import { benchDatabase, cloneDatabase, listDatabases, recreate, stateDigest, type StateDigest } from './databases.js';
 import { benchEnv, prepareFeedline, startWorker, stopWorker, timeFeedline, type FeedlineMeasurement, type FeedlineShape } from './feedline.js';
 
@@ -39,7 +43,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
     states: { type: 'string', default: 'empty,prefilled' },
-    contestants: { type: 'string', default: 'lean,reference,feedline' },
+    contestants: { type: 'string', default: 'script,lean,reference,feedline' },
+    order: { type: 'string', default: 'ascending' },
     'in-process': { type: 'boolean', default: false },
     // Keep the prepared states of an earlier invocation (only while the code that prepared them is unchanged).
     'reuse-templates': { type: 'boolean', default: false },
@@ -55,11 +60,14 @@ const { values: args } = parseArgs({
 const rows = Number(args.rows);
 const runs = Number(args.runs);
 type State = 'empty' | 'prefilled';
-type Contestant = 'lean' | 'reference' | 'feedline';
+type Contestant = 'script' | 'lean' | 'reference' | 'feedline';
+const CONTESTANTS: readonly Contestant[] = ['script', 'lean', 'reference', 'feedline'];
+const order = args.order as FeedOrder;
+if (order !== 'ascending' && order !== 'random') throw new Error(`--order: ascending or random, got ${args.order}`);
 const states = args.states.split(',') as State[];
 const contestants = (args['feedline-only'] ? ['feedline'] : args.contestants.split(',')) as Contestant[];
 for (const s of states) if (s !== 'empty' && s !== 'prefilled') throw new Error(`--states: unknown state ${s}`);
-for (const c of contestants) if (!['lean', 'reference', 'feedline'].includes(c)) throw new Error(`--contestants: unknown contestant ${c}`);
+for (const c of contestants) if (!CONTESTANTS.includes(c)) throw new Error(`--contestants: unknown contestant ${c}`);
 const shape: FeedlineShape = {
   redisUrl: process.env.FEEDLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8',
   workers: Number(args.workers),
@@ -71,22 +79,22 @@ const shape: FeedlineShape = {
 interface Run { ms: Record<Contestant, number | undefined>; feedline?: FeedlineMeasurement }
 
 async function main(): Promise<void> {
-  const outDir = path.join(ROOT, 'bench/out', String(rows));
+  const outDir = path.join(ROOT, 'bench/out', order === 'ascending' ? String(rows) : `${rows}-${order}`);
   mkdirSync(outDir, { recursive: true });
   const full = path.join(outDir, `GB_track_full_${FULL_DATE.replaceAll('-', '')}.csv.gz`);
   const updates = path.join(outDir, `GB_track_updates_${UPDATES_DATE.replaceAll('-', '')}.csv.gz`);
-  if (!existsSync(full)) await generateFullFeed({ path: full, rows, seed: 1 });
-  if (!existsSync(updates)) await generateUpdatesFeed({ path: updates, rows, seed: 2, existingIds: rows });
-  log(`feeds: ${rows} rows each (${path.relative(ROOT, updates)}); ${shape.inProcess ? 'feedline in process' : `feedline with ${shape.workers} workers`}`);
+  if (!existsSync(full)) await generateFullFeed({ path: full, rows, seed: 1, order });
+  if (!existsSync(updates)) await generateUpdatesFeed({ path: updates, rows, seed: 2, existingIds: rows, order });
+  log(`feeds: ${rows} rows each, ids ${order} (${path.relative(ROOT, updates)}); ${shape.inProcess ? 'feedline in process' : `feedline with ${shape.workers} workers`}`);
 
-  const template = (c: Contestant, s: State) => benchDatabase(`${c}_${s}_${rows}`);
+  const template = (c: Contestant, s: State) => benchDatabase(`${c}_${s}_${rows}${order === 'ascending' ? '' : `_${order}`}`);
   const existing = args['reuse-templates'] ? await listDatabases() : new Set<string>();
   for (const s of states) for (const c of contestants) if (!existing.has(template(c, s))) await prepare(c, s, template(c, s), full);
 
   const results: Record<State, Run[]> = { empty: [], prefilled: [] };
   for (let run = 1; run <= runs; run++) {
     for (const s of states) {
-      const measured: Run = { ms: { lean: undefined, reference: undefined, feedline: undefined } };
+      const measured: Run = { ms: { script: undefined, lean: undefined, reference: undefined, feedline: undefined } };
       const digests: Partial<Record<Contestant, StateDigest>> = {};
       for (const c of contestants) {
         const name = benchDatabase(`${c}_run`);
@@ -94,9 +102,11 @@ async function main(): Promise<void> {
         if (c === 'feedline') {
           measured.feedline = await timeFeedline(url, updates, shape);
           measured.ms.feedline = measured.feedline.ms;
-        } else measured.ms[c] = await timeSql(url, (sql) => c === 'lean'
-          ? runLean({ ...COMMON, sql, feedPath: updates, versionBase: updatesBase, kind: 'updates' })
-          : runReference({ ...COMMON, sql, feedPath: updates, versionBase: updatesBase }).then(() => {}));
+        } else measured.ms[c] = await timeSql(url, (sql) => c === 'script'
+          ? runScript({ sql, feedPath: updates, country: COMMON.country, versionBase: updatesBase, kind: 'updates' })
+          : c === 'lean'
+            ? runLean({ ...COMMON, sql, feedPath: updates, versionBase: updatesBase, kind: 'updates' })
+            : runReference({ ...COMMON, sql, feedPath: updates, versionBase: updatesBase }).then(() => {}));
         digests[c] = await stateDigest(name);
       }
       compare(s, digests);
@@ -115,7 +125,10 @@ async function prepare(c: Contestant, s: State, name: string, full: string): Pro
   else {
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     try {
-      if (c === 'lean') {
+      if (c === 'script') {
+        await createScriptSchema(sql);
+        if (s === 'prefilled') await runScript({ sql, feedPath: full, country: COMMON.country, versionBase: fullBase, kind: 'full' });
+      } else if (c === 'lean') {
         await createLeanSchema(sql);
         if (s === 'prefilled') await runLean({ ...COMMON, sql, feedPath: full, versionBase: fullBase, kind: 'full' });
       } else if (s === 'prefilled') await prepareBaseState({ ...COMMON, sql, fullFeedPath: full, versionBase: fullBase });
@@ -140,17 +153,25 @@ async function timeSql(url: string, work: (sql: postgres.Sql) => Promise<void>):
   }
 }
 
-/** Every contestant must end in the same catalogue; feedline and lean with as many audit rows. */
+/**
+ * Every contestant must end in the same catalogue. feedline and lean audit each takedown
+ * record that took effect, so their audit rows must match; every contestant that audits
+ * must have audited the same items taken down (the user's script audits just those).
+ */
 function compare(s: State, digests: Partial<Record<Contestant, StateDigest>>): void {
   const entries = Object.entries(digests) as [Contestant, StateDigest][];
   const [first] = entries;
-  for (const [c, d] of entries) {
-    const audited = first![1].audit !== null && d.audit !== null && first![1].audit !== d.audit;
-    if (d.digest !== first![1].digest || audited) {
-      throw new Error(`END STATES DIFFER (${s}): ${first![0]} ${JSON.stringify(first![1])}, ${c} ${JSON.stringify(d)}`);
-    }
+  const records = entries.filter(([c, d]) => c !== 'script' && d.audit !== null);
+  const audited = entries.filter(([, d]) => d.auditedDown !== null);
+  const differ = (list: [Contestant, StateDigest][], same: (a: StateDigest, b: StateDigest) => boolean) =>
+    list.find(([, d]) => !same(list[0]![1], d));
+  const odd = differ(entries, (a, b) => a.digest === b.digest)
+    ?? differ(records, (a, b) => a.audit === b.audit)
+    ?? differ(audited, (a, b) => a.auditedDown === b.auditedDown);
+  if (odd) throw new Error(`END STATES DIFFER (${s}): ${first![0]} ${JSON.stringify(first![1])}, ${odd[0]} ${JSON.stringify(odd[1])}`);
+  if (first) {
+    log(`end states equal (${s}): ${first[1].tracks} tracks, ${first[1].live} live, ${records[0]?.[1].audit ?? '-'} takedown audit rows, ${audited[0]?.[1].auditedDown ?? '-'} items taken down and audited`);
   }
-  if (first) log(`end states equal (${s}): ${first[1].tracks} tracks, ${first[1].live} live, ${digests.lean?.audit ?? digests.feedline?.audit ?? '-'} takedown audit rows`);
 }
 
 /** A feed of 1,000 takedowns, from `feedline ingest` starting to every takedown applied. */
@@ -187,8 +208,9 @@ function report(results: Record<State, Run[]>, takedownMs: number | undefined): 
     const feedline = list.map((r) => r.feedline).filter((m) => m !== undefined);
     return {
       state: s,
-      seconds: { lean: med('lean'), reference: med('reference'), feedline: med('feedline') },
+      seconds: { script: med('script'), lean: med('lean'), reference: med('reference'), feedline: med('feedline') },
       runs: list.map((r) => r.ms),
+      ratioToScript: ratio('script'),
       ratioToLean: ratio('lean'),
       ratioToReference: ratio('reference'),
       workerPeakRssMB: feedline.length ? Math.max(...feedline.map((m) => m.workerPeakRssBytes)) / 2 ** 20 : null,
@@ -197,7 +219,7 @@ function report(results: Record<State, Run[]>, takedownMs: number | undefined): 
     };
   });
   const result = {
-    rows, runs, shape: shape.inProcess ? 'in-process' : `${shape.workers} workers`, states: perState,
+    rows, runs, order, shape: shape.inProcess ? 'in-process' : `${shape.workers} workers`, states: perState,
     takedowns1000Seconds: takedownMs === undefined ? null : takedownMs / 1000,
     statesEqual: contestants.length > 1 ? true : null,
   };
@@ -207,13 +229,15 @@ function report(results: Record<State, Run[]>, takedownMs: number | undefined): 
   }
   const secs = (v: number | null) => (v === null ? '       -' : `${v.toFixed(2).padStart(8)} s`);
   const ratio = (v: number | null) => (v === null ? '       -' : v.toFixed(2).padStart(8));
-  const lines = ['', `rows ${rows}, feedline ${result.shape}, ${runs} runs (medians; ratios paired per run)`];
+  const lines = ['', `rows ${rows}, ids ${order}, feedline ${result.shape}, ${runs} runs (medians; ratios paired per run)`];
   for (const p of perState) {
     lines.push(
       `  ${p.state}:`,
+      `    user's script (typed COPY)      ${secs(p.seconds.script)}`,
       `    lean reference (COPY + merge)   ${secs(p.seconds.lean)}`,
       `    full reference (+ raw, lines)   ${secs(p.seconds.reference)}`,
       `    feedline (end to end)           ${secs(p.seconds.feedline)}`,
+      `    RATIO FEEDLINE / USER'S SCRIPT  ${ratio(p.ratioToScript)}`,
       `    ratio feedline / lean           ${ratio(p.ratioToLean)}`,
       `    ratio feedline / full reference ${ratio(p.ratioToReference)}`,
       `    peak worker RSS                 ${p.workerPeakRssMB === null ? '       -' : p.workerPeakRssMB.toFixed(0).padStart(8)} MB`,

@@ -80,7 +80,9 @@ export function mergeStatement(target: MergeTarget, layout: CsvLayout, rows: Bat
   const assignments = sql.raw(columns.map((c) => `${c} = case when excluded.status = 'taken_down' then coalesce(excluded.${c}, cur.${c}) else excluded.${c} end`).join(', '));
   return sql`
     with input as (
-      select (r->>0)::integer as line, ${action} as action, ${id} as id, ${target.country}::text as territory,
+      -- The key as its columns compare (COLLATE "C", migration 0007): the dedupe sorts bytes,
+      -- not by the locale's rules, and the upsert walks the primary key in its own order.
+      select (r->>0)::integer as line, ${action} as action, (${id}) collate "C" as id, ${target.country}::text collate "C" as territory,
         ${target.versionBase}::bigint + (r->>0)::integer as version,
         ${rawRecord(layout)} as raw, ${typed}
       from jsonb_array_elements(${rows.json}::jsonb) as r

@@ -16,6 +16,7 @@ import { startAlertingApplyWorker } from './apply-worker.js';
 import { oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
+import { startPeriodic } from '../periodic.js';
 import { batchSink, openRuntime, slaTimers, type Runtime } from './runtime.js';
 import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from '../roles/parts.js';
 import { gateStartProblems } from '../config/gate.js';
@@ -27,9 +28,8 @@ const ROLES = ['all', 'scheduler', 'worker', 'api', 'events', 'gate'] as const;
 type Role = (typeof ROLES)[number];
 
 // Recovery (runs whose parser died, batches lost with Redis), reconciliation a crash left
-// undone, and archive retention: cheap queries, often enough that a restart heals in
-// well under a minute after the stale-parser threshold.
-const MAINTENANCE_INTERVAL_MS = 30_000;
+// undone, and archive retention: cheap queries, every FEEDLINE_RECOVERY_INTERVAL_MS as
+// `feedline worker` recovers, so a restart heals soon after the stale-parser threshold.
 const PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 const RECONCILE_LOOKBACK_DAYS = 7;
 
@@ -202,7 +202,6 @@ function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, 
   const { config, db } = runtime;
   const queue = runtime.redis ? createApplyQueue(runtime.redis, config.queuePrefix) : undefined;
   let lastPrune = 0;
-  let running: Promise<void> | undefined;
   const once = async () => {
     const ctx = { config, db, sink, logger: runtime.logger };
     const report = await recoverRunsOnce(ctx, queue);
@@ -217,15 +216,10 @@ function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, 
       if (deleted.length > 0) log.info({ deleted: deleted.length }, 'archive pruned');
     }
   };
-  const tick = () => {
-    running ??= once().catch((err: unknown) => log.error({ err: coerceError(err) }, 'maintenance failed')).finally(() => { running = undefined; });
-  };
-  tick();
-  const timer = setInterval(tick, MAINTENANCE_INTERVAL_MS);
+  const maintenance = startPeriodic({ name: 'maintenance', schedule: { everyMs: config.recoveryIntervalMs }, run: once, logger: log });
   return {
     async stop() {
-      clearInterval(timer);
-      await running;
+      await maintenance.stop();
       await queue?.close();
     },
   };

@@ -7,7 +7,7 @@
 // date order without waiting for ticks. With no REDIS_URL the same jobs run in-process.
 import type { Job } from 'bullmq';
 import { createQueue, createWorker, QUEUES } from '../queue/wiring.js';
-import cron, { type ScheduledTask } from 'node-cron';
+import { createPeriodic } from '../periodic.js';
 import type { RedisConnection } from '../queue/redis.js';
 import type { FeedSpec } from '../config/schema.js';
 import { coerceError } from '../errors.js';
@@ -59,8 +59,6 @@ export function createScheduler(deps: PullDeps, options: SchedulerOptions): Sche
   const aborter = new AbortController();
   const pullDeps: PullDeps = { ...deps, signal: aborter.signal };
   const concurrency = options.concurrency ?? 2;
-  let task: ScheduledTask | undefined;
-  let ticking: Promise<TickReport> | undefined;
   let stopped = false;
 
   const runJob = async (job: FetchJob): Promise<PullOutcome['outcome'] | 'error'> => {
@@ -120,29 +118,21 @@ export function createScheduler(deps: PullDeps, options: SchedulerOptions): Sche
     return report;
   }
 
-  /** One tick at a time in this process: a slow tick is not stacked on by the next. */
-  const guardedTick = (): Promise<TickReport> => {
-    ticking ??= tick().finally(() => { ticking = undefined; });
-    return ticking;
-  };
+  // One tick at a time in this process: a slow tick is not stacked on by the next.
+  const ticks = createPeriodic({
+    name: 'scheduler tick',
+    schedule: { cron: config.provider.scheduleCron, timezone: config.provider.timezone },
+    run: tick,
+    logger: log,
+  });
 
   return {
-    tick: guardedTick,
-    start() {
-      task = cron.schedule(config.provider.scheduleCron, async () => {
-        if (!stopped) await guardedTick();
-      }, { timezone: config.provider.timezone, noOverlap: true, name: 'feedline-scheduler' });
-      void guardedTick().catch((err: unknown) => log.error({ err }, 'first tick failed'));
-    },
+    tick: async () => (await ticks.tick()) ?? { enqueued: [], backlogged: [] },
+    start: () => ticks.start(),
     idle: () => queue.idle(),
     async stop(graceMs) {
       stopped = true;
-      try {
-        await task?.destroy();
-      } catch (err) {
-        log.warn({ err }, 'could not stop the cron task');
-      }
-      await ticking?.catch(() => undefined);
+      await ticks.stop();
       const timer = setTimeout(() => aborter.abort(), graceMs);
       try {
         await queue.close();

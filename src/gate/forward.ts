@@ -14,6 +14,7 @@ import { claimDuePlays, markForwarded, markRejected, markRetry, type StoredPlay 
 import { coerceError } from '../errors.js';
 import { signUrl } from '../feeds/oauth.js';
 import type { Logger } from '../log.js';
+import { startPeriodic } from '../periodic.js';
 import type { Alerter } from '../sla/alerts.js';
 
 const CLAIM_LIMIT = 500;
@@ -97,17 +98,10 @@ export function createPlayForwarder(deps: { config: Config; db: Database; logger
     return due.length;
   };
 
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    running ??= runOnce().catch((err: unknown) => log.error({ err: coerceError(err) }, 'forwarding plays failed')).finally(() => { running = undefined; });
-  }, deps.config.gate.playsForwardIntervalMs);
-  timer.unref();
+  const forwarding = startPeriodic({ name: 'forwarding plays', schedule: { everyMs: deps.config.gate.playsForwardIntervalMs }, run: runOnce, logger: log, runAtStart: false, unref: true });
   return {
     runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
+    stop: () => forwarding.stop(),
   };
 }
 

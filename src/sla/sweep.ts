@@ -3,7 +3,7 @@
 // timer lost with Redis is a check the sweep makes anyway, and it re-arms the future ones.
 // It also watches what has no timer: feeds due but missing, rejected files, batches that
 // exhausted their retries, and quarantine above its share of a feed (DESIGN.md invariant 6).
-import cron, { type ScheduledTask } from 'node-cron';
+import { startPeriodic } from '../periodic.js';
 import type { Queue } from 'bullmq';
 import { recordResolvedBreach } from '../db/alerts.js';
 import {
@@ -154,23 +154,17 @@ async function sweepMissingFeeds(ctx: SlaContext): Promise<void> {
 /** Runs the sweep now and on `cronExpression`, one tick at a time; returns its stopper. */
 export function startSweep(ctx: SlaContext, cronExpression: string, options: SweepOptions): { stop(): Promise<void>; tick(): Promise<void> } {
   const log = ctx.logger.child({ component: 'sla-sweep' });
-  let running: Promise<void> | undefined;
-  const tick = () => {
-    // One sweep at a time in this process; a slow one makes the next tick skip, not pile up.
-    running ??= sweepOnce(ctx, options)
-      .then((r) => log.debug({ pendingRuns: r.snapshot.runs.length, breaching: r.snapshot.breaching, timersArmed: r.timersArmed }, 'sla sweep'))
-      .catch((err: unknown) => log.error({ err }, 'sla sweep failed'))
-      .finally(() => { running = undefined; });
-    return running;
-  };
-  const task: ScheduledTask = cron.schedule(cronExpression, () => void tick(), { noOverlap: true, name: 'sla-sweep' });
-  void tick();
-  return {
-    tick,
-    async stop() {
-      await task.stop();
-      await task.destroy();
-      await running;
+  const sweep = startPeriodic({
+    name: 'sla sweep',
+    schedule: { cron: cronExpression },
+    run: async () => {
+      const r = await sweepOnce(ctx, options);
+      log.debug({ pendingRuns: r.snapshot.runs.length, breaching: r.snapshot.breaching, timersArmed: r.timersArmed }, 'sla sweep');
     },
+    logger: log,
+  });
+  return {
+    tick: async () => { await sweep.tick(); },
+    stop: () => sweep.stop(),
   };
 }

@@ -1,6 +1,6 @@
 import { openAlerts } from '../db/sla.js';
 import { UsageError } from '../errors.js';
-import { alertSubject } from '../sla/alerts.js';
+import { alertSubject } from '../sla/subjects.js';
 import { formatDuration, slaSnapshot } from '../sla/deadlines.js';
 import { alertJson } from './alerts.js';
 import { parseCommand } from './args.js';

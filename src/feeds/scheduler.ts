@@ -12,7 +12,8 @@ import type { RedisConnection } from '../queue/redis.js';
 import type { FeedSpec } from '../config/schema.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { feedLabel, planFromDb, pullFeed, subjects, type PullDeps, type PullOutcome } from './pull.js';
+import { alertSubject, feedSlug } from '../sla/subjects.js';
+import { planFromDb, pullFeed, type PullDeps, type PullOutcome } from './pull.js';
 
 
 export interface FetchJob extends FeedSpec {
@@ -63,7 +64,7 @@ export function createScheduler(deps: PullDeps, options: SchedulerOptions): Sche
 
   const runJob = async (job: FetchJob): Promise<PullOutcome['outcome'] | 'error'> => {
     const feed: FeedSpec = { entity: job.entity, kind: job.kind, country: job.country };
-    const jobLog = log.child({ feed: feedLabel(feed), date: job.date });
+    const jobLog = log.child({ feed: feedSlug(feed), date: job.date });
     let result: PullOutcome;
     try {
       result = await pullFeed(pullDeps, feed, job.date, { inOrder: true });
@@ -86,15 +87,15 @@ export function createScheduler(deps: PullDeps, options: SchedulerOptions): Sche
     const plan = await planFromDb(deps, feed, now());
     if (plan.overBacklog) {
       await deps.alerter.raise({
-        subject: subjects.backlog(feed),
+        subject: alertSubject.backlog(feed),
         kind: 'backlog',
         state: 'breach',
-        message: `${feedLabel(feed)} is ${plan.backlogDays} days behind (more than FEEDLINE_MAX_BACKLOG_DAYS=${config.provider.maxBacklogDays}): not caught up automatically; catch up with \`feedline replay --entity ${feed.entity} --kind ${feed.kind} --country ${feed.country} --from ${plan.pending[0]}\``,
+        message: `${feedSlug(feed)} is ${plan.backlogDays} days behind (more than FEEDLINE_MAX_BACKLOG_DAYS=${config.provider.maxBacklogDays}): not caught up automatically; catch up with \`feedline replay --entity ${feed.entity} --kind ${feed.kind} --country ${feed.country} --from ${plan.pending[0]}\``,
         details: { entity: feed.entity, kind: feed.kind, country: feed.country, backlogDays: plan.backlogDays, oldest: plan.pending[0], pending: plan.pending.length },
       });
       return { backlogged: true };
     }
-    await deps.alerter.resolve(subjects.backlog(feed), `${feedLabel(feed)} is back within FEEDLINE_MAX_BACKLOG_DAYS`);
+    await deps.alerter.resolve(alertSubject.backlog(feed), `${feedSlug(feed)} is back within FEEDLINE_MAX_BACKLOG_DAYS`);
     if (!plan.next) return { backlogged: false };
     const job: FetchJob = { source: config.source, ...feed, date: plan.next };
     await queue.add(job);
@@ -109,11 +110,11 @@ export function createScheduler(deps: PullDeps, options: SchedulerOptions): Sche
         if (job) report.enqueued.push(job);
         if (backlogged) report.backlogged.push(feed);
       } catch (err) {
-        log.error({ err: coerceError(err), feed: feedLabel(feed) }, 'could not plan feed');
+        log.error({ err: coerceError(err), feed: feedSlug(feed) }, 'could not plan feed');
       }
     }
     if (report.enqueued.length > 0 || report.backlogged.length > 0) {
-      log.info({ enqueued: report.enqueued.map((j) => `${feedLabel(j)}-${j.date}`), backlogged: report.backlogged.map((f) => feedLabel(f)) }, 'scheduler tick');
+      log.info({ enqueued: report.enqueued.map((j) => `${feedSlug(j)}-${j.date}`), backlogged: report.backlogged.map((f) => feedSlug(f)) }, 'scheduler tick');
     }
     return report;
   }

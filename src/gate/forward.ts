@@ -16,6 +16,7 @@ import { signUrl } from '../feeds/oauth.js';
 import type { Logger } from '../log.js';
 import { startPeriodic } from '../periodic.js';
 import type { Alerter } from '../sla/alerts.js';
+import { alertSubject } from '../sla/subjects.js';
 
 const CLAIM_LIMIT = 500;
 /** Longer than one round of requests can take, so a live forwarder never loses its claim. */
@@ -121,7 +122,7 @@ function refusedByIndex(body: string, count: number): Map<number, string> {
 
 async function alertRejected(alerter: Alerter, rejected: { id: number; reason: string }[]): Promise<void> {
   await alerter.raise({
-    subject: `plays:rejected:${rejected[0]!.id}`,
+    subject: alertSubject.playsRejected(rejected[0]!.id),
     kind: 'play_rejected',
     state: 'warning',
     message: `the provider refused ${rejected.length} play(s) (first ${rejected[0]!.id}): ${rejected[0]!.reason}; they are kept with the reason`,

@@ -9,8 +9,8 @@ import { recordResolvedBreach } from '../db/alerts.js';
 import {
   feedDateApplied, feedFetchStatus, openSubjects, problemRuns, runsAppliedLateUnalerted,
 } from '../db/sla.js';
-import { alertSubject } from './alerts.js';
-import { checkRunSla, feedLabel, type SlaContext } from './check.js';
+import { checkRunSla, type SlaContext } from './check.js';
+import { alertSubject, feedLabel, parseSubject, RUN_SLA_SUBJECT_PREFIX } from './subjects.js';
 import { alertPossibleTakedowns } from './possible-takedowns.js';
 import { formatDuration, slaSnapshot, type SlaSnapshot } from './deadlines.js';
 import { sweepMissing } from './missing.js';
@@ -55,7 +55,7 @@ export async function sweepOnce(ctx: SlaContext, options: SweepOptions): Promise
   }
   // A run that went past its deadline between two looks still breached: put it on record.
   const since = new Date(now.getTime() - LOOKBACK_MS);
-  for (const run of await runsAppliedLateUnalerted(db.orm, since, ctx.sla.windowHours * 3600, 'sla-run-')) {
+  for (const run of await runsAppliedLateUnalerted(db.orm, since, ctx.sla.windowHours * 3600, RUN_SLA_SUBJECT_PREFIX)) {
     const latency = ((run.appliedAt?.getTime() ?? now.getTime()) - run.publishedAt.getTime()) / 1000;
     const subject = alertSubject.runSla(run.id);
     const breach = {
@@ -129,7 +129,7 @@ async function sweepProblemRuns(ctx: SlaContext, since: Date, share: number): Pr
   for (const kind of ['rejected', 'batch_failed', 'quarantine'] as const) {
     for (const { subject, details } of await openSubjects(db.orm, kind)) {
       if (open.has(subject)) continue;
-      const why = kind === 'batch_failed' ? 'every batch is applied now' : kind === 'rejected' || subject.startsWith('possible-takedown-') ? 'the feed was delivered again and applied' : 'a later run of the feed was applied';
+      const why = kind === 'batch_failed' ? 'every batch is applied now' : kind === 'rejected' || parseSubject(subject)?.about === 'possibleTakedown' ? 'the feed was delivered again and applied' : 'a later run of the feed was applied';
       await alerter.resolve(subject, `run ${String(details.runId ?? '?')} (${String(details.feed ?? '')}): ${why}`);
     }
   }

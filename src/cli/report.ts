@@ -7,6 +7,7 @@ import { dateFlag, oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
 import { openRuntime } from './runtime.js';
+import { systemClock } from '../clock.js';
 
 /** A takedown as the report shows it: times as ISO text, with its latency judged against the window. */
 export interface TakedownEvidence extends Omit<TakedownRecord, 'publishedAt' | 'receivedAt' | 'appliedAt'> {
@@ -141,7 +142,7 @@ Exit codes: 0 (the report is printed even when some takedowns were late: read wi
       const takedowns = (await takedownsApplied(runtime.db.orm, range)).reverse().map((t) => takedownEvidence(t, ctx.config.sla));
       const feeds = feedSummaries(await runsApplied(runtime.db.orm, range), ctx.config.sla);
       const report: ComplianceReport = {
-        from, to, country: country ?? null, windowHours: ctx.config.sla.windowHours, generatedAt: new Date().toISOString(), takedowns, feeds,
+        from, to, country: country ?? null, windowHours: ctx.config.sla.windowHours, generatedAt: systemClock().toISOString(), takedowns, feeds,
       };
       if (format === 'json') ctx.out.json(report);
       else ctx.out.line(`${toCsv(takedowns, TAKEDOWN_COLUMNS)}\n\n${toCsv(feeds, FEED_COLUMNS)}`);

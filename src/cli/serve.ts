@@ -23,6 +23,7 @@ import { gateStartProblems } from '../config/gate.js';
 import { isGateClusterPrimary, superviseGateProcesses } from '../gate/cluster.js';
 import { startGateService } from '../roles/gate.js';
 import { startEventsReceiverService, startEventsWorkerService } from '../roles/events.js';
+import { systemClock } from '../clock.js';
 
 const ROLES = ['all', 'scheduler', 'worker', 'api', 'events', 'gate'] as const;
 type Role = (typeof ROLES)[number];
@@ -209,8 +210,8 @@ function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, 
     for (const runId of await unreconciledRuns(db.orm, config.source, RECONCILE_LOOKBACK_DAYS)) {
       await reconcileRun({ db, logger: runtime.logger, alerter, maxShare: config.provider.reconcileMaxShare }, runId);
     }
-    if (Date.now() - lastPrune > PRUNE_INTERVAL_MS) {
-      lastPrune = Date.now();
+    if (systemClock().getTime() - lastPrune > PRUNE_INTERVAL_MS) {
+      lastPrune = systemClock().getTime();
       // Files of runs not yet applied are still needed to finish them.
       const deleted = await openArchive(config, db).prune(config.provider.archiveRetentionDays, await unfinishedRunFiles(db.orm));
       if (deleted.length > 0) log.info({ deleted: deleted.length }, 'archive pruned');

@@ -2,6 +2,7 @@
 // secret, no token, parameters in the query string (7digital style, FEEDS.md).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
+import { systemClock } from '../clock.js';
 
 export interface OAuthCredentials {
   consumerKey: string;
@@ -41,7 +42,7 @@ export function signUrl(url: string, creds: OAuthCredentials, options: SignOptio
     oauth_consumer_key: creds.consumerKey,
     oauth_nonce: options.nonce ?? randomBytes(16).toString('hex'),
     oauth_signature_method: SIGNATURE_METHOD,
-    oauth_timestamp: Math.floor((options.now ?? Date.now()) / 1000),
+    oauth_timestamp: Math.floor((options.now ?? systemClock().getTime()) / 1000),
     oauth_version: '1.0',
   };
   const params = Object.entries(data).map(([key, value]) => `${key}=${oauth.percentEncode(String(value))}`);

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Alerter } from '../sla/alerts.js';
 import { alertSubject, feedLabel } from '../sla/subjects.js';
 import type { Entity } from '../config/schema.js';
+import { systemClock } from '../clock.js';
 
 export type ReconcileOutcome =
   | { state: 'applied'; runId: number; live: number; absent: number; takenDown: number; share: number; confirmed: boolean }
@@ -45,11 +46,11 @@ export async function reconcileRun(deps: ReconcileDeps, runId: number, options: 
     const withinGuard = share <= deps.maxShare;
     if (options.dryRun) return { state: 'dry_run', runId, live, absent, share, maxShare: deps.maxShare, wouldApply: withinGuard || Boolean(options.confirm) };
     if (!withinGuard && !options.confirm) {
-      await recordReconcile(tx, runId, { state: 'pending', live, absent, share, maxShare: deps.maxShare, at: new Date().toISOString() }, 0);
+      await recordReconcile(tx, runId, { state: 'pending', live, absent, share, maxShare: deps.maxShare, at: systemClock().toISOString() }, 0);
       return { state: 'pending', runId, live, absent, share, maxShare: deps.maxShare };
     }
     const takenDown = await takeDownAbsent(tx, target);
-    await recordReconcile(tx, runId, { state: 'applied', live, absent, takenDown, share, confirmed: Boolean(options.confirm), at: new Date().toISOString() }, takenDown);
+    await recordReconcile(tx, runId, { state: 'applied', live, absent, takenDown, share, confirmed: Boolean(options.confirm), at: systemClock().toISOString() }, takenDown);
     return { state: 'applied', runId, live, absent, takenDown, share, confirmed: Boolean(options.confirm) };
   });
 

@@ -14,6 +14,7 @@ import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { alertSubject, feedSlug } from '../sla/subjects.js';
 import { planFromDb, pullFeed, type PullDeps, type PullOutcome } from './pull.js';
+import { systemClock } from '../clock.js';
 
 
 export interface FetchJob extends FeedSpec {
@@ -56,7 +57,7 @@ export interface Scheduler {
 export function createScheduler(deps: PullDeps, options: SchedulerOptions): Scheduler {
   const { config } = deps;
   const log = deps.logger.child({ component: 'scheduler' });
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   const aborter = new AbortController();
   const pullDeps: PullDeps = { ...deps, signal: aborter.signal };
   const concurrency = options.concurrency ?? 2;

@@ -9,6 +9,7 @@ import { loadTrackFacts } from '../db/gate.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { startPeriodic } from '../periodic.js';
+import { systemClock } from '../clock.js';
 import { createCallers } from './callers.js';
 import { authorize, ORIGINAL_URI_HEADER, playback, type DecisionDeps } from './endpoints.js';
 import { postgresNonces, redisNonces } from './nonces.js';
@@ -45,7 +46,7 @@ export async function startGate(deps: GateDeps): Promise<Gate> {
   const gate = config.gate;
   const problems = gateStartProblems(gate);
   if (problems.length > 0) throw new UsageError(`the playback gate cannot start:\n  ${problems.join('\n  ')}`);
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => systemClock().getTime());
   const log = logger.child({ component: 'gate' });
 
   const view = createAvailabilityView((source, trackId) => loadTrackFacts(db.orm, source, trackId));

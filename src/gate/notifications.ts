@@ -7,6 +7,7 @@
 import { listenToChannel } from '../db/notify.js';
 import type { Logger } from '../log.js';
 import { startPeriodic } from '../periodic.js';
+import { systemClock } from '../clock.js';
 
 export const CATALOGUE_CHANNEL = 'feedline_catalogue';
 const PING = 'ping';
@@ -27,7 +28,7 @@ export interface NotificationChannel {
   close(): Promise<void>;
 }
 
-export async function listenForChanges(databaseUrl: string, listener: ChangeListener, logger: Logger, now: () => number = Date.now): Promise<NotificationChannel> {
+export async function listenForChanges(databaseUrl: string, listener: ChangeListener, logger: Logger, now: () => number = () => systemClock().getTime()): Promise<NotificationChannel> {
   let lastHeardAt = 0;
   let wasHealthy = false;
   const healthy = () => now() - lastHeardAt < STALE_AFTER_MS;

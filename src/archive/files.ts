@@ -1,6 +1,6 @@
 // The raw feed archive: every file feedline ingests or downloads, stored once by content
 // under `${home}/archive/<first two hex digits>/<sha256>`, so a replay can always start
-// from the exact bytes and the same file delivered twice is recognised (DESIGN.md invariant 6).
+// from the exact bytes and the same file delivered twice is recognised (docs/design.md invariant 6).
 //
 // Files are named by their sha256 alone, without an extension: the name must depend only on
 // the content, or the same bytes received as `.csv.gz` and as `.gz` would be stored twice.

@@ -152,7 +152,7 @@ async function applyTakedown(db: Executor, event: InboxEvent, source: string): P
   if (newerStored(stored, event.changeVersion)) return { stale: await staleCounts(db, event, source) };
   const counts = { ...ZERO };
   // A takedown of a release never seen still leaves a tombstone, so an older snapshot
-  // arriving late cannot make it live (DESIGN.md invariant 3).
+  // arriving late cannot make it live (docs/design.md invariant 3).
   const countries = stored.length > 0 ? stored.map((s) => s.country) : [WORLDWIDE];
   const rows: TerritoryRow[] = countries.map((country) => ({ id: releaseId, country, status: 'taken_down', reason: TAKEDOWN_EVENT, raw: { takedown: true, version: event.version } }));
   add(counts, await writeTerritories(db, target(event, 'release', source, stored.length > 0 ? 'status' : 'replace'), rows));

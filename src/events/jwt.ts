@@ -1,4 +1,4 @@
-// The provider's bearer token (FEEDS.md "Catalogue Events"): RS256 only, signed by a key in
+// The provider's bearer token (docs/feeds.md "Catalogue Events"): RS256 only, signed by a key in
 // FEEDLINE_EVENTS_PUBLIC_KEY_FILE (a PEM public key or certificate, several PEM blocks, or a
 // JWKS), with expiry and not-before checked within a small leeway. Pinning the algorithm
 // refuses `alg: none` and the HS256-with-the-public-key confusion before any key is tried.

@@ -1,4 +1,4 @@
-// Our working model of the provider's Catalogue Events bodies (FEEDS.md "Catalogue Events")
+// Our working model of the provider's Catalogue Events bodies (docs/feeds.md "Catalogue Events")
 // and its mapping onto the catalogue, in one module: adapting to the real schema is one
 // change here. Unknown fields pass (the raw body is stored as sent).
 import { z } from 'zod';

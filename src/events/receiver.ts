@@ -1,4 +1,4 @@
-// The Catalogue Events receiver (FEEDS.md "Catalogue Events"): plain node:http (or https with
+// The Catalogue Events receiver (docs/feeds.md "Catalogue Events"): plain node:http (or https with
 // FEEDLINE_EVENTS_TLS_*), one POST endpoint per metadata type. A request is answered 2XX only
 // after its event is committed to the inbox; within the provider's 10 s it is answered
 // either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL

@@ -1,4 +1,4 @@
-// Downloads one provider feed file (FEEDS.md "Provider CSV feeds") into the raw archive:
+// Downloads one provider feed file (docs/feeds.md "Provider CSV feeds") into the raw archive:
 // HTTPS with certificate checks, OAuth 1.0a signed, timeouts, and bounded retries of the
 // failures that may pass (network errors, 5xx, 429). A 404 is an answer, not a failure:
 // the feed is not published yet, and the scheduler decides how long to keep asking.

@@ -1,5 +1,5 @@
 // OAuth 1.0a request signing for the provider's feeds API: HMAC-SHA1, consumer key and
-// secret, no token, parameters in the query string (7digital style, FEEDS.md).
+// secret, no token, parameters in the query string (7digital style, docs/feeds.md).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import { systemClock } from '../clock.js';
@@ -34,7 +34,7 @@ function client(creds: OAuthCredentials): OAuth {
 /**
  * Returns `url` with the oauth_* parameters appended to its query string. The caller's
  * query is left byte for byte as given, because the signature covers the final URL
- * (FEEDS.md) and any re-encoding between signing and sending would break it.
+ * (docs/feeds.md) and any re-encoding between signing and sending would break it.
  */
 export function signUrl(url: string, creds: OAuthCredentials, options: SignOptions = {}): string {
   const oauth = client(creds);

@@ -17,7 +17,7 @@ export const METRIC_PREFIX = 'feedline_';
 
 /**
  * Takedown latency buckets (seconds): fine around the warning threshold and the 24-hour
- * licence window (FEEDS.md rule 1), where the question "how close did we get" matters.
+ * licence window (docs/feeds.md rule 1), where the question "how close did we get" matters.
  */
 export const TAKEDOWN_LATENCY_BUCKETS = [60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 12 * 3600, 16 * 3600, 20 * 3600, 22 * 3600, 24 * 3600, 48 * 3600];
 

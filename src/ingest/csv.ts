@@ -1,4 +1,4 @@
-// The CSV source (provider feeds, FEEDS.md): a file is identified by its conventional name or
+// The CSV source (provider feeds, docs/feeds.md): a file is identified by its conventional name or
 // the flags, verified as a whole feed, and parsed into batches handed to the sink, which
 // queues them (REDIS_URL) or applies them in this process; the run is applied when its last
 // batch is. Recovery parses an archived run again through parseRun.

@@ -1,5 +1,5 @@
 // The SLA model (issue 4): every change's deadline is its feed's publication time plus the
-// window (FEEDS.md rules 1 and 2: 24 hours from the provider publishing). A change is
+// window (docs/feeds.md rule 1: 24 hours from the provider publishing). A change is
 // pending from publication until its batch is applied; a run is as late as its oldest change.
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';

@@ -2,7 +2,7 @@
 // from PostgreSQL and bring the alerts in line. It is what makes the timers disposable: a
 // timer lost with Redis is a check the sweep makes anyway, and it re-arms the future ones.
 // It also watches what has no timer: feeds due but missing, rejected files, batches that
-// exhausted their retries, and quarantine above its share of a feed (DESIGN.md invariant 6).
+// exhausted their retries, and quarantine above its share of a feed (docs/design.md invariant 6).
 import { startPeriodic } from '../periodic.js';
 import type { Queue } from 'bullmq';
 import { recordResolvedBreach } from '../db/alerts.js';

@@ -20,7 +20,7 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
     // The commit need not wait for its WAL flush. A crash of the server can lose only the
     // last few hundred milliseconds of commits, each whole: its merge, audit rows and the
     // ledger's "batch applied" together (never a catalogue change without its bookkeeping),
-    // and recovery re-applies a batch the ledger does not hold as applied (DESIGN.md
+    // and recovery re-applies a batch the ledger does not hold as applied (docs/design.md
     // invariant 1). A clean shutdown or restart flushes everything first.
     await asynchronousCommit(tx);
     const batch = await lockBatch(tx, job.runId, job.seq);

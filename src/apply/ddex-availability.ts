@@ -1,4 +1,4 @@
-// FEEDS.md "Label XML feeds": what one DDEX message's deals mean for a release or track,
+// docs/feeds.md "DDEX ERN messages": what one DDEX message's deals mean for a release or track,
 // per territory, now and at the moments its deal windows open and close. Pure: the caller
 // supplies the clock and the territories the catalogue already holds rows for.
 //

@@ -1,5 +1,5 @@
-// A track's availability when several releases of one sender carry it (FEEDS.md "Label XML
-// feeds"): the track is live in a territory if ANY of its releases licenses it there, so
+// A track's availability when several releases of one sender carry it (docs/feeds.md "DDEX ERN
+// messages"): the track is live in a territory if ANY of its releases licenses it there, so
 // purging one release does not take down a track another still licenses. Pure, like
 // src/apply/ddex-availability.ts, whose per-release rules it combines.
 import type { DdexDeal } from '../catalogue/ddex.js';

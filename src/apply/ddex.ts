@@ -1,4 +1,4 @@
-// Applies one DDEX message to the catalogue (FEEDS.md "Label XML feeds", issue 5), release by
+// Applies one DDEX message to the catalogue (docs/feeds.md "DDEX ERN messages", issue 5), release by
 // release as the parser yields them. Each release is the whole current truth about itself:
 // every territory row it has (WW default plus countries) is rewritten from its deals, under
 // the version guard (message time, then the release's line), so an older message never undoes
@@ -159,7 +159,7 @@ async function applyPurge(db: Executor, target: DdexRunTarget, purge: DdexPurged
     return;
   }
   // A purge of a release never seen still leaves a tombstone, so an older delivery arriving
-  // late cannot make it live (DESIGN.md invariant 3).
+  // late cannot make it live (docs/design.md invariant 3).
   const countries = stored.length > 0 ? stored.map((s) => s.country) : [WORLDWIDE];
   const rows: TerritoryRow[] = countries.map((country) => ({ id, country, status: 'taken_down', reason: PURGED, raw: { purged: purge.ids, messageId: target.header.messageId } }));
   const write: WriteTarget = { runId: target.runId, entity: 'release', source, version, line: purge.position.line, guard: 'newer', mode: stored.length > 0 ? 'status' : 'replace' };

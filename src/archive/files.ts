@@ -1,6 +1,6 @@
 // The raw feed archive: every file feedline ingests or downloads, stored once by content
 // under `${home}/archive/<first two hex digits>/<sha256>`, so a replay can always start
-// from the exact bytes and the same file delivered twice is recognised (DESIGN.md invariant 6).
+// from the exact bytes and the same file delivered twice is recognised (docs/design.md invariant 6).
 //
 // Files are named by their sha256 alone, without an extension: the name must depend only on
 // the content, or the same bytes received as `.csv.gz` and as `.gz` would be stored twice.
@@ -11,6 +11,7 @@ import { mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/prom
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { systemClock } from '../clock.js';
 
 export interface ArchivedFile {
   /** Absolute path of the archived copy. */
@@ -86,7 +87,7 @@ export async function archiveFile(home: string, localPath: string): Promise<Arch
  * `retentionDays` ago, except those in `keep` (files a caller still needs, e.g. of an
  * unfinished run). Returns the sha256 of each archived file deleted.
  */
-export async function pruneArchive(home: string, retentionDays: number, keep: ReadonlySet<string>, now = Date.now()): Promise<string[]> {
+export async function pruneArchive(home: string, retentionDays: number, keep: ReadonlySet<string>, now = systemClock().getTime()): Promise<string[]> {
   const dir = archiveDir(home);
   const cutoff = now - retentionDays * DAY_MS;
   const deleted: string[] = [];
@@ -114,7 +115,7 @@ export async function pruneArchive(home: string, retentionDays: number, keep: Re
  * delivery of these bytes rather than the first. False when there is no such file.
  */
 async function touch(filePath: string): Promise<boolean> {
-  const now = new Date();
+  const now = systemClock();
   return utimes(filePath, now, now).then(() => true, (err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return false;
     throw err;

@@ -13,6 +13,7 @@ import type { Database } from '../db/client.js';
 import { NotFoundError } from '../errors.js';
 import { archiveStream, archivedPath, pruneArchive } from './files.js';
 import type { ArchiveOptions, ArchiveStore, ArchivedRef, StoredFile } from './store.js';
+import { systemClock } from '../clock.js';
 
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -90,7 +91,7 @@ export function postgresArchive(db: Database, home: string, options: ArchiveOpti
       await pruneArchive(cacheHome, CACHE_RETENTION_DAYS, new Set([file.sha256]));
       const cached = archivedPath(cacheHome, file.sha256);
       if ((await stat(cached).catch(() => undefined))?.isFile()) {
-        const now = new Date();
+        const now = systemClock();
         await utimes(cached, now, now);
         return cached;
       }
@@ -98,7 +99,7 @@ export function postgresArchive(db: Database, home: string, options: ArchiveOpti
       if (copy.sha256 !== file.sha256) throw new Error(`the PostgreSQL archive returned other bytes for ${file.sha256} (got ${copy.sha256})`);
       return copy.path;
     },
-    async prune(retentionDays, keep, now = Date.now()) {
+    async prune(retentionDays, keep, now = systemClock().getTime()) {
       const gone = await pruneArchiveFiles(db.orm, new Date(now - retentionDays * 24 * 3_600_000), keep);
       await pruneOrphanChunks(db.orm, new Date(now - ORPHAN_CHUNK_HOURS * 3_600_000));
       await pruneArchive(cacheHome, CACHE_RETENTION_DAYS, keep, now);

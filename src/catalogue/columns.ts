@@ -1,4 +1,4 @@
-// The provider's CSV columns per entity (FEEDS.md), each with the catalogue column it
+// The provider's CSV columns per entity (docs/feeds.md), each with the catalogue column it
 // fills and how its text is typed. Columns are found by header name, never by position.
 import type { Entity } from '../config/schema.js';
 

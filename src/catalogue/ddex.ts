@@ -1,4 +1,4 @@
-// What a DDEX ERN message (FEEDS.md "Label XML feeds") is read into by src/parse/ddex/, and
+// What a DDEX ERN message (docs/feeds.md "DDEX ERN messages") is read into by src/parse/ddex/, and
 // what apply/ and db/ take from it: compact, typed facts, never XML. Release and resource references (R1, A1) only link
 // items inside one message, so none of them survive into this model.
 
@@ -76,7 +76,7 @@ export interface DdexTrack {
   /** Upper case, hyphens removed, checked against the ISRC shape. */
   isrc: string;
   title?: string;
-  /** SubTitle: the version ("Radio Edit"), for displayTitle (FEEDS.md "Display titles"). */
+  /** SubTitle: the version ("Radio Edit"), for displayTitle (docs/feeds.md "Displayed titles"). */
   version?: string;
   displayArtist?: string;
   durationSeconds?: number;

@@ -1,4 +1,4 @@
-// FEEDS.md "Display titles" and compliance rule 3: explicit content says so, once, at the end.
+// docs/feeds.md "Displayed titles" and compliance rule 3: explicit content says so, once, at the end.
 const EXPLICIT_MARK = /\s*\(explicit\)\s*/gi;
 
 export function displayTitle(title: string, version: string | null | undefined, explicit: boolean | null | undefined): string {

@@ -1,4 +1,4 @@
-// Every change has a version; the newest wins (DESIGN.md invariant 2). A version is one
+// Every change has a version; the newest wins (docs/design.md invariant 2). A version is one
 // bigint ordering (feed effective time, feed kind, line in the file):
 //
 //   version = ((effectiveSeconds * 4 + kindRank) << 27) + line

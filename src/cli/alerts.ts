@@ -1,7 +1,8 @@
 import { acknowledgeAlert } from '../db/acks.js';
 import { openAlerts, type OpenAlert } from '../db/sla.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { alertSubject, createAlerter } from '../sla/alerts.js';
+import { createAlerter } from '../sla/alerts.js';
+import { parseSubject } from '../sla/subjects.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, table } from './output.js';
@@ -51,7 +52,7 @@ Exit codes: 0 ok; 2 usage; 4 no open alert with that subject; 5 database unreach
         const acked = await acknowledgeAlert(runtime.db.orm, { subject: subject!, by, note: values.note });
         if (!acked) throw new NotFoundError(`no open alert with subject ${JSON.stringify(subject)}; see feedline alerts`);
         // Nothing more can happen to these but being seen: the acknowledgement closes them.
-        const closes = acked.kind === 'quarantine' || alertSubject.isLateRun(acked.subject);
+        const closes = acked.kind === 'quarantine' || parseSubject(acked.subject)?.about === 'lateRun';
         if (closes) {
           const alerter = createAlerter({ db: runtime.db, logger: ctx.logger, webhooks: ctx.config.webhooks });
           await alerter.resolve(acked.subject, `acknowledged by ${by}${values.note ? `: ${values.note}` : ''}`);

@@ -4,7 +4,8 @@ import type { Worker } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { BatchJob } from '../catalogue/batch.js';
 import { startApplyWorker } from '../queue/worker.js';
-import { alertSubject, type Alerter } from '../sla/alerts.js';
+import type { Alerter } from '../sla/alerts.js';
+import { alertSubject } from '../sla/subjects.js';
 import type { Runtime } from './runtime.js';
 
 export function startAlertingApplyWorker(runtime: Runtime, alerter: Alerter, logger: Logger, concurrency: number): Worker<BatchJob> {

@@ -8,6 +8,7 @@ import { parseCommand } from './args.js';
 import type { Command, CommandContext } from './command.js';
 import { printHelp } from './output.js';
 import { openRuntime } from './runtime.js';
+import { systemClock } from '../clock.js';
 
 /** `feedline events` exit codes beyond the common ones (README "Exit codes"). */
 export const EVENTS_EXIT = { lagging: 6, rejected: 7 } as const;
@@ -41,7 +42,7 @@ Exit codes: 0 ok; 3 import: some line was rejected; 6 an event has been open ove
     if (sub === 'import') return importCommand(argv.slice(1), ctx);
     const { values } = parseCommand('events', argv, { since: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0 });
     if (values.help) return printHelp(ctx, this.help);
-    const since = instantFlag('since', values.since) ?? new Date(Date.now() - 24 * 3600_000);
+    const since = instantFlag('since', values.since) ?? new Date(systemClock().getTime() - 24 * 3600_000);
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
     try {
       const summary = await eventSummary(runtime.db.orm, since);
@@ -66,7 +67,7 @@ async function replay(argv: string[], ctx: CommandContext): Promise<number> {
   if (values.help) return printHelp(ctx, eventsCommand.help);
   const from = instantFlag('from', values.from);
   if (!from) throw new UsageError('events replay: --from is required');
-  const to = instantFlag('to', values.to) ?? new Date();
+  const to = instantFlag('to', values.to) ?? systemClock();
   const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
   try {
     const ids = await eventsReceivedBetween(runtime.db.orm, from, to);
@@ -103,7 +104,7 @@ async function importCommand(argv: string[], ctx: CommandContext): Promise<numbe
 function instantFlag(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const ago = /^(\d+)([mhd])$/.exec(value);
-  if (ago) return new Date(Date.now() - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']);
+  if (ago) return new Date(systemClock().getTime() - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']);
   const at = Date.parse(value);
   if (Number.isNaN(at)) throw new UsageError(`--${name} must be an ISO date-time or a duration such as 24h, not ${JSON.stringify(value)}`);
   return new Date(at);

@@ -2,6 +2,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Progress } from '../ingest/lifecycle.js';
 import { formatEta, progressFigures, throttledProgress } from '../ingest/progress.js';
+import { systemClock } from '../clock.js';
 
 export interface Output {
   json(value: unknown): void;
@@ -26,7 +27,7 @@ export function progressBar(enabled: boolean, stream: NodeJS.WriteStream = proce
     format: 'run {runId} |{bar}| {value}/{total} batches applied | {rows} rows parsed | {rate} rows/s | ETA {etaText}',
     hideCursor: true,
   }, Presets.shades_classic);
-  const started = Date.now();
+  const started = systemClock().getTime();
   let running = false;
   return {
     update(p) {

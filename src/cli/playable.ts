@@ -5,6 +5,7 @@ import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
 import { openRuntime } from './runtime.js';
+import { systemClock } from '../clock.js';
 
 /** `feedline playable` exits with this when the track may not be streamed (README "Playback gate"). */
 export const NOT_PLAYABLE_EXIT = 10;
@@ -29,7 +30,7 @@ Exit codes: 0 playable, ${NOT_PLAYABLE_EXIT} not playable, 2 usage, 5 database u
     if (values.help) return printHelp(ctx, this.help);
     if (positionals[0] !== 'track') throw new UsageError(`playable: only tracks are streamed; expected "playable track <id>", not ${JSON.stringify(positionals[0])}`);
     if (!values.country) throw new UsageError('playable: --country is required (the caller resolves it; the gate never guesses)');
-    const at = values.at === undefined ? new Date() : new Date(values.at);
+    const at = values.at === undefined ? systemClock() : new Date(values.at);
     if (Number.isNaN(at.getTime())) throw new UsageError(`playable: --at must be an ISO date-time, not ${JSON.stringify(values.at)}`);
     const trackId = positionals[1]!;
     const source = values.source ?? ctx.config.source;

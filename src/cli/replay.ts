@@ -16,6 +16,7 @@ import { FEED_OPTIONS, feedFromFlags, pullDeps, requiredDate, slaContext } from 
 import { alertLateRuns } from '../sla/late.js';
 import { printHelp } from './output.js';
 import { openRuntime } from './runtime.js';
+import { systemClock } from '../clock.js';
 
 interface DateResult {
   date: string;
@@ -53,7 +54,7 @@ Exit codes: 0 every date applied or not published; 3 a file was rejected; 1 a da
     if (values.help) return printHelp(ctx, this.help);
     const feed = feedFromFlags(values);
     const from = requiredDate('from', values.from);
-    const to = dateFlag('to', values.to) ?? latestPublishedDate(new Date(), ctx.config.publicationHour);
+    const to = dateFlag('to', values.to) ?? latestPublishedDate(systemClock(), ctx.config.publicationHour);
     if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
     const fullDays = parseDayFields(ctx.config.provider.fullFeedDays);
     const dates: string[] = [];

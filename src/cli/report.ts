@@ -1,10 +1,13 @@
 import type { RunCounts } from '../db/runs.js';
 import { runsApplied, takedownsApplied, type AppliedRun, type TakedownRecord } from '../db/sla.js';
 import { UsageError } from '../errors.js';
+import { slaLatencySeconds, withinWindow } from '../sla/deadlines.js';
+import type { Config } from '../config/schema.js';
 import { dateFlag, oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
 import { openRuntime } from './runtime.js';
+import { systemClock } from '../clock.js';
 
 /** A takedown as the report shows it: times as ISO text, with its latency judged against the window. */
 export interface TakedownEvidence extends Omit<TakedownRecord, 'publishedAt' | 'receivedAt' | 'appliedAt' | 'senderToldAt'> {
@@ -39,17 +42,19 @@ export interface ComplianceReport {
   feeds: FeedSummary[];
 }
 
-export function takedownEvidence(t: TakedownRecord, windowSeconds: number): TakedownEvidence {
-  const latency = t.publishedAt ? (t.appliedAt.getTime() - t.publishedAt.getTime()) / 1000 : null;
+type SlaWindow = Pick<Config['sla'], 'windowHours'>;
+
+export function takedownEvidence(t: TakedownRecord, sla: SlaWindow): TakedownEvidence {
+  const latency = slaLatencySeconds(t.publishedAt, t.appliedAt);
   return {
     entity: t.entity, itemId: t.itemId, source: t.source, country: t.country, reason: t.reason, runId: t.runId, feed: t.feed,
     feedDate: t.feedDate, line: t.line, publishedAt: t.publishedAt?.toISOString() ?? null, receivedAt: t.receivedAt?.toISOString() ?? null,
     appliedAt: t.appliedAt.toISOString(), senderToldAt: t.senderToldAt ? new Date(t.senderToldAt).toISOString() : null, latencySeconds: latency === null ? null : Math.round(latency * 1000) / 1000,
-    withinWindow: latency === null ? null : latency <= windowSeconds,
+    withinWindow: latency === null ? null : withinWindow(latency, sla),
   };
 }
 
-export function feedSummaries(runs: AppliedRun[], windowSeconds: number): FeedSummary[] {
+export function feedSummaries(runs: AppliedRun[], sla: SlaWindow): FeedSummary[] {
   const byFeed = new Map<string, { summary: FeedSummary; dates: Set<string>; latencies: number[] }>();
   for (const run of runs) {
     const key = [run.source, run.entity, run.kind, run.country].join('|');
@@ -62,7 +67,7 @@ export function feedSummaries(runs: AppliedRun[], windowSeconds: number): FeedSu
       byFeed.set(key, entry);
     }
     const s = entry.summary;
-    const latency = (run.appliedAt.getTime() - run.publishedAt.getTime()) / 1000;
+    const latency = slaLatencySeconds(run.publishedAt, run.appliedAt)!;
     s.runs++;
     s.rows += run.rows;
     s.inserted += run.inserted;
@@ -70,7 +75,7 @@ export function feedSummaries(runs: AppliedRun[], windowSeconds: number): FeedSu
     s.takenDown += run.takenDown;
     s.unchanged += run.unchanged;
     s.quarantined += run.quarantined;
-    if (latency <= windowSeconds) s.runsWithinWindow++;
+    if (withinWindow(latency, sla)) s.runsWithinWindow++;
     else s.runsLate++;
     entry.dates.add(run.feedDate);
     entry.latencies.push(latency);
@@ -133,14 +138,13 @@ Exit codes: 0 (the report is printed even when some takedowns were late: read wi
     const country = values.country?.toUpperCase();
     if (country !== undefined && !/^[A-Z]{2}$/.test(country)) throw new UsageError('--country must be an ISO 3166 alpha-2 code such as GB');
     const range = { from: new Date(`${from}T00:00:00Z`), to: new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000), country };
-    const windowSeconds = ctx.config.sla.windowHours * 3600;
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
     try {
       // The evidence reads in the order things happened.
-      const takedowns = (await takedownsApplied(runtime.db.orm, range)).reverse().map((t) => takedownEvidence(t, windowSeconds));
-      const feeds = feedSummaries(await runsApplied(runtime.db.orm, range), windowSeconds);
+      const takedowns = (await takedownsApplied(runtime.db.orm, range)).reverse().map((t) => takedownEvidence(t, ctx.config.sla));
+      const feeds = feedSummaries(await runsApplied(runtime.db.orm, range), ctx.config.sla);
       const report: ComplianceReport = {
-        from, to, country: country ?? null, windowHours: ctx.config.sla.windowHours, generatedAt: new Date().toISOString(), takedowns, feeds,
+        from, to, country: country ?? null, windowHours: ctx.config.sla.windowHours, generatedAt: systemClock().toISOString(), takedowns, feeds,
       };
       if (format === 'json') ctx.out.json(report);
       else ctx.out.line(`${toCsv(takedowns, TAKEDOWN_COLUMNS)}\n\n${toCsv(feeds, FEED_COLUMNS)}`);

@@ -16,20 +16,21 @@ import { startAlertingApplyWorker } from './apply-worker.js';
 import { oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
+import { startPeriodic } from '../periodic.js';
 import { batchSink, openRuntime, slaTimers, type Runtime } from './runtime.js';
 import { ROUTERS, SCHEDULER_SERVICES, type BackgroundService, type ServeDeps } from '../roles/parts.js';
 import { gateStartProblems } from '../config/gate.js';
 import { isGateClusterPrimary, superviseGateProcesses } from '../gate/cluster.js';
 import { startGateService } from '../roles/gate.js';
 import { startEventsReceiverService, startEventsWorkerService } from '../roles/events.js';
+import { systemClock } from '../clock.js';
 
 const ROLES = ['all', 'scheduler', 'worker', 'api', 'events', 'gate'] as const;
 type Role = (typeof ROLES)[number];
 
 // Recovery (runs whose parser died, batches lost with Redis), reconciliation a crash left
-// undone, and archive retention: cheap queries, often enough that a restart heals in
-// well under a minute after the stale-parser threshold.
-const MAINTENANCE_INTERVAL_MS = 30_000;
+// undone, and archive retention: cheap queries, every FEEDLINE_RECOVERY_INTERVAL_MS as
+// `feedline worker` recovers, so a restart heals soon after the stale-parser threshold.
 const PRUNE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 const RECONCILE_LOOKBACK_DAYS = 7;
 
@@ -202,7 +203,6 @@ function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, 
   const { config, db } = runtime;
   const queue = runtime.redis ? createApplyQueue(runtime.redis, config.queuePrefix) : undefined;
   let lastPrune = 0;
-  let running: Promise<void> | undefined;
   const once = async () => {
     const ctx = { config, db, sink, logger: runtime.logger };
     const report = await recoverRunsOnce(ctx, queue);
@@ -210,22 +210,17 @@ function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, 
     for (const runId of await unreconciledRuns(db.orm, config.source, RECONCILE_LOOKBACK_DAYS)) {
       await reconcileRun({ db, logger: runtime.logger, alerter, maxShare: config.provider.reconcileMaxShare }, runId);
     }
-    if (Date.now() - lastPrune > PRUNE_INTERVAL_MS) {
-      lastPrune = Date.now();
+    if (systemClock().getTime() - lastPrune > PRUNE_INTERVAL_MS) {
+      lastPrune = systemClock().getTime();
       // Files of runs not yet applied are still needed to finish them.
       const deleted = await openArchive(config, db).prune(config.provider.archiveRetentionDays, await unfinishedRunFiles(db.orm));
       if (deleted.length > 0) log.info({ deleted: deleted.length }, 'archive pruned');
     }
   };
-  const tick = () => {
-    running ??= once().catch((err: unknown) => log.error({ err: coerceError(err) }, 'maintenance failed')).finally(() => { running = undefined; });
-  };
-  tick();
-  const timer = setInterval(tick, MAINTENANCE_INTERVAL_MS);
+  const maintenance = startPeriodic({ name: 'maintenance', schedule: { everyMs: config.recoveryIntervalMs }, run: once, logger: log });
   return {
     async stop() {
-      clearInterval(timer);
-      await running;
+      await maintenance.stop();
       await queue?.close();
     },
   };

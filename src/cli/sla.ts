@@ -1,12 +1,13 @@
 import { openAlerts } from '../db/sla.js';
 import { UsageError } from '../errors.js';
-import { alertSubject } from '../sla/alerts.js';
+import { alertSubject } from '../sla/subjects.js';
 import { formatDuration, slaSnapshot } from '../sla/deadlines.js';
 import { alertJson } from './alerts.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, table } from './output.js';
 import { openRuntime } from './runtime.js';
+import { systemClock } from '../clock.js';
 
 /** `feedline sla` exit codes beyond the common ones (README "Exit codes"). */
 export const SLA_EXIT = { ok: 0, breach: 8, warning: 9, acknowledged: 10 } as const;
@@ -35,7 +36,7 @@ and no pending run is past a threshold without one (8 wins over 9, 9 over 10);
   async run(argv, ctx) {
     const { values } = parseCommand('sla', argv, { json: { type: 'boolean' }, at: { type: 'string' } }, { min: 0, max: 0 });
     if (values.help) return printHelp(ctx, this.help);
-    const now = values.at === undefined ? new Date() : new Date(values.at);
+    const now = values.at === undefined ? systemClock() : new Date(values.at);
     if (Number.isNaN(now.getTime())) throw new UsageError('--at must be an ISO 8601 time');
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
     try {

@@ -4,6 +4,7 @@ import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp, table } from './output.js';
 import { openRuntime } from './runtime.js';
+import { systemClock } from '../clock.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -30,7 +31,7 @@ Exit codes: 0 every feed current; 6 a feed is behind; 7 a feed is failing or mis
   async run(argv, ctx) {
     const { values } = parseCommand('status', argv, { json: { type: 'boolean' }, at: { type: 'string' } }, { min: 0, max: 0 });
     if (values.help) return printHelp(ctx, this.help);
-    const now = values.at === undefined ? new Date() : new Date(values.at);
+    const now = values.at === undefined ? systemClock() : new Date(values.at);
     if (Number.isNaN(now.getTime())) throw new UsageError('--at must be an ISO 8601 time');
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
     try {

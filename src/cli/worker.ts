@@ -8,6 +8,7 @@ import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { startPeriodic } from '../periodic.js';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -53,16 +54,15 @@ export function startRecoveryLoop(runtime: Runtime, logger: Logger): () => Promi
   const queue = createApplyQueue(redis!, config.queuePrefix);
   const sink = queueSink(redis!, { prefix: config.queuePrefix, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches });
   const log = logger.child({ component: 'recovery' });
-  let current: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    current = recoverRunsOnce({ config, db, sink, logger }, queue)
-      .catch((err: unknown) => log.warn({ err }, 'recovery pass failed; will try again'));
-  };
-  tick();
-  const timer = setInterval(tick, config.recoveryIntervalMs);
+  const recovery = startPeriodic({
+    name: 'recovery',
+    schedule: { everyMs: config.recoveryIntervalMs },
+    run: () => recoverRunsOnce({ config, db, sink, logger }, queue),
+    logger: log,
+    failureLevel: 'warn',
+  });
   return async () => {
-    clearInterval(timer);
-    await current;
+    await recovery.stop();
     await sink.close();
     await queue.close();
   };

@@ -1,4 +1,4 @@
-// The version-guarded merge of a batch into a catalogue table (DESIGN.md invariants 2-4),
+// The version-guarded merge of a batch into a catalogue table (docs/design.md invariants 2-4),
 // and reads of catalogue state. Built from the constant column lists in
 // src/catalogue/columns.ts; feed values only ever travel as the one JSON parameter.
 import { sql, type SQL } from 'drizzle-orm';

@@ -91,7 +91,11 @@ export async function asynchronousCommit(tx: Pick<Orm, 'execute'>): Promise<void
   await tx.execute(sql`set local synchronous_commit = off`);
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+/**
+ * A postgres.js client that has answered once: a refused login or an unreachable server is
+ * a clear error here, not at the first query. Also the gate's LISTEN connection (db/notify.ts).
+ */
+export async function connectPostgres(url: string, poolSize: number): Promise<postgres.Sql> {
   const where = describeUrl(url);
   const client = postgres(url, {
     max: poolSize,
@@ -107,6 +111,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     if (isConnectionError(err)) throw new UnreachableError('PostgreSQL', where, { cause: err });
     throw err;
   }
+  return client;
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const where = describeUrl(url);
+  const client = await connectPostgres(url, poolSize);
   const orm = drizzlePostgres(client, { schema }) as unknown as Orm;
   return {
     orm,

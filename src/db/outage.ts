@@ -6,6 +6,7 @@
 import { UnreachableError, coerceError, isConnectionError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Database } from './client.js';
+import { systemClock } from '../clock.js';
 
 export interface OutageOptions {
   /** Give up, with an UnreachableError, once PostgreSQL has been away this long. */
@@ -17,13 +18,13 @@ const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
 
 export async function outlastOutage<T>(db: Database, options: OutageOptions, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
+  const started = systemClock().getTime();
   for (let delayMs = FIRST_DELAY_MS; ; delayMs = Math.min(delayMs * 2, MAX_DELAY_MS)) {
     try {
       return await work();
     } catch (err) {
       if (!isConnectionError(err)) throw err;
-      if (Date.now() - started + delayMs > options.giveUpMs) throw new UnreachableError('PostgreSQL', db.where, { cause: err });
+      if (systemClock().getTime() - started + delayMs > options.giveUpMs) throw new UnreachableError('PostgreSQL', db.where, { cause: err });
       options.logger.warn({ err: coerceError(err), retryInMs: delayMs }, 'lost the connection to PostgreSQL; trying again');
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

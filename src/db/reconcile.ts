@@ -37,7 +37,7 @@ export function countStatement(t: ReconcileTarget): SQL {
 /**
  * Tombstones every absent item and writes its takedown audit row, in one statement. The
  * tombstone carries the full run's version base: an older update arriving late cannot
- * resurrect it, a newer insert can (DESIGN.md invariant 3). Parameters: run id, entity,
+ * resurrect it, a newer insert can (docs/design.md invariant 3). Parameters: run id, entity,
  * source, country, version base.
  */
 export function takedownStatement(t: ReconcileTarget): SQL {

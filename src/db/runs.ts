@@ -1,5 +1,5 @@
 // The run ledger: feed runs, their batches and quarantined rows. PostgreSQL keeps all of
-// it so that Redis can lose everything and a run still completes (DESIGN.md invariant 1).
+// it so that Redis can lose everything and a run still completes (docs/design.md invariant 1).
 import { sql } from 'drizzle-orm';
 import type { Entity, FeedSpec } from '../config/schema.js';
 import type { ParsedBatch, QuarantinedRow } from '../catalogue/rows.js';

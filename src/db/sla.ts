@@ -30,7 +30,7 @@ const PENDING_RUN_COLUMNS = sql.raw(`r.id::integer as id, r.source, r.entity, r.
 
 /**
  * Runs not yet applied. A run still parsing is pending too: its batches so far are
- * counted, and its publication time already runs the clock (FEEDS.md: the clock starts
+ * counted, and its publication time already runs the clock (docs/feeds.md: the clock starts
  * at publication). Rejected runs are not pending: they apply nothing, and alert instead.
  */
 export async function pendingRuns(db: Executor): Promise<PendingRun[]> {
@@ -256,7 +256,7 @@ export async function takedownLatencyBuckets(db: Executor, bucketsSeconds: reado
   return { counts: bucketsSeconds.map((_, i) => row?.[`b${i}`] ?? 0), count: row?.count ?? 0, sum: row?.sum ?? 0 };
 }
 
-/** One takedown for the compliance report (FEEDS.md rule 5). */
+/** One takedown for the compliance report (docs/feeds.md rule 4). */
 export interface TakedownRecord {
   entity: string;
   source: string;

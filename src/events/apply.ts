@@ -17,7 +17,8 @@ import {
   finishEvent, lockEventItem, lockOpenEvent, markUnreadable, markWaiting, releaseRows, releaseTrackRows, trackStored, upsertEnhancement,
   type ApplyCounts, type InboxEvent, type StoredReleaseRow, type StoredRow,
 } from '../db/events.js';
-import { alertSubject, type Alerter } from '../sla/alerts.js';
+import type { Alerter } from '../sla/alerts.js';
+import { alertSubject } from '../sla/subjects.js';
 import {
   enhancedTags, readStandardItem, releaseColumns, releaseDeals, trackColumns, trackDeals, tracksOf, type ReleaseItem,
 } from './model.js';
@@ -178,7 +179,7 @@ async function applyTakedown(db: Executor, event: InboxEvent, source: string): P
   if (newerStored(stored, event.changeVersion)) return { stale: await staleCounts(db, event, source) };
   const counts = { ...ZERO };
   // A takedown of a release never seen still leaves a tombstone, so an older snapshot
-  // arriving late cannot make it live (DESIGN.md invariant 3).
+  // arriving late cannot make it live (docs/design.md invariant 3).
   const countries = stored.length > 0 ? stored.map((s) => s.country) : [WORLDWIDE];
   const rows: TerritoryRow[] = countries.map((country) => ({ id: releaseId, country, status: 'taken_down', reason: TAKEDOWN_EVENT, raw: { takedown: true, version: event.version } }));
   add(counts, await writeTerritories(db, target(event, 'release', source, stored.length > 0 ? 'status' : 'replace'), rows));

@@ -27,7 +27,7 @@ export function utcDate(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
-/** When the provider publishes a date's feed: the SLA clock starts here (FEEDS.md). */
+/** When the provider publishes a date's feed: the SLA clock starts here (docs/feeds.md). */
 export function publicationTime(date: string, publicationHour: number): Date {
   return new Date(Date.parse(`${date}T00:00:00Z`) + publicationHour * 60 * 60 * 1000);
 }

@@ -1,4 +1,4 @@
-// Downloads one provider feed file (FEEDS.md "Provider CSV feeds") into the raw archive:
+// Downloads one provider feed file (docs/feeds.md "Provider CSV feeds") into the raw archive:
 // HTTPS with certificate checks, OAuth 1.0a signed, timeouts, and bounded retries of the
 // failures that may pass (network errors, 5xx, 429). A 404 is an answer, not a failure:
 // the feed is not published yet, and the scheduler decides how long to keep asking.
@@ -12,6 +12,7 @@ import { ExitCode, FeedlineError, UnreachableError, UsageError, isConnectionErro
 import type { Logger } from '../log.js';
 import type { ArchiveStore } from '../archive/store.js';
 import { signUrl, type OAuthCredentials } from './oauth.js';
+import { systemClock } from '../clock.js';
 
 /** The provider settings a fetch needs; `Config['provider']` satisfies it. */
 export type FetchSettings = Pick<
@@ -125,7 +126,7 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchResult>
       if (status === 401 || status === 403) throw new FeedAuthError(url, status, await readReason(res));
       if (!isRetryableStatus(status) || lastAttempt) throw new FeedHttpError(url, status, await readReason(res));
       res.resume();
-      retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
+      retryAfterMs = parseRetryAfter(res.headers['retry-after'], systemClock().getTime());
       if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
         throw new FeedHttpError(url, status, `asked to retry after ${Math.ceil(retryAfterMs / 1000)} s; left to the next scheduled attempt`);
       }

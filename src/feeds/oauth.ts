@@ -1,7 +1,8 @@
 // OAuth 1.0a request signing for the provider's feeds API: HMAC-SHA1, consumer key and
-// secret, no token, parameters in the query string (7digital style, FEEDS.md).
+// secret, no token, parameters in the query string (7digital style, docs/feeds.md).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
+import { systemClock } from '../clock.js';
 
 export interface OAuthCredentials {
   consumerKey: string;
@@ -33,7 +34,7 @@ function client(creds: OAuthCredentials): OAuth {
 /**
  * Returns `url` with the oauth_* parameters appended to its query string. The caller's
  * query is left byte for byte as given, because the signature covers the final URL
- * (FEEDS.md) and any re-encoding between signing and sending would break it.
+ * (docs/feeds.md) and any re-encoding between signing and sending would break it.
  */
 export function signUrl(url: string, creds: OAuthCredentials, options: SignOptions = {}): string {
   const oauth = client(creds);
@@ -41,7 +42,7 @@ export function signUrl(url: string, creds: OAuthCredentials, options: SignOptio
     oauth_consumer_key: creds.consumerKey,
     oauth_nonce: options.nonce ?? randomBytes(16).toString('hex'),
     oauth_signature_method: SIGNATURE_METHOD,
-    oauth_timestamp: Math.floor((options.now ?? Date.now()) / 1000),
+    oauth_timestamp: Math.floor((options.now ?? systemClock().getTime()) / 1000),
     oauth_version: '1.0',
   };
   const params = Object.entries(data).map(([key, value]) => `${key}=${oauth.percentEncode(String(value))}`);

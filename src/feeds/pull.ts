@@ -17,6 +17,7 @@ import type { IngestContext, Progress } from '../ingest/lifecycle.js';
 import type { Logger } from '../log.js';
 import type { BatchSink } from '../queue/sink.js';
 import type { Alerter } from '../sla/alerts.js';
+import { alertSubject, feedSlug } from '../sla/subjects.js';
 import { reconcileRun, type ReconcileOutcome } from './reconcile.js';
 import { addDays, parseDayFields, planFeed, publicationTime, type FeedPlan } from './due.js';
 import { FeedAuthError, fetchFeed, type FetchFeedOptions } from './fetch.js';
@@ -56,15 +57,6 @@ export interface PullOptions {
 
 const WAIT_POLL_MS = 250;
 
-export function feedLabel(feed: FeedSpec, date?: string): string {
-  return `${feed.entity}-${feed.kind}-${feed.country}${date ? `-${date}` : ''}`;
-}
-
-export const subjects = {
-  auth: (feed: FeedSpec) => `feed-auth-${feedLabel(feed)}`,
-  backlog: (feed: FeedSpec) => `backlog-${feedLabel(feed)}`,
-};
-
 /** The plan of one configured feed as the database and the clock see it now. */
 export async function planFromDb(deps: Pick<PullDeps, 'config' | 'db'>, feed: FeedSpec, now: Date): Promise<FeedPlan> {
   const { config, db } = deps;
@@ -86,7 +78,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
   const { config, db, alerter } = deps;
   const now = deps.now ?? systemClock;
   const source = config.source;
-  const log = deps.logger.child({ component: 'pull', feed: feedLabel(feed), date });
+  const log = deps.logger.child({ component: 'pull', feed: feedSlug(feed), date });
 
   if (options.inOrder) {
     const plan = await planFromDb(deps, feed, now());
@@ -107,10 +99,10 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
     if (err instanceof FeedAuthError) {
       await recordAttempt(db.orm, source, feed, date, { status: 'failed', httpStatus: err.status, error: err.message }, now());
       await alerter.raise({
-        subject: subjects.auth(feed),
+        subject: alertSubject.auth(feed),
         kind: 'auth',
         state: 'breach',
-        message: `the provider refused our credentials for ${feedLabel(feed)} (HTTP ${err.status})${err.reason ? `: ${err.reason}` : ''}`,
+        message: `the provider refused our credentials for ${feedSlug(feed)} (HTTP ${err.status})${err.reason ? `: ${err.reason}` : ''}`,
         details: { entity: feed.entity, kind: feed.kind, country: feed.country, date, status: err.status, reason: err.reason },
       });
       throw err;
@@ -121,14 +113,14 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
     // alert now, in words, rather than after the give-up time.
     if (err instanceof UsageError) {
       await alerter.raise({
-        subject: subjects.auth(feed), kind: 'auth', state: 'breach',
-        message: `fetches of ${feedLabel(feed)} cannot succeed: ${message}`,
+        subject: alertSubject.auth(feed), kind: 'auth', state: 'breach',
+        message: `fetches of ${feedSlug(feed)} cannot succeed: ${message}`,
         details: { entity: feed.entity, kind: feed.kind, country: feed.country, date, reason: message },
       });
     }
     throw err;
   }
-  await alerter.resolve(subjects.auth(feed), `the provider accepts our credentials for ${feedLabel(feed)} again`);
+  await alerter.resolve(alertSubject.auth(feed), `the provider accepts our credentials for ${feedSlug(feed)} again`);
 
   if (fetched.outcome === 'not_published') {
     const giveUpAt = publicationTime(date, config.publicationHour).getTime() + config.provider.giveUpHours * 3_600_000;

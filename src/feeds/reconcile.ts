@@ -9,7 +9,9 @@ import { countAbsent, lockReconcileState, recordReconcile, takeDownAbsent, type 
 import { NotFoundError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Alerter } from '../sla/alerts.js';
+import { alertSubject, feedLabel } from '../sla/subjects.js';
 import type { Entity } from '../config/schema.js';
+import { systemClock } from '../clock.js';
 
 export type ReconcileOutcome =
   | { state: 'applied'; runId: number; live: number; absent: number; takenDown: number; share: number; confirmed: boolean }
@@ -22,10 +24,6 @@ export interface ReconcileDeps {
   logger: Logger;
   alerter: Pick<Alerter, 'raise' | 'resolve'>;
   maxShare: number;
-}
-
-export function reconcileSubject(runId: number): string {
-  return `reconcile-run-${runId}`;
 }
 
 /**
@@ -48,19 +46,19 @@ export async function reconcileRun(deps: ReconcileDeps, runId: number, options: 
     const withinGuard = share <= deps.maxShare;
     if (options.dryRun) return { state: 'dry_run', runId, live, absent, share, maxShare: deps.maxShare, wouldApply: withinGuard || Boolean(options.confirm) };
     if (!withinGuard && !options.confirm) {
-      await recordReconcile(tx, runId, { state: 'pending', live, absent, share, maxShare: deps.maxShare, at: new Date().toISOString() }, 0);
+      await recordReconcile(tx, runId, { state: 'pending', live, absent, share, maxShare: deps.maxShare, at: systemClock().toISOString() }, 0);
       return { state: 'pending', runId, live, absent, share, maxShare: deps.maxShare };
     }
     const takenDown = await takeDownAbsent(tx, target);
-    await recordReconcile(tx, runId, { state: 'applied', live, absent, takenDown, share, confirmed: Boolean(options.confirm), at: new Date().toISOString() }, takenDown);
+    await recordReconcile(tx, runId, { state: 'applied', live, absent, takenDown, share, confirmed: Boolean(options.confirm), at: systemClock().toISOString() }, takenDown);
     return { state: 'applied', runId, live, absent, takenDown, share, confirmed: Boolean(options.confirm) };
   });
 
-  const feed = `${run.entity}/${run.kind}/${run.country} ${run.feedDate}`;
+  const feed = feedLabel(run);
   if (outcome.state === 'pending') {
     log.warn({ live: outcome.live, absent: outcome.absent, share: outcome.share }, 'reconcile held: share over the guard');
     await deps.alerter.raise({
-      subject: reconcileSubject(runId),
+      subject: alertSubject.reconcile(runId),
       kind: 'reconcile',
       state: 'breach',
       message: `full feed ${feed} (run ${runId}) would take down ${outcome.absent} of ${outcome.live} live items (${pct(outcome.share)} > ${pct(outcome.maxShare)}): nothing taken down; check the feed, then run \`feedline reconcile ${runId} --confirm\``,
@@ -68,7 +66,7 @@ export async function reconcileRun(deps: ReconcileDeps, runId: number, options: 
     });
   } else if (outcome.state === 'applied') {
     log.info({ takenDown: outcome.takenDown, live: outcome.live, confirmed: outcome.confirmed }, 'full feed reconciled');
-    await deps.alerter.resolve(reconcileSubject(runId), `full feed ${feed} (run ${runId}) reconciled: ${outcome.takenDown} taken down`);
+    await deps.alerter.resolve(alertSubject.reconcile(runId), `full feed ${feed} (run ${runId}) reconciled: ${outcome.takenDown} taken down`);
   }
   return outcome;
 }

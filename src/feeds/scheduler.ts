@@ -7,12 +7,14 @@
 // date order without waiting for ticks. With no REDIS_URL the same jobs run in-process.
 import type { Job } from 'bullmq';
 import { createQueue, createWorker, QUEUES } from '../queue/wiring.js';
-import cron, { type ScheduledTask } from 'node-cron';
+import { createPeriodic } from '../periodic.js';
 import type { RedisConnection } from '../queue/redis.js';
 import type { FeedSpec } from '../config/schema.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { feedLabel, planFromDb, pullFeed, subjects, type PullDeps, type PullOutcome } from './pull.js';
+import { alertSubject, feedSlug } from '../sla/subjects.js';
+import { planFromDb, pullFeed, type PullDeps, type PullOutcome } from './pull.js';
+import { systemClock } from '../clock.js';
 
 
 export interface FetchJob extends FeedSpec {
@@ -55,17 +57,15 @@ export interface Scheduler {
 export function createScheduler(deps: PullDeps, options: SchedulerOptions): Scheduler {
   const { config } = deps;
   const log = deps.logger.child({ component: 'scheduler' });
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   const aborter = new AbortController();
   const pullDeps: PullDeps = { ...deps, signal: aborter.signal };
   const concurrency = options.concurrency ?? 2;
-  let task: ScheduledTask | undefined;
-  let ticking: Promise<TickReport> | undefined;
   let stopped = false;
 
   const runJob = async (job: FetchJob): Promise<PullOutcome['outcome'] | 'error'> => {
     const feed: FeedSpec = { entity: job.entity, kind: job.kind, country: job.country };
-    const jobLog = log.child({ feed: feedLabel(feed), date: job.date });
+    const jobLog = log.child({ feed: feedSlug(feed), date: job.date });
     let result: PullOutcome;
     try {
       result = await pullFeed(pullDeps, feed, job.date, { inOrder: true });
@@ -88,15 +88,15 @@ export function createScheduler(deps: PullDeps, options: SchedulerOptions): Sche
     const plan = await planFromDb(deps, feed, now());
     if (plan.overBacklog) {
       await deps.alerter.raise({
-        subject: subjects.backlog(feed),
+        subject: alertSubject.backlog(feed),
         kind: 'backlog',
         state: 'breach',
-        message: `${feedLabel(feed)} is ${plan.backlogDays} days behind (more than FEEDLINE_MAX_BACKLOG_DAYS=${config.provider.maxBacklogDays}): not caught up automatically; catch up with \`feedline replay --entity ${feed.entity} --kind ${feed.kind} --country ${feed.country} --from ${plan.pending[0]}\``,
+        message: `${feedSlug(feed)} is ${plan.backlogDays} days behind (more than FEEDLINE_MAX_BACKLOG_DAYS=${config.provider.maxBacklogDays}): not caught up automatically; catch up with \`feedline replay --entity ${feed.entity} --kind ${feed.kind} --country ${feed.country} --from ${plan.pending[0]}\``,
         details: { entity: feed.entity, kind: feed.kind, country: feed.country, backlogDays: plan.backlogDays, oldest: plan.pending[0], pending: plan.pending.length },
       });
       return { backlogged: true };
     }
-    await deps.alerter.resolve(subjects.backlog(feed), `${feedLabel(feed)} is back within FEEDLINE_MAX_BACKLOG_DAYS`);
+    await deps.alerter.resolve(alertSubject.backlog(feed), `${feedSlug(feed)} is back within FEEDLINE_MAX_BACKLOG_DAYS`);
     if (!plan.next) return { backlogged: false };
     const job: FetchJob = { source: config.source, ...feed, date: plan.next };
     await queue.add(job);
@@ -111,38 +111,30 @@ export function createScheduler(deps: PullDeps, options: SchedulerOptions): Sche
         if (job) report.enqueued.push(job);
         if (backlogged) report.backlogged.push(feed);
       } catch (err) {
-        log.error({ err: coerceError(err), feed: feedLabel(feed) }, 'could not plan feed');
+        log.error({ err: coerceError(err), feed: feedSlug(feed) }, 'could not plan feed');
       }
     }
     if (report.enqueued.length > 0 || report.backlogged.length > 0) {
-      log.info({ enqueued: report.enqueued.map((j) => `${feedLabel(j)}-${j.date}`), backlogged: report.backlogged.map((f) => feedLabel(f)) }, 'scheduler tick');
+      log.info({ enqueued: report.enqueued.map((j) => `${feedSlug(j)}-${j.date}`), backlogged: report.backlogged.map((f) => feedSlug(f)) }, 'scheduler tick');
     }
     return report;
   }
 
-  /** One tick at a time in this process: a slow tick is not stacked on by the next. */
-  const guardedTick = (): Promise<TickReport> => {
-    ticking ??= tick().finally(() => { ticking = undefined; });
-    return ticking;
-  };
+  // One tick at a time in this process: a slow tick is not stacked on by the next.
+  const ticks = createPeriodic({
+    name: 'scheduler tick',
+    schedule: { cron: config.provider.scheduleCron, timezone: config.provider.timezone },
+    run: tick,
+    logger: log,
+  });
 
   return {
-    tick: guardedTick,
-    start() {
-      task = cron.schedule(config.provider.scheduleCron, async () => {
-        if (!stopped) await guardedTick();
-      }, { timezone: config.provider.timezone, noOverlap: true, name: 'feedline-scheduler' });
-      void guardedTick().catch((err: unknown) => log.error({ err }, 'first tick failed'));
-    },
+    tick: async () => (await ticks.tick()) ?? { enqueued: [], backlogged: [] },
+    start: () => ticks.start(),
     idle: () => queue.idle(),
     async stop(graceMs) {
       stopped = true;
-      try {
-        await task?.destroy();
-      } catch (err) {
-        log.warn({ err }, 'could not stop the cron task');
-      }
-      await ticking?.catch(() => undefined);
+      await ticks.stop();
       const timer = setTimeout(() => aborter.abort(), graceMs);
       try {
         await queue.close();

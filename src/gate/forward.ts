@@ -14,7 +14,9 @@ import { claimDuePlays, markForwarded, markRejected, markRetry, type StoredPlay 
 import { coerceError } from '../errors.js';
 import { signUrl } from '../feeds/oauth.js';
 import type { Logger } from '../log.js';
+import { startPeriodic } from '../periodic.js';
 import type { Alerter } from '../sla/alerts.js';
+import { alertSubject } from '../sla/subjects.js';
 
 const CLAIM_LIMIT = 500;
 /** Longer than one round of requests can take, so a live forwarder never loses its claim. */
@@ -97,17 +99,10 @@ export function createPlayForwarder(deps: { config: Config; db: Database; logger
     return due.length;
   };
 
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    running ??= runOnce().catch((err: unknown) => log.error({ err: coerceError(err) }, 'forwarding plays failed')).finally(() => { running = undefined; });
-  }, deps.config.gate.playsForwardIntervalMs);
-  timer.unref();
+  const forwarding = startPeriodic({ name: 'forwarding plays', schedule: { everyMs: deps.config.gate.playsForwardIntervalMs }, run: runOnce, logger: log, runAtStart: false, unref: true });
   return {
     runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
+    stop: () => forwarding.stop(),
   };
 }
 
@@ -127,7 +122,7 @@ function refusedByIndex(body: string, count: number): Map<number, string> {
 
 async function alertRejected(alerter: Alerter, rejected: { id: number; reason: string }[]): Promise<void> {
   await alerter.raise({
-    subject: `plays:rejected:${rejected[0]!.id}`,
+    subject: alertSubject.playsRejected(rejected[0]!.id),
     kind: 'play_rejected',
     state: 'warning',
     message: `the provider refused ${rejected.length} play(s) (first ${rejected[0]!.id}): ${rejected[0]!.reason}; they are kept with the reason`,

@@ -8,6 +8,8 @@ import type { Database } from '../db/client.js';
 import { loadTrackFacts } from '../db/gate.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { startPeriodic } from '../periodic.js';
+import { systemClock } from '../clock.js';
 import { createCallers } from './callers.js';
 import { authorize, ORIGINAL_URI_HEADER, playback, type DecisionDeps } from './endpoints.js';
 import { postgresNonces, redisNonces } from './nonces.js';
@@ -44,7 +46,7 @@ export async function startGate(deps: GateDeps): Promise<Gate> {
   const gate = config.gate;
   const problems = gateStartProblems(gate);
   if (problems.length > 0) throw new UsageError(`the playback gate cannot start:\n  ${problems.join('\n  ')}`);
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => systemClock().getTime());
   const log = logger.child({ component: 'gate' });
 
   const view = createAvailabilityView((source, trackId) => loadTrackFacts(db.orm, source, trackId));
@@ -56,10 +58,7 @@ export async function startGate(deps: GateDeps): Promise<Gate> {
     log.warn('no DATABASE_URL: the embedded database sends no notifications, so every decision reads it');
   }
   const nonces = deps.redis ? redisNonces(deps.redis, config.queuePrefix) : postgresNonces(db);
-  const pruneTimer = setInterval(() => {
-    nonces.prune(now()).catch((err: unknown) => log.warn({ err }, 'pruning expired nonces failed'));
-  }, NONCE_PRUNE_INTERVAL_MS);
-  pruneTimer.unref();
+  const pruning = startPeriodic({ name: 'pruning expired nonces', schedule: { everyMs: NONCE_PRUNE_INTERVAL_MS }, run: () => nonces.prune(now()), logger: log, failureLevel: 'warn', runAtStart: false, unref: true });
 
   const decisionDeps: DecisionDeps = {
     view,
@@ -81,7 +80,7 @@ export async function startGate(deps: GateDeps): Promise<Gate> {
       // Where decisions come from: "memory" (the view) or "database" (channel lost, or PGlite).
       health: () => ({ pid: process.pid, decisions: view.healthy() ? 'memory' : 'database', tracksInMemory: view.size() }) });
   } catch (err) {
-    clearInterval(pruneTimer);
+    await pruning.stop();
     await channel?.close();
     throw err;
   }
@@ -90,7 +89,7 @@ export async function startGate(deps: GateDeps): Promise<Gate> {
     port: started.port,
     view,
     async close() {
-      clearInterval(pruneTimer);
+      await pruning.stop();
       await started.close();
       await channel?.close();
     },

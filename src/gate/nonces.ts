@@ -2,6 +2,7 @@
 // every gate process. In Redis a SET NX that expires with the URL (so Redis holds only live
 // nonces); without Redis an insert into gate_nonces, pruned of expired URLs now and then.
 import type { RedisConnection } from '../queue/redis.js';
+import { claimNonce } from '../queue/nonces.js';
 import type { Database } from '../db/client.js';
 import { consumeNonce, pruneNonces } from '../db/gate.js';
 
@@ -16,7 +17,7 @@ export function redisNonces(redis: RedisConnection, prefix: string): NonceStore 
   return {
     async consume(nonce, validUntilMs, nowMs) {
       const remainingMs = Math.max(1_000, Math.ceil(validUntilMs - nowMs));
-      return (await redis.set(`${prefix}:gate:nonce:${nonce}`, '1', 'PX', remainingMs, 'NX')) === 'OK';
+      return claimNonce(redis, prefix, nonce, remainingMs);
     },
     async prune() {},
   };

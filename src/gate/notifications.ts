@@ -4,8 +4,10 @@
 // no notification (a ping or a change) has arrived for STALE_AFTER_MS the channel counts as
 // lost and the view answers from PostgreSQL, and once it is back the view starts empty,
 // because invalidations sent in the gap were missed.
-import postgres from 'postgres';
+import { listenToChannel } from '../db/notify.js';
 import type { Logger } from '../log.js';
+import { startPeriodic } from '../periodic.js';
+import { systemClock } from '../clock.js';
 
 export const CATALOGUE_CHANNEL = 'feedline_catalogue';
 const PING = 'ping';
@@ -26,8 +28,7 @@ export interface NotificationChannel {
   close(): Promise<void>;
 }
 
-export async function listenForChanges(databaseUrl: string, listener: ChangeListener, logger: Logger, now: () => number = Date.now): Promise<NotificationChannel> {
-  const client = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+export async function listenForChanges(databaseUrl: string, listener: ChangeListener, logger: Logger, now: () => number = () => systemClock().getTime()): Promise<NotificationChannel> {
   let lastHeardAt = 0;
   let wasHealthy = false;
   const healthy = () => now() - lastHeardAt < STALE_AFTER_MS;
@@ -41,7 +42,7 @@ export async function listenForChanges(databaseUrl: string, listener: ChangeList
     }
   };
   let subscribed = false;
-  const subscription = await client.listen(CATALOGUE_CHANNEL, (payload) => {
+  const connection = await listenToChannel(databaseUrl, CATALOGUE_CHANNEL, (payload) => {
     lastHeardAt = now();
     noteHealth();
     if (payload !== PING) listener.onChange(payload.split('\n'));
@@ -54,19 +55,21 @@ export async function listenForChanges(databaseUrl: string, listener: ChangeList
     }
     subscribed = true;
   });
-  const ping = () => {
-    client`select pg_notify(${CATALOGUE_CHANNEL}, ${PING})`.catch(() => undefined);
-    noteHealth();
-  };
-  ping();
-  const timer = setInterval(ping, PING_INTERVAL_MS);
-  timer.unref();
+  const heartbeat = startPeriodic({
+    name: 'catalogue notification heartbeat',
+    schedule: { everyMs: PING_INTERVAL_MS },
+    run: async () => {
+      connection.notify(PING);
+      noteHealth();
+    },
+    logger,
+    unref: true,
+  });
   return {
     healthy,
     async close() {
-      clearInterval(timer);
-      await subscription.unlisten().catch(() => undefined);
-      await client.end({ timeout: 2 });
+      await heartbeat.stop();
+      await connection.close();
     },
   };
 }

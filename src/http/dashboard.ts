@@ -5,8 +5,10 @@
 // ids, titles and error messages come from feeds.
 import type { Config, FeedSpec } from '../config/schema.js';
 import type { Database } from '../db/client.js';
-import { feedProgress, openAlerts, recentAlertEvents, takedownsApplied, type FeedProgress } from '../db/sla.js';
-import { formatDuration, slaSnapshot, type PendingRunSla } from '../sla/deadlines.js';
+import { systemClock } from '../clock.js';
+import { slaBoard } from '../sla/board.js';
+import { formatDuration } from '../sla/deadlines.js';
+import { feedLabel } from '../sla/subjects.js';
 import type { Viewer } from './auth.js';
 import { DASHBOARD_SCRIPT_PATH } from './dashboard-script.js';
 import { headlineFor } from './headline.js';
@@ -34,67 +36,9 @@ export function relativeTime(seconds: number): string {
   return `${Math.floor(s / 86_400)} d ago`;
 }
 
-interface FeedRow {
-  key: string;
-  label: string;
-  lastApplied: string;
-  lagDays: number | null;
-  runs: PendingRunSla[];
-  pendingChanges: number;
-  oldestAgeSeconds: number | null;
-  deadline: Date | null;
-  state: 'ok' | 'warning' | 'breach' | 'missing' | 'idle';
-  alerts: number;
-}
-
-const feedKey = (f: { entity: string; kind: string; country: string }) => `${f.country} ${f.entity} ${f.kind}`;
-
 export async function renderDashboard(deps: DashboardDeps): Promise<string> {
-  const now = (deps.now ?? (() => new Date()))();
-  const { db } = deps;
-  const weekAgo = new Date(now.getTime() - 7 * 86_400_000);
-  const [snapshot, progress, alerts, breaches, takedowns] = await Promise.all([
-    slaSnapshot(db, deps.sla, now),
-    feedProgress(db.orm),
-    openAlerts(db.orm),
-    recentAlertEvents(db.orm, { state: 'breach', limit: 15 }),
-    takedownsApplied(db.orm, { from: weekAgo, to: new Date(now.getTime() + 86_400_000) }, 25),
-  ]);
-
-  // Configured feeds first, in configuration order; then any other feed that has runs.
-  const rows = new Map<string, FeedRow>();
-  const progressByKey = new Map<string, FeedProgress>(progress.map((p) => [feedKey(p), p]));
-  const today = Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
-  const add = (f: { entity: string; kind: string; country: string }) => {
-    const key = feedKey(f);
-    if (rows.has(key)) return;
-    const p = progressByKey.get(key);
-    rows.set(key, {
-      key, label: key, lastApplied: p?.lastAppliedDate ?? '—',
-      lagDays: p?.lastAppliedDate ? Math.round((today - Date.parse(`${p.lastAppliedDate}T00:00:00Z`)) / 86_400_000) : null,
-      runs: [], pendingChanges: 0, oldestAgeSeconds: null, deadline: null, state: p ? 'ok' : 'idle', alerts: 0,
-    });
-  };
-  deps.feeds.forEach(add);
-  progress.forEach(add);
-  snapshot.runs.forEach(add);
-  for (const run of snapshot.runs) {
-    const row = rows.get(feedKey(run))!;
-    row.runs.push(run);
-    row.pendingChanges += run.pendingChanges;
-    row.oldestAgeSeconds = Math.max(row.oldestAgeSeconds ?? 0, run.ageSeconds);
-    if (!row.deadline || run.deadline < row.deadline) row.deadline = run.deadline;
-    if (run.state === 'breach' || (run.state === 'warning' && row.state !== 'breach')) row.state = run.state;
-  }
-  for (const alert of alerts) {
-    const d = alert.details as { entity?: string; kind?: string; country?: string; feed?: string };
-    const key = d.entity && d.kind && d.country ? feedKey({ entity: d.entity, kind: d.kind, country: d.country }) : d.feed?.split(' ').slice(0, 3).join(' ');
-    const row = key ? rows.get(key) : undefined;
-    if (!row) continue;
-    row.alerts++;
-    if (alert.kind === 'missing' && row.state !== 'breach') row.state = 'missing';
-  }
-
+  const board = await slaBoard(deps.db, { sla: deps.sla, feeds: deps.feeds, now: (deps.now ?? systemClock)() });
+  const { now, snapshot, alerts, breaches, takedowns } = board;
   const { overall, headline } = headlineFor(snapshot, alerts, deps.sla.windowHours);
   /** Relative ("3 h ago"), the ISO time on hover; the page script keeps it current. */
   const ago = (at: Date) => `<time class="ago" datetime="${at.toISOString()}" title="${at.toISOString()}">${escapeHtml(relativeTime((now.getTime() - at.getTime()) / 1000))}</time>`;
@@ -102,11 +46,11 @@ export async function renderDashboard(deps: DashboardDeps): Promise<string> {
   const countdown = (deadline: Date | null) => deadline
     ? `<span class="countdown" data-deadline="${deadline.getTime()}">${escapeHtml(formatDuration((deadline.getTime() - now.getTime()) / 1000))}</span>`
     : '—';
-  const feedRows = [...rows.values()].map((r) => `
+  const feedRows = board.feeds.map((r) => `
       <tr class="state-${r.state}">
         <td>${escapeHtml(r.label)}</td>
         <td><span class="badge ${r.state}">${escapeHtml(r.state)}</span></td>
-        <td>${escapeHtml(r.lastApplied)}${r.lagDays === null ? '' : ` <small>(${r.lagDays} d)</small>`}</td>
+        <td>${escapeHtml(r.lastApplied ?? '—')}${r.lagDays === null ? '' : ` <small>(${r.lagDays} d)</small>`}</td>
         <td class="num">${r.runs.length}</td>
         <td class="num">${r.pendingChanges}</td>
         <td class="num">${r.oldestAgeSeconds === null ? '—' : escapeHtml(formatDuration(r.oldestAgeSeconds))}</td>
@@ -115,7 +59,7 @@ export async function renderDashboard(deps: DashboardDeps): Promise<string> {
       </tr>`).join('');
   const runRows = snapshot.runs.map((r) => `
       <tr class="state-${r.state}">
-        <td class="num">${r.id}</td><td>${escapeHtml(feedKey(r))} ${escapeHtml(r.feedDate)}</td><td>${escapeHtml(r.status)}</td>
+        <td class="num">${r.id}</td><td>${escapeHtml(feedLabel(r))}</td><td>${escapeHtml(r.status)}</td>
         <td class="num">${r.batchesApplied}/${r.batchesTotal ?? '?'}</td>
         <td class="num">${r.pendingInserts}/${r.pendingUpdates}/${r.pendingDeletes}</td>
         <td>${ago(r.publishedAt)}</td><td class="num">${countdown(r.deadline)}</td>
@@ -130,8 +74,8 @@ export async function renderDashboard(deps: DashboardDeps): Promise<string> {
   const breachRows = breaches.map((b) => `
       <tr><td>${ago(b.createdAt)}</td><td>${escapeHtml(b.kind)}</td><td>${escapeHtml(b.message)}</td></tr>`).join('');
   const takedownRows = takedowns.map((t) => {
-    const latency = t.publishedAt ? (t.appliedAt.getTime() - t.publishedAt.getTime()) / 1000 : null;
-    const within = latency === null ? '—' : latency <= deps.sla.windowHours * 3600 ? 'yes' : '<strong>no</strong>';
+    const latency = t.latencySeconds;
+    const within = t.withinWindow === null ? '—' : t.withinWindow ? 'yes' : '<strong>no</strong>';
     return `
       <tr><td>${escapeHtml(t.entity)} ${escapeHtml(t.itemId)}</td><td>${escapeHtml(t.country)}</td><td>${escapeHtml(t.feed ?? t.reason)}</td>
         <td>${ago(t.appliedAt)}</td><td class="num">${latency === null ? '—' : escapeHtml(formatDuration(latency))}</td><td>${within}</td></tr>`;

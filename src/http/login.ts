@@ -10,6 +10,7 @@ import { safeEqual } from './compare.js';
 import { escapeHtml } from './html.js';
 import { verifyPassword } from './passwords.js';
 import { clearSessionCookies, CSRF_FIELD, csrfToken, decodeSession, newSession, readCookie, SESSION_COOKIE, sessionKey, sentCsrfToken, setSessionCookies, type Role } from './session.js';
+import { systemClock } from '../clock.js';
 
 export const LOGIN_PATH = '/login';
 export const LOGOUT_PATH = '/logout';
@@ -57,7 +58,7 @@ ${options.token ? '<label for="token">or the dashboard token</label><input id="t
 <p><small>Scripts and Prometheus use <code>Authorization: Bearer</code> instead.</small></p></body></html>`;
 }
 
-export function createLoginRoutes(http: HttpConfig, logger: Logger, now: () => number = Date.now): Router {
+export function createLoginRoutes(http: HttpConfig, logger: Logger, now: () => number = () => systemClock().getTime()): Router {
   const log = logger.child({ component: 'login' });
   const key = sessionKey(http);
   const failures = new Map<string, { count: number; since: number }>();

@@ -11,12 +11,13 @@ import {
 } from '../db/sla.js';
 import { slaSnapshot, type SlaSnapshot } from '../sla/deadlines.js';
 import { registerEventMetrics } from '../events/metrics.js';
+import { systemClock } from '../clock.js';
 
 export const METRIC_PREFIX = 'feedline_';
 
 /**
  * Takedown latency buckets (seconds): fine around the warning threshold and the 24-hour
- * licence window (FEEDS.md rule 1), where the question "how close did we get" matters.
+ * licence window (docs/feeds.md rule 1), where the question "how close did we get" matters.
  */
 export const TAKEDOWN_LATENCY_BUCKETS = [60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 12 * 3600, 16 * 3600, 20 * 3600, 22 * 3600, 24 * 3600, 48 * 3600];
 
@@ -56,13 +57,13 @@ function computed(registry: Registry, name: string, help: string, type: 'gauge' 
 export function createMetricsRegistry(deps: MetricsDeps): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   const { db } = deps;
 
   // One snapshot per scrape: every SLA metric reads the same moment.
   let memo: { at: number; value: Promise<SlaSnapshot> } | undefined;
   const snapshot = () => {
-    if (!memo || Date.now() - memo.at > 1000) memo = { at: Date.now(), value: slaSnapshot(db, deps.sla, now()) };
+    if (!memo || systemClock().getTime() - memo.at > 1000) memo = { at: systemClock().getTime(), value: slaSnapshot(db, deps.sla, now()) };
     return memo.value;
   };
 

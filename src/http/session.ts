@@ -6,6 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Config } from '../config/schema.js';
 import { safeEqual } from './compare.js';
+import { systemClock } from '../clock.js';
 
 export type Role = 'viewer' | 'admin';
 
@@ -35,7 +36,7 @@ export function sessionKey(http: HttpConfig): Buffer {
 
 const sign = (key: Buffer, value: string) => createHmac('sha256', key).update(value).digest('base64url');
 
-export function newSession(user: string, role: Role, hours: number, now = Date.now()): Session {
+export function newSession(user: string, role: Role, hours: number, now = systemClock().getTime()): Session {
   return { user, role, expires: now + hours * 3_600_000, nonce: randomBytes(16).toString('base64url') };
 }
 
@@ -45,7 +46,7 @@ export function encodeSession(key: Buffer, session: Session): string {
 }
 
 /** The session a cookie value carries, or undefined when it is forged, malformed or expired. */
-export function decodeSession(key: Buffer, value: string | undefined, now = Date.now()): Session | undefined {
+export function decodeSession(key: Buffer, value: string | undefined, now = systemClock().getTime()): Session | undefined {
   if (!value) return undefined;
   const [body, signature] = value.split('.');
   if (!body || !signature || !safeEqual(signature, sign(key, body))) return undefined;

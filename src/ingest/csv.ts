@@ -1,4 +1,4 @@
-// The CSV source (provider feeds, FEEDS.md): a file is identified by its conventional name or
+// The CSV source (provider feeds, docs/feeds.md): a file is identified by its conventional name or
 // the flags, verified as a whole feed, and parsed into batches handed to the sink, which
 // queues them (REDIS_URL) or applies them in this process; the run is applied when its last
 // batch is. Recovery parses an archived run again through parseRun.
@@ -14,6 +14,7 @@ import { alertPossibleTakedowns } from '../sla/possible-takedowns.js';
 import { versionBase } from '../catalogue/version.js';
 import { identifyFeed, isCalendarDate, UnidentifiedFeedError, type FeedIdentity } from './feed-name.js';
 import { runOutage, type IngestContext, type IngestRequest, type SourceAdapter } from './lifecycle.js';
+import { systemClock } from '../clock.js';
 
 /** Identifies the feed by name and flags now: flags that are wrong refuse the request before anything is stored. */
 export function csvSource(ctx: IngestContext, request: IngestRequest): SourceAdapter {
@@ -59,7 +60,7 @@ function identify(request: IngestRequest): FeedIdentity | UnidentifiedFeedError 
 function unidentifiedSource(config: Config, request: IngestRequest, err: UnidentifiedFeedError): SourceAdapter {
   return {
     async open() {
-      const now = new Date();
+      const now = systemClock();
       return {
         registration: {
           source: request.source ?? config.source,
@@ -141,8 +142,8 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
     await outlast(() => registerBatch(db.orm, run.id, batch));
     await sink.submit({ ...target, seq: batch.seq, layout: batch.layout, payload: JSON.stringify(batch.rows), count: batch.rows.length });
     if (ctx.onProgress) {
-      if (count % 5 === 0 || Date.now() - appliedReadAt >= 500) {
-        appliedReadAt = Date.now();
+      if (count % 5 === 0 || systemClock().getTime() - appliedReadAt >= 500) {
+        appliedReadAt = systemClock().getTime();
         // Advisory only: a failed read (PostgreSQL away) keeps the last count, never fails the run.
         applied = (await getRun(db.orm, run.id).catch(() => undefined))?.batchesApplied ?? applied;
       }

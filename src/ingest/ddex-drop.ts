@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import { applyDueScheduledTakedowns } from '../db/ddex.js';
-import { coerceError } from '../errors.js';
+import { startPeriodic } from '../periodic.js';
 import type { Logger } from '../log.js';
 import type { RedisConnection } from '../queue/redis.js';
 import { inlineSink } from '../queue/sink.js';
@@ -77,24 +77,12 @@ export function startDdexService(deps: DdexServiceDeps): { stop(graceMs?: number
     });
     return tick;
   };
-  let running: Promise<DdexTick | undefined> | undefined;
-  const tick = () => {
-    running ??= once()
-      .catch((err: unknown) => {
-        log.error({ err: coerceError(err) }, 'DDEX poll failed');
-        return undefined;
-      })
-      .finally(() => { running = undefined; });
-    return running;
-  };
-  void tick();
-  const timer = setInterval(() => void tick(), deps.pollMs ?? DDEX_POLL_MS);
+  const poll = startPeriodic({ name: 'DDEX poll', schedule: { everyMs: deps.pollMs ?? DDEX_POLL_MS }, run: once, logger: log });
   log.info({ dropDir: deps.config.ddexDropDir ?? null, pollMs: deps.pollMs ?? DDEX_POLL_MS }, 'DDEX drop directory and scheduled changes watched');
   return {
-    tick,
+    tick: poll.tick,
     async stop() {
-      clearInterval(timer);
-      await running;
+      await poll.stop();
       await timers?.close();
     },
   };

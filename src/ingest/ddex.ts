@@ -15,6 +15,7 @@ import type { DdexEvent, DdexMessageHeader, DdexProblem } from '../catalogue/dde
 import { encodingReason, fileHead, foreignEncoding, headText } from '../parse/encoding.js';
 import { openFeed, peekFeed } from '../parse/input.js';
 import { runName, type IngestContext, type IngestRequest, type SourceAdapter } from './lifecycle.js';
+import { systemClock } from '../clock.js';
 
 /** The source recorded on a run whose header could not be read. */
 const UNKNOWN_SENDER = 'ddex-unknown';
@@ -56,7 +57,7 @@ export function ddexSource(ctx: IngestContext, request: IngestRequest): SourceAd
       const archived = await openArchive(config, db).localCopy(file);
       const head = await readHeader(archived, name);
       const header = 'header' in head ? head.header : undefined;
-      const createdAt = header?.createdAt ?? new Date();
+      const createdAt = header?.createdAt ?? systemClock();
       return {
         registration: {
           source: header?.senderPartyId ?? request.source ?? UNKNOWN_SENDER,
@@ -67,7 +68,7 @@ export function ddexSource(ctx: IngestContext, request: IngestRequest): SourceAd
           // The SLA clock starts on delivery (the drop directory's completion marker, or
           // --published-at), not at MessageCreatedDateTime: that orders messages, and a label may
           // resend one created days ago.
-          publishedAt: request.publishedAt ?? new Date(),
+          publishedAt: request.publishedAt ?? systemClock(),
           versionBase: versionBase(createdAt, 'ddex'),
           meta: header ? { sender: header.senderPartyId, messageId: header.messageId, messageThreadId: header.messageThreadId ?? null, recipient: header.recipientPartyId ?? null, messageType: header.messageType, schemaVersion: header.schemaVersion } : {},
         },

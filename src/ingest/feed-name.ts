@@ -1,5 +1,5 @@
 // What a feed file is: entity, kind, country and date, from flags or from the
-// conventional name `{COUNTRY}_{entity}_{kind}_{YYYYMMDD}.csv.gz` (FEEDS.md).
+// conventional name `{COUNTRY}_{entity}_{kind}_{YYYYMMDD}.csv.gz` (docs/feeds.md).
 import path from 'node:path';
 import { ENTITIES, FEED_KINDS, type Entity, type FeedKind } from '../config/schema.js';
 import { UsageError } from '../errors.js';

@@ -1,4 +1,4 @@
-// Recovery from PostgreSQL and the raw archive (DESIGN.md invariant 1): whatever the
+// Recovery from PostgreSQL and the raw archive (docs/design.md invariant 1): whatever the
 // ledger says is unfinished is handed to the sink again. Batches lost with Redis are
 // re-parsed from the archived file and re-enqueued; a run whose parser died is resumed,
 // skipping the batches already applied. Applying twice is harmless (the batch ledger and

@@ -1,4 +1,4 @@
-// Streams a provider CSV feed (FEEDS.md) into typed, versioned batches. Columns are found
+// Streams a provider CSV feed (docs/feeds.md) into typed, versioned batches. Columns are found
 // by header name; unknown columns are kept in the raw record. Records are cut before their
 // fields are read (src/parse/records.ts), so a structural error stays in its record: that
 // record is quarantined with its line and text (or, a takedown, applied by its key) and

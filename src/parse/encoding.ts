@@ -1,4 +1,4 @@
-// Feeds and DDEX messages are read as UTF-8 (FEEDS.md). A file in another Unicode encoding
+// Feeds and DDEX messages are read as UTF-8 (docs/feeds.md). A file in another Unicode encoding
 // is told by its byte order mark, or by the NULs between its ASCII characters, so that it
 // is rejected by the name of its encoding rather than as garbage.
 import { peekFeed } from './input.js';

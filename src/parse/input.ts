@@ -66,7 +66,7 @@ export async function openFeed(filePath: string, options: OpenFeedOptions): Prom
 
 /**
  * Reads the whole file once through gunzip before anything is applied: a truncated or
- * corrupt gzip shows only at its end, and a feed must never half-apply (DESIGN.md invariant 5).
+ * corrupt gzip shows only at its end, and a feed must never half-apply (docs/design.md invariant 5).
  * Returns the decompressed size.
  */
 export async function verifyFeedFile(filePath: string, options: OpenFeedOptions): Promise<number> {

@@ -30,7 +30,7 @@ function applyJobOptions(attempts: number) {
   return {
     attempts,
     backoff: { type: 'exponential', delay: 1000 },
-    // Redis is transport: the ledger in PostgreSQL keeps the history (DESIGN.md invariant 8).
+    // Redis is transport: the ledger in PostgreSQL keeps the history (docs/design.md invariant 8).
     removeOnComplete: true,
     removeOnFail: { count: 1000 },
   } as const;

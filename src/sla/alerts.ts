@@ -176,19 +176,3 @@ async function deliver(url: string, notice: AlertNotice, options: { timeoutMs: n
     await new Promise((resolve) => setTimeout(resolve, options.retryDelays[attempt - 1]));
   }
 }
-
-/**
- * Subjects, built in one place so that every part raising an alert about the same thing
- * (the sweep, the timers, the scheduler) deduplicates against the same row.
- */
-export const alertSubject = {
-  runSla: (runId: number) => `sla-run-${runId}`,
-  rejected: (runId: number) => `rejected-run-${runId}`,
-  batchFailed: (runId: number) => `batch-failed-run-${runId}`,
-  quarantine: (runId: number) => `quarantine-run-${runId}`,
-  possibleTakedown: (runId: number) => `possible-takedown-run-${runId}`,
-  counts: (runId: number) => `counts-run-${runId}`,
-  /** A run applied past its deadline (src/sla/late.ts): open until acknowledged. */
-  lateRun: (runId: number) => `sla-late-${runId}`,
-  isLateRun: (subject: string) => subject.startsWith('sla-late-'),
-} as const;

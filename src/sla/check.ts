@@ -6,7 +6,8 @@ import type { Database } from '../db/client.js';
 import { runSla, type RunSla } from '../db/sla.js';
 import type { Logger } from '../log.js';
 import type { Alerter } from './alerts.js';
-import { formatDuration, runSlaSubject, slaClock, slaState, type SlaState } from './deadlines.js';
+import { formatDuration, slaClock, slaLatencySeconds, slaState, withinWindow, type SlaState } from './deadlines.js';
+import { alertSubject, feedLabel } from './subjects.js';
 
 export interface SlaContext {
   db: Database;
@@ -17,22 +18,18 @@ export interface SlaContext {
   now: () => Date;
 }
 
-export function feedLabel(run: Pick<RunSla, 'country' | 'entity' | 'kind' | 'feedDate'>): string {
-  return `${run.country} ${run.entity} ${run.kind} ${run.feedDate}`;
-}
-
 /** Raises or resolves the run's SLA alert; returns the state the run is in. */
 export async function checkRunSla(ctx: SlaContext, runId: number, pendingChanges?: number): Promise<SlaState | 'applied' | 'rejected' | 'gone'> {
   const run = await runSla(ctx.db.orm, runId);
-  const subject = runSlaSubject(runId);
+  const subject = alertSubject.runSla(runId);
   if (!run) {
     await ctx.alerter.resolve(subject, `run ${runId} no longer exists`);
     return 'gone';
   }
   const clock = slaClock(run.publishedAt, ctx.sla);
   if (run.status === 'applied') {
-    const latency = ((run.appliedAt ?? ctx.now()).getTime() - run.publishedAt.getTime()) / 1000;
-    const late = run.appliedAt !== null && run.appliedAt > clock.deadline;
+    const latency = slaLatencySeconds(run.publishedAt, run.appliedAt ?? ctx.now())!;
+    const late = run.appliedAt !== null && !withinWindow(latency, ctx.sla);
     await ctx.alerter.resolve(subject, `run ${runId} (${feedLabel(run)}) applied ${formatDuration(latency)} after publication${late ? `, ${formatDuration(latency - ctx.sla.windowHours * 3600)} past its deadline` : ', within the window'}`);
     return 'applied';
   }

@@ -1,10 +1,9 @@
 // The SLA model (issue 4): every change's deadline is its feed's publication time plus the
-// window (FEEDS.md rules 1 and 2: 24 hours from the provider publishing). A change is
+// window (docs/feeds.md rule 1: 24 hours from the provider publishing). A change is
 // pending from publication until its batch is applied; a run is as late as its oldest change.
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import { pendingRuns, type PendingRun } from '../db/sla.js';
-import { alertSubject } from './alerts.js';
 
 export type SlaState = 'ok' | 'warning' | 'breach';
 export type ChangeAction = 'insert' | 'update' | 'delete';
@@ -21,6 +20,16 @@ export function slaClock(publishedAt: Date, sla: Config['sla']): SlaClock {
     warningAt: new Date(publishedAt.getTime() + sla.warningHours * 3_600_000),
     deadline: new Date(publishedAt.getTime() + sla.windowHours * 3_600_000),
   };
+}
+
+/** Seconds from publication to applied; null when the publication time is not known. */
+export function slaLatencySeconds(publishedAt: Date | null, appliedAt: Date): number | null {
+  return publishedAt ? (appliedAt.getTime() - publishedAt.getTime()) / 1000 : null;
+}
+
+/** The SLA rule itself: a change counts as in time when it was applied within the window of its publication. */
+export function withinWindow(latencySeconds: number, sla: Pick<Config['sla'], 'windowHours'>): boolean {
+  return latencySeconds <= sla.windowHours * 3600;
 }
 
 export function slaState(clock: SlaClock, now: Date): SlaState {
@@ -98,9 +107,6 @@ export async function slaSnapshot(db: Database, sla: Config['sla'], now: Date): 
     warning: runs.filter((r) => r.state === 'warning').length,
   };
 }
-
-/** The alert subject of a run's SLA clock: one subject per run, so one alert per state. */
-export const runSlaSubject = alertSubject.runSla;
 
 export function formatDuration(seconds: number): string {
   const sign = seconds < 0 ? '-' : '';

@@ -6,11 +6,9 @@
 // closes it; the history keeps it).
 import { recordResolvedBreach } from '../db/alerts.js';
 import { runsAppliedLateUnalerted } from '../db/sla.js';
-import { alertSubject } from './alerts.js';
-import { feedLabel, type SlaContext } from './check.js';
+import type { SlaContext } from './check.js';
+import { alertSubject, feedLabel, LATE_RUN_SUBJECT_PREFIX } from './subjects.js';
 import { formatDuration } from './deadlines.js';
-
-const LATE_PREFIX = alertSubject.lateRun(0).slice(0, -1);
 
 /** Late runs applied before this are history; none is looked for. */
 const LOOKBACK_MS = 7 * 24 * 3_600_000;
@@ -27,7 +25,7 @@ export interface LateRunOptions {
 export async function alertLateRuns(ctx: SlaContext, options: LateRunOptions = {}): Promise<number> {
   const now = ctx.now();
   const window = ctx.sla.windowHours * 3600;
-  const late = await runsAppliedLateUnalerted(ctx.db.orm, new Date(now.getTime() - LOOKBACK_MS), window, LATE_PREFIX);
+  const late = await runsAppliedLateUnalerted(ctx.db.orm, new Date(now.getTime() - LOOKBACK_MS), window, LATE_RUN_SUBJECT_PREFIX);
   for (const run of late) {
     const appliedAt = run.appliedAt ?? now;
     const latency = (appliedAt.getTime() - run.publishedAt.getTime()) / 1000;

@@ -3,8 +3,8 @@
 // the run's quarantined share (README "Bad input"). The ingest raises it when its parse ends;
 // the SLA sweep raises the same subject (deduplicated by the alerts table) for runs parsed
 // elsewhere, e.g. by recovery in a worker.
-import { alertSubject, type Alerter } from './alerts.js';
-import { feedLabel } from './check.js';
+import type { Alerter } from './alerts.js';
+import { alertSubject, feedLabel } from './subjects.js';
 
 export interface PossibleTakedownRun {
   id: number;

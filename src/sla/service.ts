@@ -11,6 +11,7 @@ import type { Alerter } from './alerts.js';
 import type { SlaContext } from './check.js';
 import { startSweep } from './sweep.js';
 import { createSlaQueue, startSlaTimerWorker } from './timers.js';
+import { systemClock } from '../clock.js';
 
 export interface SlaServiceDeps {
   config: Config;
@@ -26,7 +27,7 @@ export function startSlaService(deps: SlaServiceDeps): { stop(graceMs: number): 
   if (!cron.validate(config.sla.sweepCron)) {
     throw new UsageError(`FEEDLINE_SLA_SWEEP_CRON: ${JSON.stringify(config.sla.sweepCron)} is not a cron expression`);
   }
-  const ctx: SlaContext = { db: deps.db, alerter: deps.alerter, sla: config.sla, logger: deps.logger, now: deps.now ?? (() => new Date()) };
+  const ctx: SlaContext = { db: deps.db, alerter: deps.alerter, sla: config.sla, logger: deps.logger, now: deps.now ?? systemClock };
   const queue = deps.redis ? createSlaQueue(deps.redis, config.queuePrefix) : undefined;
   const worker = deps.redis ? startSlaTimerWorker(ctx, deps.redis, config.queuePrefix) : undefined;
   // Late runs applied before this start are history: recorded, not announced again.

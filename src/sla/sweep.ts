@@ -2,14 +2,14 @@
 // from PostgreSQL and bring the alerts in line. It is what makes the timers disposable: a
 // timer lost with Redis is a check the sweep makes anyway, and it re-arms the future ones.
 // It also watches what has no timer: feeds due but missing, rejected files, batches that
-// exhausted their retries, and quarantine above its share of a feed (DESIGN.md invariant 6).
-import cron, { type ScheduledTask } from 'node-cron';
+// exhausted their retries, and quarantine above its share of a feed (docs/design.md invariant 6).
+import { startPeriodic } from '../periodic.js';
 import type { Queue } from 'bullmq';
 import {
   feedDateApplied, feedFetchStatus, openSubjects, problemRuns,
 } from '../db/sla.js';
-import { alertSubject } from './alerts.js';
-import { checkRunSla, feedLabel, type SlaContext } from './check.js';
+import { checkRunSla, type SlaContext } from './check.js';
+import { alertSubject, feedLabel, parseSubject, RUN_SLA_SUBJECT_PREFIX } from './subjects.js';
 import { alertPossibleTakedowns } from './possible-takedowns.js';
 import { slaSnapshot, type SlaSnapshot } from './deadlines.js';
 import { alertLateRuns } from './late.js';
@@ -47,7 +47,7 @@ export async function sweepOnce(ctx: SlaContext, options: SweepOptions): Promise
   }
   // Open SLA alerts whose run is no longer pending: applied (resolved) or rejected.
   for (const { subject, details } of await openSubjects(db.orm, 'sla')) {
-    if (alertSubject.isLateRun(subject)) continue;
+    if (parseSubject(subject)?.about === 'lateRun') continue;
     const runId = Number(details.runId ?? subject.replace(/^sla-run-/, ''));
     if (!pendingIds.has(runId)) await checkRunSla(ctx, runId);
   }
@@ -111,7 +111,7 @@ async function sweepProblemRuns(ctx: SlaContext, since: Date, share: number): Pr
   for (const kind of ['rejected', 'batch_failed', 'quarantine'] as const) {
     for (const { subject, details } of await openSubjects(db.orm, kind)) {
       if (open.has(subject)) continue;
-      const why = kind === 'batch_failed' ? 'every batch is applied now' : kind === 'rejected' || subject.startsWith('possible-takedown-') ? 'the feed was delivered again and applied' : 'a later run of the feed was applied';
+      const why = kind === 'batch_failed' ? 'every batch is applied now' : kind === 'rejected' || parseSubject(subject)?.about === 'possibleTakedown' ? 'the feed was delivered again and applied' : 'a later run of the feed was applied';
       await alerter.resolve(subject, `run ${String(details.runId ?? '?')} (${String(details.feed ?? '')}): ${why}`);
     }
   }
@@ -136,23 +136,17 @@ async function sweepMissingFeeds(ctx: SlaContext): Promise<void> {
 /** Runs the sweep now and on `cronExpression`, one tick at a time; returns its stopper. */
 export function startSweep(ctx: SlaContext, cronExpression: string, options: SweepOptions): { stop(): Promise<void>; tick(): Promise<void> } {
   const log = ctx.logger.child({ component: 'sla-sweep' });
-  let running: Promise<void> | undefined;
-  const tick = () => {
-    // One sweep at a time in this process; a slow one makes the next tick skip, not pile up.
-    running ??= sweepOnce(ctx, options)
-      .then((r) => log.debug({ pendingRuns: r.snapshot.runs.length, breaching: r.snapshot.breaching, timersArmed: r.timersArmed }, 'sla sweep'))
-      .catch((err: unknown) => log.error({ err }, 'sla sweep failed'))
-      .finally(() => { running = undefined; });
-    return running;
-  };
-  const task: ScheduledTask = cron.schedule(cronExpression, () => void tick(), { noOverlap: true, name: 'sla-sweep' });
-  void tick();
-  return {
-    tick,
-    async stop() {
-      await task.stop();
-      await task.destroy();
-      await running;
+  const sweep = startPeriodic({
+    name: 'sla sweep',
+    schedule: { cron: cronExpression },
+    run: async () => {
+      const r = await sweepOnce(ctx, options);
+      log.debug({ pendingRuns: r.snapshot.runs.length, breaching: r.snapshot.breaching, timersArmed: r.timersArmed }, 'sla sweep');
     },
+    logger: log,
+  });
+  return {
+    tick: async () => { await sweep.tick(); },
+    stop: () => sweep.stop(),
   };
 }

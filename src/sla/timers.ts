@@ -9,6 +9,7 @@ import { checkRunSla, type SlaContext } from './check.js';
 import { slaClock } from './deadlines.js';
 import type { RedisConnection } from '../queue/redis.js';
 import { createQueue, createWorker, QUEUES } from '../queue/wiring.js';
+import { systemClock } from '../clock.js';
 
 export type TimerPoint = 'warning' | 'deadline';
 
@@ -72,7 +73,7 @@ export function runTimers(redis: RedisConnection, options: { prefix: string; sla
   const queue = createSlaQueue(redis, options.prefix);
   return {
     async onRunRegistered(run) {
-      await scheduleRunTimers(queue, run, options.sla, (options.now ?? (() => new Date()))(), { includePast: true });
+      await scheduleRunTimers(queue, run, options.sla, (options.now ?? systemClock)(), { includePast: true });
     },
     close: () => queue.close(),
   };

@@ -8,7 +8,7 @@ import type { RedisConnection } from '../../src/queue/redis.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { query, type Database } from '../../src/db/client.js';
-import { alertSubject } from '../../src/sla/alerts.js';
+import { alertSubject } from '../../src/sla/subjects.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
 import { openRedis } from '../../src/queue/redis.js';
 import { queueSink } from '../../src/queue/sink.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { query } from '../../src/db/client.js';
 import { listQuarantine } from '../../src/db/runs.js';
-import { alertSubject } from '../../src/sla/alerts.js';
+import { alertSubject } from '../../src/sla/subjects.js';
 import { feedline, feedlineProcess } from '../helpers/cli.js';
 import { TRACK_HEADER, tempDir, trackRecord } from '../helpers/feeds.js';
 import { FAULT_REDIS_URL, FAULT_ROWS, Scenario, cleanState, compare, generateFeed, snapshot, type State } from './harness.js';

@@ -21,7 +21,7 @@
 // own buffers (64 KiB each).
 //
 // Nothing from a file is yielded as a change until the whole document has been read and found
-// well-formed, so a truncated or malformed file never half-applies (DESIGN.md invariant 5).
+// well-formed, so a truncated or malformed file never half-applies (docs/design.md invariant 5).
 //
 // Security. DDEX never uses a DOCTYPE, so any DOCTYPE rejects the file: that is how XXE and
 // entity-expansion ("billion laughs") attacks begin. sax never fetches external entities, and

@@ -1,0 +1,76 @@
+// The periodic-task helper every interval loop goes through: one tick at a time, stop() waits
+// for the running tick, a failure is logged and counted and the loop goes on.
+import { describe, expect, it } from 'vitest';
+import { createPeriodic, startPeriodic } from '../src/periodic.js';
+import { captureLogs } from './helpers/logs.js';
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => { open = resolve; });
+  return { opened, open: () => open() };
+}
+
+describe('periodic task', () => {
+  it('runs one tick at a time: a tick asked for while one runs joins it', async () => {
+    const { logger } = captureLogs();
+    const release = gate();
+    let started = 0;
+    const task = createPeriodic({ name: 'test', schedule: { everyMs: 60_000 }, logger, run: async () => { started += 1; await release.opened; return started; } });
+    const first = task.tick();
+    const second = task.tick();
+    release.open();
+    expect(await first).toBe(1);
+    expect(await second).toBe(1);
+    expect(started).toBe(1);
+    expect(await task.tick()).toBe(2);
+  });
+
+  it('does not stack ticks when the interval is shorter than a tick', async () => {
+    const { logger } = captureLogs();
+    let concurrent = 0;
+    let most = 0;
+    let runs = 0;
+    const task = startPeriodic({ name: 'test', schedule: { everyMs: 5 }, logger, run: async () => {
+      concurrent += 1; runs += 1; most = Math.max(most, concurrent);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      concurrent -= 1;
+    } });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await task.stop();
+    expect(runs).toBeGreaterThan(1);
+    expect(most).toBe(1);
+  });
+
+  it('stop() waits for the running tick and no tick starts after it', async () => {
+    const { logger } = captureLogs();
+    const release = gate();
+    let finished = false;
+    let runs = 0;
+    const task = startPeriodic({ name: 'test', schedule: { everyMs: 5 }, logger, run: async () => { runs += 1; await release.opened; finished = true; } });
+    let stopped = false;
+    const stopping = task.stop().then(() => { stopped = true; });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(stopped).toBe(false);
+    release.open();
+    await stopping;
+    expect(finished).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(runs).toBe(1);
+  });
+
+  it('logs and counts a failed tick, and the next tick runs', async () => {
+    const logs = captureLogs();
+    let calls = 0;
+    const task = createPeriodic({ name: 'flaky', schedule: { everyMs: 60_000 }, logger: logs.logger, run: async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('boom');
+      return 'ok';
+    } });
+    expect(await task.tick()).toBeUndefined();
+    expect(task.failures).toBe(1);
+    const failure = logs.records.find((r) => r.periodic === 'flaky' && r.level === 50);
+    expect(failure).toMatchObject({ failures: 1, err: { message: 'boom' } });
+    expect(await task.tick()).toBe('ok');
+    expect(task.failures).toBe(1);
+  });
+});

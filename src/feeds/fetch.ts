@@ -31,6 +31,8 @@ export interface FetchFeedOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Uniform in [0, 1), for backoff jitter; tests inject a fixed value. */
   random?: () => number;
+  /** Aborted when the process stops: no further attempt, no wait for one. */
+  signal?: AbortSignal;
 }
 
 /** `url` never carries the OAuth parameters: it is safe to log and to store. */
@@ -102,10 +104,12 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchResult>
   const ca = provider.caFile === undefined ? undefined : await loadCa(provider.caFile);
   const creds: OAuthCredentials = { consumerKey, consumerSecret };
   const log = options.logger.child({ feed: `${feed.entity}/${feed.kind}`, country: feed.country, date });
-  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  const { signal } = options;
+  const sleep = options.sleep ?? ((ms: number) => delay(ms, undefined, signal ? { signal } : {}));
   const random = options.random ?? Math.random;
 
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     const lastAttempt = attempt > provider.fetchRetries;
     let retryAfterMs: number | undefined;
     try {

@@ -1,5 +1,8 @@
 import { ENTITIES, FEED_KINDS } from '../config/schema.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, NotFoundError, UsageError } from '../errors.js';
+import { openArchive } from '../archive/open.js';
+import { fetchUrl } from '../feeds/fetch.js';
+import path from 'node:path';
 import { ingestFeed, waitForRun } from '../ingest/ingest.js';
 import { alertLateRuns } from '../sla/late.js';
 import { ingestDdexBatch } from '../ingest/ddex-batch.js';
@@ -79,7 +82,7 @@ Exit codes: 0 applied, queued or duplicate; 1 the run failed (its records do not
         return summaries.some((s) => s.status === 'rejected') ? ExitCode.feedRejected : ExitCode.ok;
       }
       const outcome = await ingestFeed(ingestCtx, {
-        input: positionals[0]!, feed, source: values.source, publishedAt, force: values.force,
+        ...(await localInput(runtime, positionals[0]!)), feed, source: values.source, publishedAt, force: values.force,
       });
       let run = outcome.run;
       if (outcome.status === 'queued' && !values['no-wait']) run = await waitForRun(ingestCtx, run.id);
@@ -101,6 +104,20 @@ Exit codes: 0 applied, queued or duplicate; 1 the run failed (its records do not
     }
   },
 };
+
+/**
+ * A URL is downloaded as the scheduler downloads feeds (src/feeds/fetch.ts: https unless
+ * FEEDLINE_ALLOW_HTTP, timeouts, retries); the run keeps the URL's file name.
+ */
+async function localInput(runtime: Awaited<ReturnType<typeof openRuntime>>, input: string): Promise<{ input: string; fileName?: string }> {
+  if (!/^https?:\/\//i.test(input)) return { input };
+  const { config, db, logger } = runtime;
+  const url = new URL(input);
+  const fetched = await fetchUrl({ archive: openArchive(config, db), provider: config.provider, logger: logger.child({ url: `${url.host}${url.pathname}` }) }, input);
+  // 404 says there is no such feed there: not found (4), like a missing path.
+  if (fetched.outcome === 'not_published') throw new NotFoundError(`no feed at ${url.host}${url.pathname}: the server answered HTTP 404`);
+  return { input: fetched.path, fileName: path.basename(url.pathname) };
+}
 
 /** Folders are DDEX batches; a folder of CSV files gets the command that does what was meant. */
 async function refuseCsvFolder(dir: string): Promise<void> {

@@ -2,11 +2,12 @@
 // place that turns errors into exit codes (README "Exit codes").
 import { readFileSync } from 'node:fs';
 import { exitWithParent } from './parent-watch.js';
+import { endWhenStopped, stopSignals } from './stopping.js';
 import { describeUrl, loadConfig } from '../config/load.js';
 import { ENV } from '../config/schema.js';
 import { refusal } from '../db/refusals.js';
 import { ExitCode, FeedlineError, NotFoundError, UsageError, coerceError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { censorer, createLogger } from '../log.js';
 import type { Command } from './command.js';
 import { getCommand } from './get.js';
 import { ingestCommand } from './ingest.js';
@@ -34,9 +35,6 @@ const COMMANDS: Command[] = [ingestCommand, getCommand, runsCommand, quarantineC
 
 /** Commands that run unattended and log everything at LOG_LEVEL (default info). */
 const LONG_RUNNING = new Set(['serve', 'worker']);
-
-/** After a stop signal, the process gets this long to close before it is forced out. */
-const FORCED_EXIT_MS = 60_000;
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -73,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   let logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
   let databaseUrl: string | undefined;
+  let censor = censorer([]);
   try {
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     const config = loadConfig();
@@ -82,19 +81,12 @@ export async function main(argv: string[]): Promise<number> {
     const verbose = rest.includes('--verbose');
     if (verbose) rest.splice(rest.indexOf('--verbose'), 1);
     const quiet = !LONG_RUNNING.has(command.name) && !verbose && process.env.LOG_LEVEL === undefined;
-    logger = createLogger({ level: quiet ? 'warn' : config.logLevel });
-    const stopping = new Promise<string>((resolve) => {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          setTimeout(() => {
-            logger.error({ signal }, 'shutdown took too long; exiting');
-            process.exit(ExitCode.unexpected);
-          }, FORCED_EXIT_MS).unref();
-          resolve(signal);
-        });
-      }
-    });
-    if (LONG_RUNNING.has(command.name)) {
+    logger = createLogger({ level: quiet ? 'warn' : config.logLevel, secrets: config.secrets });
+    censor = censorer(config.secrets);
+    const stopping = stopSignals(logger, config.http.shutdownGraceMs, () => process.exit(ExitCode.unexpected));
+    if (!LONG_RUNNING.has(command.name)) return await command.run(rest, { config, logger, out: stdout, stopping });
+    // Only when asked (FEEDLINE_EXIT_WITH_PARENT, or under npm): README "Running in the background".
+    if (config.exitWithParent) {
       exitWithParent(() => {
         logger.warn({ command: command.name }, 'parent process gone; stopping');
         process.kill(process.pid, 'SIGTERM');
@@ -105,15 +97,16 @@ export async function main(argv: string[]): Promise<number> {
     // A privilege missing for the run itself (a table, a sequence) is configuration too, with its GRANT.
     const err = asFeedlineError(thrown) ?? (databaseUrl ? refusal(thrown, databaseUrl, describeUrl(databaseUrl)) : undefined);
     if (err) {
-      process.stderr.write(`feedline ${name}: ${err.message}\n`);
+      process.stderr.write(censor(`feedline ${name}: ${err.message}\n`));
       return err.exitCode;
     }
     const cause = coerceError(thrown);
     logger.fatal({ err: cause }, 'unexpected error');
-    process.stderr.write(`feedline ${name}: unexpected error: ${cause.message}\n`);
+    process.stderr.write(censor(`feedline ${name}: unexpected error: ${cause.message}\n`));
     return ExitCode.unexpected;
   } finally {
     logger.flush();
+    if (command && LONG_RUNNING.has(command.name)) endWhenStopped(logger);
   }
 }
 

@@ -1,7 +1,9 @@
-// A long-running command started by another process (a shell job, `npx`, a wrapper script)
-// must not outlive it: when the parent dies the process is re-parented, so a changed
-// parent pid means it is gone. Then we stop as if sent SIGTERM, finishing work in hand.
-// Under a process manager (PID 1 in a container, systemd) this never fires.
+// A long-running command started through a wrapper that does not pass every signal on (npx,
+// `npm start`: when npm itself is killed, feedline is not told) must not outlive it: when the
+// parent dies the process is re-parented, so a changed parent pid means it is gone. Then we
+// stop as if sent SIGTERM, finishing work in hand. Only when asked (config.exitWithParent):
+// nohup, setsid and daemonizers leave their child behind on purpose (README "Running in the
+// background").
 
 const CHECK_EVERY_MS = 1_000;
 

@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { createApplyQueue } from '../queue/sink.js';
 import { createAlerter } from '../sla/alerts.js';
 import { startAlertingApplyWorker } from './apply-worker.js';
+import { closeWithin } from './close-within.js';
 import { oneOf, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
@@ -188,15 +189,6 @@ function urlProtocol(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Waits for `closing` up to `graceMs`, then forces. */
-async function closeWithin(closing: Promise<unknown>, graceMs: number, force: () => Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), graceMs); });
-  const outcome = await Promise.race([closing.then(() => 'closed' as const), expired]);
-  clearTimeout(timer);
-  if (outcome === 'expired') await force();
 }
 
 function startMaintenance(runtime: Runtime, sink: ReturnType<typeof batchSink>, alerter: ServeDeps['alerter'], log: Logger): { stop(): Promise<void> } {

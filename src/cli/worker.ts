@@ -4,6 +4,7 @@ import { createAlerter } from '../sla/alerts.js';
 import { createApplyQueue, queueSink } from '../queue/sink.js';
 import { startEventsWorkerService } from '../roles/events.js';
 import { startAlertingApplyWorker } from './apply-worker.js';
+import { closeWithin } from './close-within.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { printHelp } from './output.js';
@@ -39,7 +40,11 @@ Options:
       const signal = await ctx.stopping;
       ctx.logger.info({ signal }, 'worker stopping: finishing batches in hand');
       await stopRecovery();
-      await Promise.all([worker.close(), events.stop(ctx.config.http.shutdownGraceMs)]);
+      // Past the grace period a batch in hand is left to the queue (its lock lapses, another worker takes it).
+      await Promise.all([
+        closeWithin(worker.close(), ctx.config.http.shutdownGraceMs, () => worker.close(true)),
+        events.stop(ctx.config.http.shutdownGraceMs),
+      ]);
       await alerter.idle();
       return 0;
     } finally {

@@ -6,17 +6,18 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { gateConfig } from './gate.js';
-import { ENTITIES, ENV, FEED_KINDS, type Config, type EnvName, type Entity, type FeedKind, type FeedSpec } from './schema.js';
+import { ENTITIES, ENV, FEED_KINDS, SECRET_SETTINGS, type Config, type EnvName, type Entity, type FeedKind, type FeedSpec } from './schema.js';
 
 type Env = Record<string, string | undefined>;
 type Parsed = { [K in EnvName]: z.output<(typeof ENV)[K][0]> };
 
-const SECRET_FILE_VARS = ['FEEDLINE_OAUTH_CONSUMER_KEY', 'FEEDLINE_OAUTH_CONSUMER_SECRET', 'FEEDLINE_DASHBOARD_TOKEN', 'FEEDLINE_DASHBOARD_PASSWORD', 'FEEDLINE_DASHBOARD_PASSWORD_HASH', 'FEEDLINE_DASHBOARD_ADMIN_PASSWORD', 'FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH', 'FEEDLINE_SESSION_SECRET', 'DATABASE_URL', 'REDIS_URL', 'FEEDLINE_GATE_KEYS', 'FEEDLINE_GATE_TOKENS'] as const;
+/** Shorter values are not censored in logs: every such letter pair would be. */
+const MIN_CENSORED_LENGTH = 3;
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Record<EnvName, string>> = {}): Config {
   const problems: string[] = [];
   const raw: Env = { ...env, ...overrides };
-  for (const name of SECRET_FILE_VARS) {
+  for (const name of SECRET_SETTINGS) {
     const file = raw[`${name}_FILE`];
     if (file && raw[name] === undefined) {
       try {
@@ -134,7 +135,33 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
       shutdownGraceMs: p.FEEDLINE_SHUTDOWN_GRACE_MS,
     },
     gate,
+    exitWithParent: p.FEEDLINE_EXIT_WITH_PARENT ?? raw.npm_command !== undefined,
+    secrets: secretValues(SECRET_SETTINGS.map((name) => raw[name])),
   });
+}
+
+/**
+ * What the logger censors: each secret setting's value, each entry of a list of them, the
+ * secret of a `name:secret` entry and the password of a URL (as written and decoded).
+ */
+function secretValues(values: (string | undefined)[]): string[] {
+  const found = new Set<string>();
+  for (const value of values) {
+    if (!value) continue;
+    found.add(value.trim());
+    for (const entry of value.split(/[,\n]/).map((e) => e.trim())) {
+      found.add(entry);
+      const named = /^[A-Za-z0-9_-]{1,64}:(.+)$/.exec(entry);
+      if (named) found.add(named[1]!.trim());
+      try {
+        const password = new URL(entry).password;
+        if (password) found.add(password).add(decodeURIComponent(password));
+      } catch {
+        // not a URL: nothing more in it
+      }
+    }
+  }
+  return [...found].filter((v) => v.length >= MIN_CENSORED_LENGTH);
 }
 
 /** Where a URL points, without its credentials: for error messages and logs. */

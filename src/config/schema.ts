@@ -16,12 +16,18 @@ const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filte
 const url = z.string().url();
 
 /**
- * Environment variables: name -> [schema, default, help]. The README and `feedline --help`
+ * Marks a setting whose value is a secret (or holds one, as a URL's password does): it may be
+ * given as NAME_FILE, and its values are censored in every log line (src/log.ts).
+ */
+const SECRET = 'secret';
+
+/**
+ * Environment variables: name -> [schema, default, help, SECRET?]. The README and `feedline --help`
  * print this table, so a setting is documented where it is defined.
  */
 export const ENV = {
-  DATABASE_URL: [url.optional(), undefined, 'PostgreSQL URL. Unset: embedded PGlite in $FEEDLINE_HOME/pgdata.'],
-  REDIS_URL: [z.string().regex(/^rediss?(\+cluster)?:\/\/\S+$/, 'must be redis://, rediss:// or redis+cluster://host:port,host:port').optional(), undefined, 'Redis URL for BullMQ (redis+cluster://host:port,host:port for a Redis Cluster). Unset: batches are applied in-process, no queue.'],
+  DATABASE_URL: [url.optional(), undefined, 'PostgreSQL URL. Unset: embedded PGlite in $FEEDLINE_HOME/pgdata.', SECRET],
+  REDIS_URL: [z.string().regex(/^rediss?(\+cluster)?:\/\/\S+$/, 'must be redis://, rediss:// or redis+cluster://host:port,host:port').optional(), undefined, 'Redis URL for BullMQ (redis+cluster://host:port,host:port for a Redis Cluster). Unset: batches are applied in-process, no queue.', SECRET],
   FEEDLINE_REDIS_CLUSTER_NODES: [list.optional(), undefined, 'Redis Cluster seed nodes, host:port,host:port (instead of a redis+cluster:// REDIS_URL).'],
   FEEDLINE_ARCHIVE: [z.enum(['dir', 'postgres']), 'dir', 'Where raw feed files are archived: dir ($FEEDLINE_HOME/archive) or postgres (in the database: workers need no shared disk).'],
   FEEDLINE_HOME: [z.string().min(1), './.feedline', 'Local data directory: embedded database, raw feed archive.'],
@@ -42,11 +48,11 @@ export const ENV = {
   FEEDLINE_SLA_WARNING_HOURS: [hours, '20', 'Age at which a pending change raises a warning.'],
   FEEDLINE_SLA_SWEEP_CRON: [z.string(), '* * * * *', 'How often the SLA sweep recomputes from PostgreSQL.'],
   FEEDLINE_QUARANTINE_ALERT_SHARE: [z.coerce.number().min(0).max(1), '0.01', 'Quarantined share of a feed that raises an alert.'],
-  FEEDLINE_WEBHOOK_URLS: [list, '', 'Comma-separated URLs that receive alerts as JSON (Slack-compatible `text`).'],
+  FEEDLINE_WEBHOOK_URLS: [list, '', 'Comma-separated URLs that receive alerts as JSON (Slack-compatible `text`).', SECRET],
   FEEDLINE_WEBHOOK_TIMEOUT_MS: [positiveInt, '5000', 'Timeout of one webhook POST.'],
   FEEDLINE_PROVIDER_BASE_URL: [url.optional(), undefined, 'Provider feeds API base, e.g. https://feeds.example.com/1.2.'],
-  FEEDLINE_OAUTH_CONSUMER_KEY: [z.string().optional(), undefined, 'OAuth 1.0a consumer key (or FEEDLINE_OAUTH_CONSUMER_KEY_FILE).'],
-  FEEDLINE_OAUTH_CONSUMER_SECRET: [z.string().optional(), undefined, 'OAuth 1.0a consumer secret (or FEEDLINE_OAUTH_CONSUMER_SECRET_FILE).'],
+  FEEDLINE_OAUTH_CONSUMER_KEY: [z.string().optional(), undefined, 'OAuth 1.0a consumer key (or FEEDLINE_OAUTH_CONSUMER_KEY_FILE).', SECRET],
+  FEEDLINE_OAUTH_CONSUMER_SECRET: [z.string().optional(), undefined, 'OAuth 1.0a consumer secret (or FEEDLINE_OAUTH_CONSUMER_SECRET_FILE).', SECRET],
   FEEDLINE_FEEDS: [list, 'track/updates,release/updates,track/full,release/full', 'Feeds pulled: entity/kind pairs.'],
   FEEDLINE_COUNTRIES: [list.pipe(z.array(countryCode)), 'GB', 'Countries pulled for every feed.'],
   FEEDLINE_FULL_FEED_DAYS: [z.string(), '* * 1', 'Days a full feed is published, as cron day fields (day-of-month month day-of-week): Mondays.'],
@@ -78,31 +84,35 @@ export const ENV = {
   FEEDLINE_EVENTS_SWEEP_SECONDS: [positiveInt, '30', 'How often open events are re-submitted to apply (lost jobs, waiting enhancements).'],
   FEEDLINE_HTTP_HOST: [z.string(), '127.0.0.1', 'Address of the HTTP server (health, metrics, dashboards).'],
   FEEDLINE_HTTP_PORT: [z.coerce.number().int().min(0).max(65535), '8080', 'Port of the HTTP server.'],
-  FEEDLINE_DASHBOARD_TOKEN: [z.string().min(16).optional(), undefined, 'Bearer token for the dashboards and /metrics.'],
+  FEEDLINE_DASHBOARD_TOKEN: [z.string().min(16).optional(), undefined, 'Bearer token for the dashboards and /metrics.', SECRET],
   FEEDLINE_DASHBOARD_USER: [z.string().optional(), undefined, 'Basic-auth user for the dashboards (with FEEDLINE_DASHBOARD_PASSWORD).'],
-  FEEDLINE_DASHBOARD_PASSWORD: [z.string().min(8).optional(), undefined, 'Password of FEEDLINE_DASHBOARD_USER (login page and basic auth).'],
-  FEEDLINE_DASHBOARD_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_PASSWORD: its hash from `feedline hash-password`.'],
+  FEEDLINE_DASHBOARD_PASSWORD: [z.string().min(8).optional(), undefined, 'Password of FEEDLINE_DASHBOARD_USER (login page and basic auth).', SECRET],
+  FEEDLINE_DASHBOARD_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_PASSWORD: its hash from `feedline hash-password`.', SECRET],
   FEEDLINE_DASHBOARD_ADMIN_USER: [z.string().optional(), undefined, 'The one user who may retry, promote or clean jobs in bull-board (read-only for everyone else).'],
-  FEEDLINE_DASHBOARD_ADMIN_PASSWORD: [z.string().min(8).optional(), undefined, 'Password of FEEDLINE_DASHBOARD_ADMIN_USER.'],
-  FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_ADMIN_PASSWORD: its hash from `feedline hash-password`.'],
-  FEEDLINE_SESSION_SECRET: [z.string().min(32).optional(), undefined, 'Signs login sessions; the same on every api replica. Unset: derived from the configured credentials.'],
+  FEEDLINE_DASHBOARD_ADMIN_PASSWORD: [z.string().min(8).optional(), undefined, 'Password of FEEDLINE_DASHBOARD_ADMIN_USER.', SECRET],
+  FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_ADMIN_PASSWORD: its hash from `feedline hash-password`.', SECRET],
+  FEEDLINE_SESSION_SECRET: [z.string().min(32).optional(), undefined, 'Signs login sessions; the same on every api replica. Unset: derived from the configured credentials.', SECRET],
   FEEDLINE_SESSION_HOURS: [z.coerce.number().positive().max(24 * 30), '12', 'A login session expires after this many hours.'],
   FEEDLINE_SHUTDOWN_GRACE_MS: [positiveInt, '30000', 'On SIGTERM, how long in-flight work may take before it is returned to the queue.'],
+  FEEDLINE_EXIT_WITH_PARENT: [boolFlag.optional(), undefined, 'serve and worker stop when the process that started them goes away. Unset: only when started through npm (npx, npm exec, npm start), which may not pass a signal on; never under nohup, setsid or a daemonizer.'],
   // Playback gate (README "Playback gate"; src/config/gate.ts).
   FEEDLINE_GATE_HOST: [z.string(), '127.0.0.1', 'Address of the playback gate (serve --role gate or all).'],
   FEEDLINE_GATE_PORT: [z.coerce.number().int().min(0).max(65535), '8090', 'Port of the playback gate.'],
   FEEDLINE_GATE_PROCESSES: [positiveInt.max(64), '1', 'Gate processes (node:cluster, sharing the port) for serve --role gate.'],
   FEEDLINE_GATE_MEDIA_BASE_URL: [url.optional(), undefined, 'Base of stream URLs (the media host behind the edge), e.g. https://media.example.com/media.'],
-  FEEDLINE_GATE_KEYS: [z.string().optional(), undefined, 'URL signing keys, id:secret (32+ chars) separated by commas or lines; all verify (or FEEDLINE_GATE_KEYS_FILE).'],
+  FEEDLINE_GATE_KEYS: [z.string().optional(), undefined, 'URL signing keys, id:secret (32+ chars) separated by commas or lines; all verify (or FEEDLINE_GATE_KEYS_FILE).', SECRET],
   FEEDLINE_GATE_SIGNING_KEY_ID: [z.string().optional(), undefined, 'The key that signs new URLs (default: the first of FEEDLINE_GATE_KEYS).'],
-  FEEDLINE_GATE_TOKENS: [z.string().optional(), undefined, 'Calling services, name:bearer-token (16+ chars), separated by commas or lines (or FEEDLINE_GATE_TOKENS_FILE).'],
+  FEEDLINE_GATE_TOKENS: [z.string().optional(), undefined, 'Calling services, name:bearer-token (16+ chars), separated by commas or lines (or FEEDLINE_GATE_TOKENS_FILE).', SECRET],
   FEEDLINE_GATE_URL_TTL_SECONDS: [positiveInt, '3600', 'Lifetime of a signed stream URL.'],
   FEEDLINE_GATE_CLOCK_SKEW_SECONDS: [z.coerce.number().int().min(0).max(600), '30', 'Clock skew allowed when checking a URL\'s expiry.'],
   FEEDLINE_GATE_RATE_LIMIT: [positiveInt, '5000', 'Requests per second each calling service may make (shared by the gate processes of one host).'],
   FEEDLINE_PLAYS_FORWARD_INTERVAL_MS: [positiveInt, '5000', 'How often the gate forwards stored plays to the provider\'s stream log.'],
-} as const satisfies Record<string, readonly [z.ZodType, string | undefined, string]>;
+} as const satisfies Record<string, readonly [z.ZodType, string | undefined, string] | readonly [z.ZodType, string | undefined, string, typeof SECRET]>;
 
 export type EnvName = keyof typeof ENV;
+
+/** The settings marked SECRET above. */
+export const SECRET_SETTINGS: readonly EnvName[] = (Object.keys(ENV) as EnvName[]).filter((name) => (ENV[name] as readonly unknown[])[3] === SECRET);
 
 export interface FeedSpec {
   entity: Entity;
@@ -182,4 +192,8 @@ export interface Config {
     shutdownGraceMs: number;
   };
   gate: GateConfig;
+  /** Watch the parent process and stop when it goes (src/cli/parent-watch.ts). */
+  exitWithParent: boolean;
+  /** Every value of the SECRET settings (and the parts that are secrets on their own), for the logger to censor. */
+  secrets: readonly string[];
 }

@@ -32,6 +32,8 @@ export interface FetchFeedOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Uniform in [0, 1), for backoff jitter; tests inject a fixed value. */
   random?: () => number;
+  /** Aborted when the process stops: no further attempt, no wait for one. */
+  signal?: AbortSignal;
 }
 
 /** `url` never carries the OAuth parameters: it is safe to log and to store. */
@@ -52,11 +54,13 @@ export class FeedAuthError extends FeedlineError {
 /** Any other answer that is not the feed: an unexpected status, or 5xx/429 after the last retry. */
 export class FeedHttpError extends FeedlineError {
   readonly code = 'feed_http';
-  readonly exitCode = ExitCode.unexpected;
+  /** A server failing (5xx, 429) after every retry is a service down (5), not a usage error. */
+  readonly exitCode: ExitCode;
   override readonly retryable: boolean;
   constructor(readonly url: string, readonly status: number, readonly reason: string) {
     super(`HTTP ${status}${status === 404 ? ' (not found)' : ''}${reason ? `: ${reason}` : ''}; ${url}`);
     this.retryable = isRetryableStatus(status);
+    this.exitCode = this.retryable ? ExitCode.unreachable : ExitCode.unexpected;
   }
 }
 
@@ -95,23 +99,35 @@ export async function fetchFeed(options: FetchFeedOptions): Promise<FetchResult>
   const { baseUrl, consumerKey, consumerSecret } = provider;
   if (!baseUrl) throw new UsageError('FEEDLINE_PROVIDER_BASE_URL is not set');
   if (!consumerKey || !consumerSecret) throw new UsageError('FEEDLINE_OAUTH_CONSUMER_KEY and FEEDLINE_OAUTH_CONSUMER_SECRET must both be set');
-  const url = feedUrl(baseUrl, feed, date);
+  const creds: OAuthCredentials = { consumerKey, consumerSecret };
+  const log = options.logger.child({ feed: `${feed.entity}/${feed.kind}`, country: feed.country, date });
+  return fetchUrl({ ...options, logger: log }, feedUrl(baseUrl, feed, date), (url) => signUrl(url, creds));
+}
+
+/**
+ * Downloads any URL the way feeds are fetched (`feedline ingest URL`): https unless
+ * FEEDLINE_ALLOW_HTTP, FEEDLINE_FETCH_TIMEOUT_MS, FEEDLINE_FETCH_RETRIES with backoff, and the
+ * same errors. `sign` adds credentials to each attempt; without it the URL goes as given.
+ */
+export async function fetchUrl(options: Omit<FetchFeedOptions, 'feed' | 'date'>, url: string, sign: (url: string) => string = (u) => u): Promise<FetchResult> {
+  const { provider } = options;
   const protocol = new URL(url).protocol;
   if (protocol !== 'https:' && !(protocol === 'http:' && provider.allowHttp)) {
     throw new UsageError(`refused by configuration: feeds are fetched over https only, and the provider URL is http (FEEDLINE_ALLOW_HTTP=true allows http for local testing); ${url}`);
   }
+  const log = options.logger;
   const ca = provider.caFile === undefined ? undefined : await loadCa(provider.caFile);
-  const creds: OAuthCredentials = { consumerKey, consumerSecret };
-  const log = options.logger.child({ feed: `${feed.entity}/${feed.kind}`, country: feed.country, date });
-  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  const { signal } = options;
+  const sleep = options.sleep ?? ((ms: number) => delay(ms, undefined, signal ? { signal } : {}));
   const random = options.random ?? Math.random;
 
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     const lastAttempt = attempt > provider.fetchRetries;
     let retryAfterMs: number | undefined;
     try {
       // Signed per attempt: each request gets its own nonce and timestamp.
-      const res = await get(signUrl(url, creds), ca, provider.fetchTimeoutMs);
+      const res = await get(sign(url), ca, provider.fetchTimeoutMs);
       const status = res.statusCode ?? 0;
       log.info({ attempt, status }, 'feed server answered');
       if (status === 200) {

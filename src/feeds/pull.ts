@@ -94,7 +94,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
 
   let fetched;
   try {
-    fetched = await fetchFeed({ archive: openArchive(config, db), provider: config.provider, feed, date, logger: deps.logger, ...deps.fetchOptions });
+    fetched = await fetchFeed({ archive: openArchive(config, db), provider: config.provider, feed, date, logger: deps.logger, ...(deps.signal ? { signal: deps.signal } : {}), ...deps.fetchOptions });
   } catch (err) {
     if (err instanceof FeedAuthError) {
       await recordAttempt(db.orm, source, feed, date, { status: 'failed', httpStatus: err.status, error: err.message }, now());

@@ -75,7 +75,10 @@ export function createSlaRoutes(deps: SlaRoutesDeps, options: { mountPath?: stri
         serverAdapter: adapter as unknown as ServerAdapter,
         options: { uiConfig: { boardTitle: readOnlyMode ? 'feedline queues (read-only)' : 'feedline queues (admin)' } },
       });
-      return adapter.getRouter() as express.Router;
+      // The adapter's router is an Express app of its own, which names its framework unless told not to.
+      const app = adapter.getRouter() as express.Express;
+      app.disable('x-powered-by');
+      return app;
     };
     const readOnlyBoard = board(true);
     const adminBoard = board(false);

@@ -11,11 +11,10 @@ import { runLifecycle, runOutage, type IngestContext, type IngestOutcome, type I
 
 /** Archives, registers and reads the file: a CSV run may still be applying when this returns (`queued`). */
 export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Promise<IngestOutcome> {
-  const local = !/^https?:\/\//i.test(request.input);
   // A path that is not there is not found, whatever its name says.
-  if (local && !(await stat(request.input).catch(() => undefined))?.isFile()) throw new NotFoundError(`no such file: ${request.input}`);
+  if (!(await stat(request.input).catch(() => undefined))?.isFile()) throw new NotFoundError(`no such file: ${request.input}`);
   // A DDEX message is told by its content (XML after gunzip), whatever its name (issue 5).
-  const source = local && (await isXmlFile(request.input)) ? ddexSource(ctx, request) : csvSource(ctx, request);
+  const source = (await isXmlFile(request.input)) ? ddexSource(ctx, request) : csvSource(ctx, request);
   return runLifecycle(ctx, request, source);
 }
 

@@ -5,14 +5,13 @@
 // The adapters are src/ingest/csv.ts and src/ingest/ddex.ts; src/ingest/ingest.ts picks one.
 // They import this module, never the dispatcher.
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import type { OutageOptions } from '../db/outage.js';
 import { addQuarantine, claimStaleRun, createRun, getRun, recountQuarantine, rejectRun, type NewRun, type Run } from '../db/runs.js';
-import { DdexRejectedError, FeedRejectedError, NotFoundError, UnreachableError, UsageError } from '../errors.js';
+import { DdexRejectedError, FeedRejectedError } from '../errors.js';
 import { openArchive } from '../archive/open.js';
-import type { ArchiveStore, StoredFile } from '../archive/store.js';
+import type { StoredFile } from '../archive/store.js';
 import type { Logger } from '../log.js';
 import type { BatchSink } from '../queue/sink.js';
 import type { Alerter } from '../sla/alerts.js';
@@ -20,7 +19,7 @@ import type { RunTimers } from '../sla/timers.js';
 import type { FeedIdentity } from './feed-name.js';
 
 export interface IngestRequest {
-  /** A local path or an http(s) URL. */
+  /** A local path (`feedline ingest URL` downloads first: src/cli/ingest.ts). */
   input: string;
   feed: Partial<FeedIdentity>;
   source?: string;
@@ -90,7 +89,7 @@ export function runName(request: IngestRequest): string {
 export async function runLifecycle(ctx: IngestContext, request: IngestRequest, source: SourceAdapter): Promise<IngestOutcome> {
   const { config, db } = ctx;
   const name = runName(request);
-  const file = await archiveInput(openArchive(config, db), request.input);
+  const file = await openArchive(config, db).putFile(request.input);
   const opened = await source.open(file);
   const registered = await createRun(db.orm, {
     ...opened.registration,
@@ -150,21 +149,3 @@ export function runOutage(ctx: Pick<IngestContext, 'config' | 'logger'>): Outage
   return { giveUpMs: ctx.config.staleParseSeconds * 1000, logger: ctx.logger };
 }
 
-async function archiveInput(archive: ArchiveStore, input: string): Promise<StoredFile> {
-  if (!/^https?:\/\//i.test(input)) {
-    return archive.putFile(input);
-  }
-  let response: Response;
-  try {
-    response = await fetch(input);
-  } catch (err) {
-    throw new UnreachableError('feed server', new URL(input).host, { cause: err });
-  }
-  if (!response.ok || !response.body) {
-    const where = `${new URL(input).host}${new URL(input).pathname}`;
-    // 404 and 410 say there is no such feed there: not found (4), like a missing path.
-    if (response.status === 404 || response.status === 410) throw new NotFoundError(`no feed at ${where}: the server answered HTTP ${response.status}`);
-    throw new UsageError(`${where} answered HTTP ${response.status}`);
-  }
-  return archive.put(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>));
-}

@@ -39,6 +39,7 @@ const CASES: Record<number, [string, () => Promise<CliResult>][]> = {
   }]],
   2: [
     ['an unknown flag', () => feedline(['ingest', '--bogus', 'x'], env)],
+    ['ingest of an http URL without FEEDLINE_ALLOW_HTTP', () => feedline(['ingest', `${serverUrl}/GB_track_updates_20261105.csv.gz`], env)],
     ['get --country gbr', () => feedline(['get', 'track', '1', '--country', 'gbr'], env)],
     ['a database that does not exist', () => feedline(['runs'], { ...env, DATABASE_URL: url.replace(/\/[^/]+$/, '/nc_x_does_not_exist') })],
     ['a database that refuses the role permission to connect', async () => {
@@ -55,7 +56,14 @@ const CASES: Record<number, [string, () => Promise<CliResult>][]> = {
     ['a URL answering 404', () => feedline(['ingest', `${serverUrl}/GB_track_updates_20261103.csv.gz`], { ...env, FEEDLINE_ALLOW_HTTP: 'true' })],
     ['acknowledging an alert that is not open', () => feedline(['alerts', 'ack', 'nothing-open', '--by', 'ops'], env)],
   ],
-  5: [['PostgreSQL unreachable', () => feedline(['runs'], { ...env, DATABASE_URL: 'postgres://feedline:pw@127.0.0.1:1/feedline' })]],
+  5: [
+    ['PostgreSQL unreachable', () => feedline(['runs'], { ...env, DATABASE_URL: 'postgres://feedline:pw@127.0.0.1:1/feedline' })],
+    ['a feed server still answering 503 after its retries', async () => {
+      const result = await feedline(['ingest', `${serverUrl}/down/GB_track_updates_20261104.csv.gz`], { ...env, FEEDLINE_ALLOW_HTTP: 'true', FEEDLINE_FETCH_RETRIES: '1' });
+      expect(result.stderr).toContain('HTTP 503');
+      return result;
+    }],
+  ],
   6: [['status with a feed behind', () => feedline(['status', '--at', '2026-11-05T12:00:00Z'], feedsEnv())]],
   7: [['status with a feed missing', async () => {
     await db.orm.execute(sql`insert into feed_fetches (source, entity, kind, country, feed_date, status, attempts) values ('7digital', 'track', 'updates', 'GB', '2026-11-02', 'missing', 3)`);
@@ -99,7 +107,7 @@ beforeAll(async () => {
   url = await freshDatabase(FILE);
   db = await connect(url);
   env = { DATABASE_URL: url, FEEDLINE_HOME: tempDir('feedline-home-') };
-  server = http.createServer((_req, res) => res.writeHead(404).end('no such feed'));
+  server = http.createServer((req, res) => (req.url?.startsWith('/down/') ? res.writeHead(503).end('down for maintenance') : res.writeHead(404).end('no such feed')));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

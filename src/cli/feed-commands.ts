@@ -7,6 +7,7 @@ import { createAlerter } from '../sla/alerts.js';
 import type { SlaContext } from '../sla/check.js';
 import { dateFlag, oneOf } from './args.js';
 import { batchSink, slaTimers, type Runtime } from './runtime.js';
+import { systemClock } from '../clock.js';
 
 export const FEED_OPTIONS = {
   entity: { type: 'string' }, kind: { type: 'string' }, country: { type: 'string' },
@@ -38,5 +39,5 @@ export function pullDeps(runtime: Runtime): PullDeps {
 
 /** The SLA context of a command's pull dependencies: the clock is the wall clock. */
 export function slaContext(deps: PullDeps): SlaContext {
-  return { db: deps.db, alerter: deps.alerter, sla: deps.config.sla, logger: deps.logger, now: () => new Date() };
+  return { db: deps.db, alerter: deps.alerter, sla: deps.config.sla, logger: deps.logger, now: systemClock };
 }

@@ -9,6 +9,7 @@ import type { Database } from '../db/client.js';
 import { storeEvents, storeRejected } from '../db/events.js';
 import { validateBody, type EndpointKind } from './model.js';
 import { storable } from './receiver.js';
+import { systemClock } from '../clock.js';
 
 export interface ImportReport {
   files: number;
@@ -47,7 +48,7 @@ export async function importEvents(db: Database, target: string, source: string)
     for (const { line, text } of bodiesOf(await readFile(file, 'utf8'))) {
       const sha256 = createHash('sha256').update(text).digest('hex');
       const bytes = Buffer.byteLength(text);
-      const receivedAt = new Date();
+      const receivedAt = systemClock();
       let parsed: unknown;
       let reasons: string[] | undefined;
       try {

@@ -5,6 +5,7 @@
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
 import { eventAckBuckets, eventCountsByOutcome, eventSummary } from '../db/events-report.js';
+import { systemClock } from '../clock.js';
 
 /** Acknowledgement (store) latency buckets, seconds: the provider allows 10 s; we aim under 0.25 s. */
 export const EVENT_ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -26,5 +27,5 @@ export function registerEventMetrics(registry: Registry, db: Database, computed:
     ];
   });
   computed(registry, 'events_apply_lag_seconds', 'Age of the oldest Catalogue Event stored and not applied yet; 0 when none is open', 'gauge',
-    async () => [{ value: (await eventSummary(db.orm, new Date())).oldestOpenSeconds ?? 0 }]);
+    async () => [{ value: (await eventSummary(db.orm, systemClock())).oldestOpenSeconds ?? 0 }]);
 }

@@ -18,6 +18,7 @@ import type { EventDispatcher } from './dispatch.js';
 import type { TokenVerifier } from './jwt.js';
 import { validateBody, type BodyItem, type BodyValidation, type EndpointKind } from './model.js';
 import { eventChangeVersion } from './version.js';
+import { systemClock } from '../clock.js';
 
 export interface ReceiverOptions {
   host: string;
@@ -51,7 +52,7 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
   };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    const receivedAt = new Date();
+    const receivedAt = systemClock();
     const url = (req.url ?? '/').split('?')[0]!;
     if (url === '/healthz' && req.method === 'GET') return answer(res, 200, { status: 'ok' });
     const endpoint = endpoints.get(url);

@@ -100,8 +100,9 @@ describe('serve --role scheduler', () => {
 
 describe('serve --role worker', () => {
   it('raises the batch_failed alert for a batch that fails every attempt, like feedline worker', async () => {
-    // A NUL character passes the CSV validator, but PostgreSQL text refuses it: every attempt fails.
-    const file = updatesFeed(tempDir(), 'GB_track_updates_20261102.csv.gz', [trackRecord(11, {}, 'I'), trackRecord(12, { title: 'Bad\u0000Title' }, 'I')]);
+    // A rule only the database knows (the parser checks every rule of its own): every attempt fails.
+    await db.orm.execute(sql`alter table tracks add constraint poison_title check (title is distinct from 'Poison Title')`);
+    const file = updatesFeed(tempDir(), 'GB_track_updates_20261102.csv.gz', [trackRecord(11, {}, 'I'), trackRecord(12, { title: 'Poison Title' }, 'I')]);
     const workerEnv = env({ FEEDLINE_JOB_ATTEMPTS: '2', FEEDLINE_BATCH_SIZE: '10' });
     const serve = feedlineProcess(['serve', '--role', 'worker'], workerEnv);
     const exited = exitOf(serve);

@@ -40,10 +40,11 @@ export async function snapshot(db: Database, run: Run): Promise<State> {
 }
 
 /** The state a clean, in-process run of the feed leaves behind. */
-export async function cleanState(file: string, label: string): Promise<State> {
+export async function cleanState(file: string, label: string, prepare?: (db: Database) => Promise<unknown>): Promise<State> {
   const url = await freshDatabase(`faults-clean-${label}`);
   const db = await connect(url);
   try {
+    await prepare?.(db);
     const result = await ingest(db, testConfig({ DATABASE_URL: url, FEEDLINE_BATCH_SIZE: '2000' }), { input: file });
     return await snapshot(db, result.run);
   } finally {

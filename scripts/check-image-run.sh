@@ -194,15 +194,14 @@ PY
 cp "$work/compose.json" "$work/feeds/compose.json"
 in_image -v "$work/feeds:/feeds:ro" "$ctr" -- node --input-type=module -e "
 import { readFileSync } from 'node:fs';
-import { ENV } from '/app/dist/src/config/schema.js';
-// The settings load.js reads from *_FILE (its SECRET_FILE_VARS list, as compiled).
-const fileVars = /SECRET_FILE_VARS = \[([^\]]*)\]/.exec(readFileSync('/app/dist/src/config/load.js', 'utf8'))[1];
+import { ENV, SECRET_SETTINGS } from '/app/dist/src/config/schema.js';
+// The settings load.js reads from *_FILE: the secret settings of the table, as compiled.
 const c = JSON.parse(readFileSync('/feeds/compose.json', 'utf8'));
 const problems = [...c.problems];
 for (const name of c.env) {
   const setting = name.endsWith('_FILE') && !(name in ENV) ? name.slice(0, -5) : name;
   if (!(setting in ENV)) problems.push(name + ' is not a setting of the image (src/config/schema.ts)');
-  else if (setting !== name && !fileVars.includes('\\'' + setting + '\\'')) problems.push(name + ': the image reads no ' + name);
+  else if (setting !== name && !SECRET_SETTINGS.includes(setting)) problems.push(name + ': the image reads no ' + name);
 }
 console.log(JSON.stringify(problems));
 if (problems.length) process.exit(1);

@@ -19,13 +19,8 @@ export interface DdexAck {
   writtenAt: Date | null;
 }
 
-export interface NewDdexAck {
-  runId: number;
-  outcome: string;
-  batchDir: string;
-  batchId: string;
-  messageFile: string;
-  fileSha256: string;
+/** What claiming an acknowledgement needs: the message and outcome, and how to name the file. */
+export interface NewDdexAck extends Pick<DdexAck, 'runId' | 'outcome' | 'batchDir' | 'batchId' | 'messageFile' | 'fileSha256'> {
   /** The file name wanted; a message acknowledged before with another outcome gets a numbered one. */
   ackPath: (earlierAcks: number) => string;
   ackMessageId: (id: number) => string;

@@ -5,7 +5,9 @@ import type { Config } from '../config/schema.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { refusal } from '../db/refusals.js';
-import { UsageError } from '../errors.js';
+import { UnreachableError, UsageError, isConnectionError } from '../errors.js';
+import { describeUrl } from '../config/load.js';
+import { outlastOutage } from '../db/outage.js';
 import type { Logger } from '../log.js';
 import { openRedis } from '../queue/redis.js';
 import { runOutage } from '../ingest/lifecycle.js';
@@ -22,7 +24,17 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, logger: Logger, options: { redis: 'if-configured' | 'required' | 'never'; poolSize?: number }): Promise<Runtime> {
+export interface RuntimeOptions {
+  redis: 'if-configured' | 'required' | 'never';
+  poolSize?: number;
+  /**
+   * A long-running process (worker, serve) started while PostgreSQL restarts waits it out
+   * as a running one does (src/db/outage.ts), rather than exit; a command exits 5 at once.
+   */
+  outlastOutage?: boolean;
+}
+
+export async function openRuntime(config: Config, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
   const closers: (() => Promise<unknown> | unknown)[] = [];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) {
@@ -34,13 +46,11 @@ export async function openRuntime(config: Config, logger: Logger, options: { red
     }
   };
   try {
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home, poolSize: options.poolSize });
+    const open = () => openMigrated(config, options.poolSize);
+    const db = options.outlastOutage && config.databaseUrl
+      ? await outlastOutage({ where: describeUrl(config.databaseUrl) }, runOutage({ config, logger }), () => open().catch(unwrapUnreachable))
+      : await open();
     closers.push(() => db.close());
-    // Migrations run before anything else, one process at a time (src/db/migrate.ts).
-    await migrate(db).catch((err: unknown) => {
-      // A role that may connect but not create tables: configuration, said in words.
-      throw (config.databaseUrl && refusal(err, config.databaseUrl, db.where)) || err;
-    });
     let redis: RedisConnection | undefined;
     if (options.redis === 'required' && !config.redisUrl) {
       throw new UsageError('REDIS_URL is not set: this command needs the queue');
@@ -55,6 +65,24 @@ export async function openRuntime(config: Config, logger: Logger, options: { red
     await close();
     throw err;
   }
+}
+
+/** The database, migrated (one process at a time: src/db/migrate.ts); closed again if migrating fails. */
+async function openMigrated(config: Config, poolSize: number | undefined): Promise<Database> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home, poolSize });
+  try {
+    await migrate(db);
+    return db;
+  } catch (err) {
+    await db.close().catch(() => {});
+    // A role that may connect but not create tables: configuration, said in words.
+    throw (config.databaseUrl && refusal(err, config.databaseUrl, db.where)) || err;
+  }
+}
+
+/** A refused connection, not the UnreachableError made of it, so outlastOutage tries again. */
+function unwrapUnreachable(err: unknown): never {
+  throw err instanceof UnreachableError && err.service === 'PostgreSQL' && isConnectionError(err.cause) ? err.cause : err;
 }
 
 /** The queue when Redis is configured, otherwise the in-process apply. */

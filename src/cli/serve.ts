@@ -85,7 +85,7 @@ close connections, exit 0.`,
     const pulls = runs.scheduler && config.provider.baseUrl !== undefined;
     if (pulls) validateProvider(config);
 
-    const runtime = await openRuntime(config, logger, { redis: config.redisUrl ? 'required' : 'never', poolSize: config.workerConcurrency + 4 });
+    const runtime = await openRuntime(config, logger, { redis: config.redisUrl ? 'required' : 'never', poolSize: config.workerConcurrency + 4, outlastOutage: true });
     const log = logger.child({ component: 'serve', role });
     const stops: { name: string; stop: (graceMs: number) => Promise<void> }[] = [];
     try {

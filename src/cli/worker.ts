@@ -30,7 +30,7 @@ Options:
     const { values } = parseCommand('worker', argv, { concurrency: { type: 'string' } }, { min: 0, max: 0 });
     if (values.help) return printHelp(ctx, this.help);
     const concurrency = Number(values.concurrency ?? ctx.config.workerConcurrency);
-    const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'required', poolSize: concurrency + 2 });
+    const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'required', poolSize: concurrency + 2, outlastOutage: true });
     try {
       const alerter = createAlerter({ db: runtime.db, logger: ctx.logger, webhooks: ctx.config.webhooks });
       const worker = startAlertingApplyWorker(runtime, alerter, ctx.logger, concurrency);

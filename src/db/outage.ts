@@ -17,7 +17,8 @@ export interface OutageOptions {
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
 
-export async function outlastOutage<T>(db: Database, options: OutageOptions, work: () => Promise<T>): Promise<T> {
+/** Runs `work`, again after each connection error, until it succeeds or `db` has been away `giveUpMs`. */
+export async function outlastOutage<T>(db: Pick<Database, 'where'>, options: OutageOptions, work: () => Promise<T>): Promise<T> {
   const started = systemClock().getTime();
   for (let delayMs = FIRST_DELAY_MS; ; delayMs = Math.min(delayMs * 2, MAX_DELAY_MS)) {
     try {

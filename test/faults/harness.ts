@@ -76,6 +76,8 @@ export function compare(expected: State, actual: State): { checked: number; diff
 export class Scenario {
   readonly env: Record<string, string>;
   readonly workers: ChildProcess[] = [];
+  /** The end of each worker's stderr, so a worker that died can say why. */
+  private readonly workerStderr = new Map<ChildProcess, string>();
   db!: Database;
 
   private constructor(readonly label: string, url: string) {
@@ -109,7 +111,8 @@ export class Scenario {
 
   startWorker(): ChildProcess {
     const worker = feedlineProcess(['worker'], this.env);
-    worker.stderr!.resume();
+    this.workerStderr.set(worker, '');
+    worker.stderr!.on('data', (chunk) => this.workerStderr.set(worker, (this.workerStderr.get(worker)! + chunk).slice(-4000)));
     worker.stdout!.resume();
     this.workers.push(worker);
     return worker;
@@ -117,6 +120,12 @@ export class Scenario {
 
   liveWorkers(): ChildProcess[] {
     return this.workers.filter((w) => w.exitCode === null && w.signalCode === null);
+  }
+
+  /** How each worker that ended on its own ended, and the last of what it wrote to stderr. */
+  deadWorkers(): string {
+    return this.workers.filter((w) => !this.liveWorkers().includes(w))
+      .map((w) => `worker ${w.pid} exited (code ${w.exitCode}, signal ${w.signalCode}):\n${this.workerStderr.get(w)}`).join('\n');
   }
 
   /**

@@ -81,7 +81,7 @@ describe('faults during a run', () => {
       const result = await ingest;
       expect(result.code, result.stderr).toBe(0);
       await expectSameAsClean(scenario, 'PostgreSQL restarted mid-run');
-      expect(scenario.liveWorkers()).toHaveLength(2);
+      expect(scenario.liveWorkers(), scenario.deadWorkers()).toHaveLength(2);
     } finally {
       await scenario.stop();
     }

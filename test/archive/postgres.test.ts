@@ -108,9 +108,10 @@ describe('PostgreSQL archive store', () => {
   it('streams a 128 MiB file in and out with memory bounded by the chunk, not the file', { timeout: 240_000 }, async () => {
     const peak = await roundTrip(128 * MiB);
     // Holding the file would cost 128 MiB. Streamed, memory is the chunk plus the driver's
-    // fixed overhead (measured 23-30 MiB here, the same at 24 and 192 MiB files).
+    // fixed overhead (measured 23-50 MiB here, the same at 24 and 192 MiB files, higher
+    // when the machine is busy): half the file is a bound only holding it can cross.
     expect(peak).toBeGreaterThan(0);
-    expect(peak).toBeLessThan(48 * MiB);
+    expect(peak).toBeLessThan(64 * MiB);
   });
 
   it('gives a host that never saw the file a verified local copy', async () => {

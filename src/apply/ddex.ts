@@ -14,6 +14,7 @@ import {
 import { addQuarantine } from '../db/runs.js';
 import { DdexRejectedError } from '../errors.js';
 import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../catalogue/ddex.js';
+import type { SnapshotColumns } from '../catalogue/columns.js';
 import { displayTitle } from '../catalogue/display-title.js';
 import { availability, trackDeals, WORLDWIDE, type Availability, type ScheduledChange } from './ddex-availability.js';
 import { combinedAvailability } from './ddex-combined.js';
@@ -189,7 +190,7 @@ interface TrackScope {
  * written only by the message that holds the newest link; otherwise only the status moves.
  * `downReason` replaces the reason where the track is not live (a purge says `purged`).
  */
-async function applyTracks(db: Executor, target: DdexRunTarget, scope: TrackScope, isrcs: readonly string[], metadataByIsrc: ReadonlyMap<string, Record<string, unknown>>, downReason: string | undefined, totals: DdexTotals): Promise<void> {
+async function applyTracks(db: Executor, target: DdexRunTarget, scope: TrackScope, isrcs: readonly string[], metadataByIsrc: ReadonlyMap<string, SnapshotColumns<'track'>>, downReason: string | undefined, totals: DdexTotals): Promise<void> {
   const unique = [...new Set(isrcs)];
   if (unique.length === 0) return;
   const links = await linksOfTracks(db, scope.source, unique);
@@ -228,7 +229,7 @@ function scheduleRows(changes: readonly ScheduledChange[]) {
   }));
 }
 
-function releaseColumns(target: DdexRunTarget, release: DdexRelease): Record<string, unknown> {
+function releaseColumns(target: DdexRunTarget, release: DdexRelease): SnapshotColumns<'release'> {
   const date = release.releaseDate && /^\d{4}-\d{2}-\d{2}$/.test(release.releaseDate) ? `${release.releaseDate}T00:00:00Z` : null;
   const year = release.releaseDate && /^\d{4}/.test(release.releaseDate) ? Number(release.releaseDate.slice(0, 4)) : null;
   const durations = release.tracks.map((t) => t.durationSeconds);
@@ -261,7 +262,7 @@ function releaseColumns(target: DdexRunTarget, release: DdexRelease): Record<str
   };
 }
 
-function trackColumns(target: DdexRunTarget, releaseId: string, track: DdexTrack, index: number): Record<string, unknown> {
+function trackColumns(target: DdexRunTarget, releaseId: string, track: DdexTrack, index: number): SnapshotColumns<'track'> {
   return {
     title: track.title ?? null,
     version_title: track.version ?? null,

@@ -202,7 +202,7 @@ function readEntries(where: string, streaming: unknown, download: unknown): Deal
   return { ok: true, deals };
 }
 
-/** The release's own availability as deals (src/apply/ddex-availability.ts decides from them). */
+/** The release's own availability as deals (src/apply/availability.ts decides from them). */
 export function releaseDeals(item: ReleaseItem): Deals {
   return readEntries('', item.streamingAvailability, item.downloadAvailability);
 }

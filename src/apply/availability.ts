@@ -217,7 +217,7 @@ function removedEverywhere(knownTerritories: Iterable<string>): Availability {
 // What the decisions mean for the rows src/db/ddex.ts writes.
 
 /** The reason stored on a scheduled change that makes an item live (a deal starts). */
-export const DEAL_STARTED = 'deal_started';
+const DEAL_STARTED = 'deal_started';
 
 /**
  * The version guard of a whole-release delivery (docs/design.md invariant 2): the stored row

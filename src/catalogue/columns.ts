@@ -55,7 +55,7 @@ export const ENTITY_TABLE: Record<Entity, { table: string; titled: boolean }> = 
 };
 
 /** The column of titled tables that holds the displayed title (docs/feeds.md "Displayed titles"). */
-export const DISPLAY_TITLE_COLUMN = 'display_title';
+const DISPLAY_TITLE_COLUMN = 'display_title';
 
 /**
  * The catalogue columns a whole-release source states for a release and its tracks: a DDEX

@@ -14,7 +14,7 @@ const LAYERS = [
   { config: 'settings from the environment' },
   { catalogue: 'the catalogue model: columns per entity, versions, display titles, parsed rows, DDEX facts, a batch\'s payload' },
   { db: 'SQL statements; the one reader of the drizzle tables in `schema/`', parse: 'the streaming CSV parser; `parse/ddex/` the DDEX reader, one module per part of a message' },
-  { apply: 'batch merge, DDEX availability', archive: 'the raw archive: a directory or PostgreSQL' },
+  { apply: 'batch merge; availability (territories, windows, schedules) of DDEX releases and Catalogue Events', archive: 'the raw archive: a directory or PostgreSQL' },
   { queue: 'BullMQ jobs, sink, workers; `wiring.ts` makes every queue and worker' },
   { sla: 'deadlines, timers, sweep, alerts' },
   { ingest: 'one run lifecycle for every source (register, archive, resume, SLA timers, reject) with a CSV and a DDEX adapter; recovery' },

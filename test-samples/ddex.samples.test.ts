@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { availability, trackDeals, WORLDWIDE } from '../src/apply/ddex-availability.js';
+import { availability, trackDeals, WORLDWIDE } from '../src/apply/availability.js';
 import { readDdexMessage } from '../src/parse/ddex/index.js';
 import type { DdexEvent, DdexRelease } from '../src/parse/ddex/index.js';
 

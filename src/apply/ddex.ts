@@ -2,7 +2,8 @@
 // release as the parser yields them. Each release is the whole current truth about itself:
 // every territory row it has (WW default plus countries) is rewritten from its deals, under
 // the version guard (message time, then the release's line), so an older message never undoes
-// a newer one. Its tracks are live where ANY release of the sender licenses them.
+// a newer one. What the deals mean (now, later, for tracks several releases carry) is decided
+// by src/apply/availability.ts, as for Catalogue Events.
 //
 // The caller supplies the clock (database time, or a test's). A fatal problem throws
 // DdexRejectedError, carrying the problem, before anything of the message is applied.
@@ -14,9 +15,11 @@ import {
 import { addQuarantine } from '../db/runs.js';
 import { DdexRejectedError } from '../errors.js';
 import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../catalogue/ddex.js';
+import type { SnapshotColumns } from '../catalogue/columns.js';
 import { displayTitle } from '../catalogue/display-title.js';
-import { availability, trackDeals, WORLDWIDE, type Availability, type ScheduledChange } from './ddex-availability.js';
-import { combinedAvailability } from './ddex-combined.js';
+import {
+  availability, itemSchedule, newerStored, releaseTombstone, territoryRows, trackAvailability, trackDeals, type TrackIdentity,
+} from './availability.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -42,8 +45,11 @@ export interface DdexTotals extends WriteCounts {
 
 /** Why a purge took an item down (issue 5 names the shape in the audit). */
 export const PURGED = 'purged';
-/** The reason stored on a scheduled change that makes an item live (a deal starts). */
-const DEAL_STARTED = 'deal_started';
+/**
+ * A DDEX track is its ISRC: one recording that a single, its album and a compilation may all
+ * carry, so it stays live while any release of the sender licenses it (ddex_release_tracks).
+ */
+const DDEX_TRACKS: TrackIdentity = { trackBelongsToOneRelease: false };
 
 /**
  * Releases (and purges) per transaction. Each release is its own whole truth, so committing
@@ -128,18 +134,14 @@ async function applyRelease(db: Executor, target: DdexRunTarget, release: DdexRe
   const stored = await storedTerritories(db, 'release', source, [id]);
   const result = availability(release.deals, now, stored.map((s) => s.country));
   totals.releases++;
-  if (isStale(stored, version)) {
+  if (newerStored(stored, version)) {
     totals.stale++;
     add(totals, { inserted: 0, updated: 0, takenDown: 0, unchanged: result.territories.size + release.tracks.length });
     return;
   }
-  const metadata = releaseColumns(target, release);
-  const rows: TerritoryRow[] = [...result.territories].map(([country, state]) => ({
-    id, country, status: state.status, reason: state.status === 'live' ? null : state.reason, ...metadata,
-  }));
   const write: WriteTarget = { runId: target.runId, entity: 'release', source, version, line: release.position.line, guard: 'newer', mode: 'replace' };
-  add(totals, await writeTerritories(db, write, rows));
-  totals.scheduled += await replaceSchedules(db, 'release', source, target.runId, [{ id, version, changes: scheduleRows(result.scheduled) }]);
+  add(totals, await writeTerritories(db, write, territoryRows(id, result, releaseColumns(target, release))));
+  totals.scheduled += await replaceSchedules(db, 'release', source, target.runId, [itemSchedule(id, version, result.scheduled)]);
 
   const links = release.tracks.map((track) => ({ isrc: track.isrc, deals: trackDeals(release, track) }));
   const dropped = await replaceLinks(db, source, id, version, links);
@@ -153,26 +155,17 @@ async function applyPurge(db: Executor, target: DdexRunTarget, purge: DdexPurged
   const version = versionOf(target, purge.position.line);
   const stored = await storedTerritories(db, 'release', source, [id]);
   totals.purges++;
-  if (isStale(stored, version)) {
+  if (newerStored(stored, version)) {
     totals.stale++;
     add(totals, { inserted: 0, updated: 0, takenDown: 0, unchanged: stored.length });
     return;
   }
-  // A purge of a release never seen still leaves a tombstone, so an older delivery arriving
-  // late cannot make it live (docs/design.md invariant 3).
-  const countries = stored.length > 0 ? stored.map((s) => s.country) : [WORLDWIDE];
-  const rows: TerritoryRow[] = countries.map((country) => ({ id, country, status: 'taken_down', reason: PURGED, raw: { purged: purge.ids, messageId: target.header.messageId } }));
-  const write: WriteTarget = { runId: target.runId, entity: 'release', source, version, line: purge.position.line, guard: 'newer', mode: stored.length > 0 ? 'status' : 'replace' };
-  add(totals, await writeTerritories(db, write, rows));
-  await replaceSchedules(db, 'release', source, target.runId, [{ id, version, changes: [] }]);
+  const tombstone = releaseTombstone(id, stored.map((s) => s.country), PURGED, { purged: purge.ids, messageId: target.header.messageId });
+  const write: WriteTarget = { runId: target.runId, entity: 'release', source, version, line: purge.position.line, guard: 'newer', mode: tombstone.mode };
+  add(totals, await writeTerritories(db, write, tombstone.rows));
+  await replaceSchedules(db, 'release', source, target.runId, [itemSchedule(id, version, [])]);
   const isrcs = await clearLinks(db, source, id, version);
   await applyTracks(db, target, { source, releaseId: id, version, line: purge.position.line, now }, isrcs, new Map(), PURGED, totals);
-}
-
-/** The release's stored state is at least as new as this message: nothing of it applies. */
-function isStale(stored: readonly { country: string; version: string }[], version: string): boolean {
-  const ww = stored.find((s) => s.country === WORLDWIDE) ?? stored[0];
-  return ww !== undefined && BigInt(ww.version) >= BigInt(version);
 }
 
 interface TrackScope {
@@ -185,11 +178,12 @@ interface TrackScope {
 }
 
 /**
- * Recomputes each track from every link it has, at the newest link's version. Metadata is
- * written only by the message that holds the newest link; otherwise only the status moves.
- * `downReason` replaces the reason where the track is not live (a purge says `purged`).
+ * Recomputes each track from every link it has, at the newest link's version. `metadataByIsrc`
+ * holds the tracks the release lists; the others it no longer carries. Metadata is written only
+ * by the message that holds the newest link; otherwise only the status moves. `downReason`
+ * replaces the reason where the track is not live (a purge says `purged`).
  */
-async function applyTracks(db: Executor, target: DdexRunTarget, scope: TrackScope, isrcs: readonly string[], metadataByIsrc: ReadonlyMap<string, Record<string, unknown>>, downReason: string | undefined, totals: DdexTotals): Promise<void> {
+async function applyTracks(db: Executor, target: DdexRunTarget, scope: TrackScope, isrcs: readonly string[], metadataByIsrc: ReadonlyMap<string, SnapshotColumns<'track'>>, downReason: string | undefined, totals: DdexTotals): Promise<void> {
   const unique = [...new Set(isrcs)];
   if (unique.length === 0) return;
   const links = await linksOfTracks(db, scope.source, unique);
@@ -197,10 +191,12 @@ async function applyTracks(db: Executor, target: DdexRunTarget, scope: TrackScop
   const groups = new Map<string, { target: WriteTarget; rows: TerritoryRow[] }>();
   const schedules: ItemSchedule[] = [];
   for (const isrc of unique) {
-    const own = links.filter((l) => l.isrc === isrc).sort((a, b) => Number(b.releaseId === scope.releaseId) - Number(a.releaseId === scope.releaseId));
+    const own = links.filter((l) => l.isrc === isrc);
     const version = own.reduce((max, l) => (BigInt(l.version) > BigInt(max) ? l.version : max), scope.version);
     const known = stored.filter((s) => s.id === isrc).map((s) => s.country);
-    const result: Availability = combinedAvailability(own.map((l) => l.deals), scope.now, known);
+    const listed = metadataByIsrc.has(isrc) ? (own.find((l) => l.releaseId === scope.releaseId)?.deals ?? []) : undefined;
+    const otherReleases = own.filter((l) => l.releaseId !== scope.releaseId).map((l) => l.deals);
+    const result = trackAvailability({ ...(listed ? { listed } : {}), otherReleases }, DDEX_TRACKS, scope.now, known);
     const metadata = version === scope.version ? metadataByIsrc.get(isrc) : undefined;
     const key = `${version}/${metadata ? 'replace' : 'status'}`;
     let group = groups.get(key);
@@ -208,27 +204,15 @@ async function applyTracks(db: Executor, target: DdexRunTarget, scope: TrackScop
       group = { target: { runId: target.runId, entity: 'track', source: scope.source, version, line: scope.line, guard: 'same-or-newer', mode: metadata ? 'replace' : 'status' }, rows: [] };
       groups.set(key, group);
     }
-    for (const [country, state] of result.territories) {
-      const reason = state.status === 'live' ? null : (downReason ?? state.reason);
-      // The ISRC goes on every row, metadata or not: lookups find a track's rows by it (src/db/ddex.ts).
-      group.rows.push({ id: isrc, country, status: state.status, reason, isrc, ...(metadata ?? {}) });
-    }
-    schedules.push({ id: isrc, version, changes: scheduleRows(result.scheduled) });
+    // The ISRC goes on every row, metadata or not: lookups find a track's rows by it (src/db/ddex.ts).
+    group.rows.push(...territoryRows(isrc, result, { isrc, ...(metadata ?? {}) }, downReason));
+    schedules.push(itemSchedule(isrc, version, result.scheduled));
   }
   for (const group of groups.values()) add(totals, await writeTerritories(db, group.target, group.rows));
   totals.scheduled += await replaceSchedules(db, 'track', scope.source, target.runId, schedules);
 }
 
-function scheduleRows(changes: readonly ScheduledChange[]) {
-  return changes.map((c) => ({
-    country: c.territory,
-    dueAt: c.dueAt,
-    targetStatus: c.status,
-    reason: c.status === 'live' ? DEAL_STARTED : c.reason,
-  }));
-}
-
-function releaseColumns(target: DdexRunTarget, release: DdexRelease): Record<string, unknown> {
+function releaseColumns(target: DdexRunTarget, release: DdexRelease): SnapshotColumns<'release'> {
   const date = release.releaseDate && /^\d{4}-\d{2}-\d{2}$/.test(release.releaseDate) ? `${release.releaseDate}T00:00:00Z` : null;
   const year = release.releaseDate && /^\d{4}/.test(release.releaseDate) ? Number(release.releaseDate.slice(0, 4)) : null;
   const durations = release.tracks.map((t) => t.durationSeconds);
@@ -261,7 +245,7 @@ function releaseColumns(target: DdexRunTarget, release: DdexRelease): Record<str
   };
 }
 
-function trackColumns(target: DdexRunTarget, releaseId: string, track: DdexTrack, index: number): Record<string, unknown> {
+function trackColumns(target: DdexRunTarget, releaseId: string, track: DdexTrack, index: number): SnapshotColumns<'track'> {
   return {
     title: track.title ?? null,
     version_title: track.version ?? null,

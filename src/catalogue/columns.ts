@@ -53,3 +53,34 @@ export const ENTITY_TABLE: Record<Entity, { table: string; titled: boolean }> = 
   release: { table: 'releases', titled: true },
   artist: { table: 'artists', titled: false },
 };
+
+/** The column of titled tables that holds the displayed title (docs/feeds.md "Displayed titles"). */
+const DISPLAY_TITLE_COLUMN = 'display_title';
+
+/**
+ * The catalogue columns a whole-release source states for a release and its tracks: a DDEX
+ * release (src/apply/ddex.ts) and a Catalogue Events snapshot (src/events/model.ts) fill these
+ * and no others. Each is a column of ENTITY_FIELDS, or the display title.
+ */
+export const RELEASE_SNAPSHOT_COLUMNS = {
+  release: [
+    'title', 'version_title', 'artist_appears_as', 'barcode', 'type', 'year', 'explicit', 'track_count', 'duration_seconds',
+    'release_date', 'label_name', DISPLAY_TITLE_COLUMN,
+  ],
+  track: [
+    'title', 'version_title', 'isrc', 'explicit', 'track_number', 'artist_appears_as', 'release_id', 'duration_seconds', DISPLAY_TITLE_COLUMN,
+  ],
+} as const;
+
+export type SnapshotEntity = keyof typeof RELEASE_SNAPSHOT_COLUMNS;
+
+/** The columns of a release or track a snapshot writes, each exactly once, and its raw record. */
+export type SnapshotColumns<E extends SnapshotEntity> = Record<(typeof RELEASE_SNAPSHOT_COLUMNS)[E][number], unknown> & { raw: unknown };
+
+/** The PostgreSQL type of a catalogue column, from its field's type; throws for a column the entity does not have. */
+export function columnPgType(entity: Entity, column: string): string {
+  if (column === DISPLAY_TITLE_COLUMN && ENTITY_TABLE[entity].titled) return 'text';
+  const field = ENTITY_FIELDS[entity].find((f) => f.column === column);
+  if (!field) throw new Error(`${entity} has no catalogue column ${column}`);
+  return PG_TYPE[field.type];
+}

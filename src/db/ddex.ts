@@ -3,6 +3,7 @@
 // scheduled changes that deal windows make. src/apply/ddex.ts decides what to write; this
 // module says how. Feed values only travel as bound parameters or the one JSON parameter.
 import { sql, type SQL } from 'drizzle-orm';
+import { columnPgType, RELEASE_SNAPSHOT_COLUMNS } from '../catalogue/columns.js';
 import type { DdexDeal } from '../catalogue/ddex.js';
 import { query, type Orm } from './client.js';
 import { AVAILABILITY_ASSIGNMENTS } from './catalogue.js';
@@ -114,18 +115,10 @@ export interface WriteCounts {
   unchanged: number;
 }
 
+/** The metadata columns a `replace` write takes from its rows, typed from src/catalogue/columns.ts. */
 const COLUMNS: Record<DdexEntity, { name: string; type: string }[]> = {
-  release: [
-    { name: 'title', type: 'text' }, { name: 'version_title', type: 'text' }, { name: 'artist_appears_as', type: 'text' },
-    { name: 'barcode', type: 'text' }, { name: 'type', type: 'text' }, { name: 'year', type: 'integer' },
-    { name: 'explicit', type: 'boolean' }, { name: 'track_count', type: 'integer' }, { name: 'duration_seconds', type: 'integer' },
-    { name: 'release_date', type: 'timestamptz' }, { name: 'label_name', type: 'text' }, { name: 'display_title', type: 'text' },
-  ],
-  track: [
-    { name: 'title', type: 'text' }, { name: 'version_title', type: 'text' }, { name: 'isrc', type: 'text' },
-    { name: 'explicit', type: 'boolean' }, { name: 'track_number', type: 'integer' }, { name: 'artist_appears_as', type: 'text' },
-    { name: 'release_id', type: 'text' }, { name: 'duration_seconds', type: 'integer' }, { name: 'display_title', type: 'text' },
-  ],
+  release: RELEASE_SNAPSHOT_COLUMNS.release.map((name) => ({ name, type: columnPgType('release', name) })),
+  track: RELEASE_SNAPSHOT_COLUMNS.track.map((name) => ({ name, type: columnPgType('track', name) })),
 };
 
 /**

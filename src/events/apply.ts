@@ -1,6 +1,6 @@
 // Applies stored Catalogue Events to the catalogue under the provider's source, through the
 // same version-guarded territory writes, availability rules and scheduling as DDEX
-// (src/db/ddex.ts, src/apply/ddex-availability.ts). Each release snapshot is the release's
+// (src/db/ddex.ts, src/apply/availability.ts). Each release snapshot is the release's
 // whole truth: its territories (those no longer covered go down with their reason), its
 // tracks (a track that left goes down), its scheduled windows. A takedown event takes the
 // release and its tracks down everywhere. Enhanced Metadata attaches to a stored track.
@@ -9,7 +9,9 @@
 // applying two versions of one release never interleave; the version guard makes any order
 // and any repetition end in the newest snapshot.
 import { systemClock, type Clock } from '../clock.js';
-import { availability, WORLDWIDE, type ScheduledChange } from '../apply/ddex-availability.js';
+import {
+  availability, itemSchedule, newerStored, releaseTombstone, REMOVED_FROM_RELEASE, territoryRows, trackAvailability, WORLDWIDE, type TrackIdentity,
+} from '../apply/availability.js';
 import type { DdexDeal } from '../catalogue/ddex.js';
 import type { Database, Orm } from '../db/client.js';
 import { replaceSchedules, writeTerritories, type ItemSchedule, type TerritoryRow, type WriteCounts, type WriteTarget } from '../db/ddex.js';
@@ -27,9 +29,11 @@ type Executor = Pick<Orm, 'execute'>;
 
 /** Audit reason of an explicit takedown event. */
 export const TAKEDOWN_EVENT = 'takedown_event';
-/** Audit reason of a track that a newer snapshot of its release no longer lists. */
-export const LEFT_RELEASE = 'removed_from_release';
-const DEAL_STARTED = 'deal_started';
+/**
+ * The provider's track id names a track on one release (its CSV track rows carry one
+ * releaseId): that release's newest snapshot is the track's whole truth.
+ */
+const EVENT_TRACKS: TrackIdentity = { trackBelongsToOneRelease: true };
 
 export interface EventApplyOptions {
   source: string;
@@ -54,7 +58,7 @@ export async function applyInboxEvent(db: Database, id: number, options: EventAp
     const item = readStandardItem(body);
     const result = item.kind === 'release'
       ? await applySnapshot(tx, event, item.release, options.source, now)
-      : await applyTakedown(tx, event, options.source);
+      : await applyTakedown(tx, event, options.source, now);
     if ('unreadable' in result) {
       await markUnreadable(tx, event, result.unreadable);
       return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };
@@ -87,12 +91,6 @@ interface Stale { stale: ApplyCounts }
 /** A snapshot whose availability feedline cannot read: nothing of it is written. */
 interface Unreadable { unreadable: string }
 
-/** The stored row that decides staleness (DDEX's rule: the WW row), when it is as new as this event or newer. */
-function newerStored<Row extends StoredRow>(stored: readonly Row[], version: string): Row | undefined {
-  const ww = stored.find((s) => s.country === WORLDWIDE) ?? stored[0];
-  return ww !== undefined && BigInt(ww.version) >= BigInt(version) ? ww : undefined;
-}
-
 /** A stale event changes no stored row: every row of its release counts as unchanged. */
 async function staleCounts(db: Executor, event: InboxEvent, source: string): Promise<ApplyCounts> {
   const rows = (await releaseRows(db, source, event.itemId)).length + (await releaseTrackRows(db, source, event.itemId)).length;
@@ -107,7 +105,7 @@ async function staleCounts(db: Executor, event: InboxEvent, source: string): Pro
  */
 async function recordUnseenTracks(db: Executor, event: InboxEvent, snapshot: ReleaseItem, source: string, newer: StoredReleaseRow): Promise<Stale> {
   const counts = await staleCounts(db, event, source);
-  const reason = newer.status === 'taken_down' && newer.reason === TAKEDOWN_EVENT ? TAKEDOWN_EVENT : LEFT_RELEASE;
+  const reason = newer.status === 'taken_down' && newer.reason === TAKEDOWN_EVENT ? TAKEDOWN_EVENT : REMOVED_FROM_RELEASE;
   const unseen: TerritoryRow[] = [];
   for (const [index, track] of tracksOf(snapshot).entries()) {
     if (await trackStored(db, source, String(track.id))) continue;
@@ -121,8 +119,20 @@ function target(event: InboxEvent, entity: 'release' | 'track', source: string, 
   return { runId: event.runId, entity, source, version: event.changeVersion, line: 1, guard: 'newer', mode };
 }
 
-function scheduleRows(changes: readonly ScheduledChange[]) {
-  return changes.map((c) => ({ country: c.territory, dueAt: c.dueAt, targetStatus: c.status, reason: c.status === 'live' ? DEAL_STARTED : c.reason }));
+/**
+ * Tracks their release no longer carries (it stopped listing them, or was taken down): no
+ * other release carries an event track, so each goes down in every territory it has, its
+ * schedule cleared. `downReason` replaces 'removed_from_release' (a takedown names itself).
+ */
+function uncarriedTracks(event: InboxEvent, stored: readonly StoredRow[], now: Date, downReason?: string): { rows: TerritoryRow[]; schedules: ItemSchedule[] } {
+  const rows: TerritoryRow[] = [];
+  const schedules: ItemSchedule[] = [];
+  for (const id of new Set(stored.map((s) => s.id))) {
+    const result = trackAvailability({ otherReleases: [] }, EVENT_TRACKS, now, stored.filter((s) => s.id === id).map((s) => s.country));
+    rows.push(...territoryRows(id, result, {}, downReason));
+    schedules.push(itemSchedule(id, event.changeVersion, result.scheduled));
+  }
+  return { rows, schedules };
 }
 
 async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseItem, source: string, now: Date): Promise<ApplyCounts | Stale | Unreadable> {
@@ -142,12 +152,8 @@ async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseI
   const counts = { ...ZERO };
 
   const release = availability(deals.deals, now, stored.map((s) => s.country));
-  const metadata = releaseColumns(snapshot);
-  const rows: TerritoryRow[] = [...release.territories].map(([country, state]) => ({
-    id: releaseId, country, status: state.status, reason: state.status === 'live' ? null : state.reason, ...metadata,
-  }));
-  add(counts, await writeTerritories(db, target(event, 'release', source, 'replace'), rows));
-  await replaceSchedules(db, 'release', source, event.runId, [{ id: releaseId, version: event.changeVersion, changes: scheduleRows(release.scheduled) }]);
+  add(counts, await writeTerritories(db, target(event, 'release', source, 'replace'), territoryRows(releaseId, release, releaseColumns(snapshot))));
+  await replaceSchedules(db, 'release', source, event.runId, [itemSchedule(releaseId, event.changeVersion, release.scheduled)]);
 
   const storedTracks = await releaseTrackRows(db, source, releaseId);
   const listed = new Set(tracks.map((t) => String(t.id)));
@@ -156,38 +162,29 @@ async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseI
   tracks.forEach((track, index) => {
     const trackId = String(track.id);
     const known = storedTracks.filter((s) => s.id === trackId).map((s) => s.country);
-    const result = availability(perTrack[index]!, now, known);
-    const columns = trackColumns(snapshot, index);
-    for (const [country, state] of result.territories) {
-      trackRows.push({ id: trackId, country, status: state.status, reason: state.status === 'live' ? null : state.reason, ...columns });
-    }
-    schedules.push({ id: trackId, version: event.changeVersion, changes: scheduleRows(result.scheduled) });
+    const result = trackAvailability({ listed: perTrack[index]!, otherReleases: [] }, EVENT_TRACKS, now, known);
+    trackRows.push(...territoryRows(trackId, result, trackColumns(snapshot, index)));
+    schedules.push(itemSchedule(trackId, event.changeVersion, result.scheduled));
   });
   add(counts, await writeTerritories(db, target(event, 'track', source, 'replace'), trackRows));
 
-  const left = storedTracks.filter((s) => !listed.has(s.id));
-  add(counts, await writeTerritories(db, target(event, 'track', source, 'status'),
-    left.map((s) => ({ id: s.id, country: s.country, status: 'taken_down', reason: LEFT_RELEASE }))));
-  for (const id of new Set(left.map((s) => s.id))) schedules.push({ id, version: event.changeVersion, changes: [] });
-  await replaceSchedules(db, 'track', source, event.runId, schedules);
+  const left = uncarriedTracks(event, storedTracks.filter((s) => !listed.has(s.id)), now);
+  add(counts, await writeTerritories(db, target(event, 'track', source, 'status'), left.rows));
+  await replaceSchedules(db, 'track', source, event.runId, [...schedules, ...left.schedules]);
   return counts;
 }
 
-async function applyTakedown(db: Executor, event: InboxEvent, source: string): Promise<ApplyCounts | Stale> {
+async function applyTakedown(db: Executor, event: InboxEvent, source: string, now: Date): Promise<ApplyCounts | Stale> {
   const releaseId = event.itemId;
   const stored = await releaseRows(db, source, releaseId);
   if (newerStored(stored, event.changeVersion)) return { stale: await staleCounts(db, event, source) };
   const counts = { ...ZERO };
-  // A takedown of a release never seen still leaves a tombstone, so an older snapshot
-  // arriving late cannot make it live (docs/design.md invariant 3).
-  const countries = stored.length > 0 ? stored.map((s) => s.country) : [WORLDWIDE];
-  const rows: TerritoryRow[] = countries.map((country) => ({ id: releaseId, country, status: 'taken_down', reason: TAKEDOWN_EVENT, raw: { takedown: true, version: event.version } }));
-  add(counts, await writeTerritories(db, target(event, 'release', source, stored.length > 0 ? 'status' : 'replace'), rows));
-  await replaceSchedules(db, 'release', source, event.runId, [{ id: releaseId, version: event.changeVersion, changes: [] }]);
-  const tracks = await releaseTrackRows(db, source, releaseId);
-  add(counts, await writeTerritories(db, target(event, 'track', source, 'status'),
-    tracks.map((s) => ({ id: s.id, country: s.country, status: 'taken_down', reason: TAKEDOWN_EVENT }))));
-  await replaceSchedules(db, 'track', source, event.runId, [...new Set(tracks.map((t) => t.id))].map((id) => ({ id, version: event.changeVersion, changes: [] })));
+  const tombstone = releaseTombstone(releaseId, stored.map((s) => s.country), TAKEDOWN_EVENT, { takedown: true, version: event.version });
+  add(counts, await writeTerritories(db, target(event, 'release', source, tombstone.mode), tombstone.rows));
+  await replaceSchedules(db, 'release', source, event.runId, [itemSchedule(releaseId, event.changeVersion, [])]);
+  const tracks = uncarriedTracks(event, await releaseTrackRows(db, source, releaseId), now, TAKEDOWN_EVENT);
+  add(counts, await writeTerritories(db, target(event, 'track', source, 'status'), tracks.rows));
+  await replaceSchedules(db, 'track', source, event.runId, tracks.schedules);
   return counts;
 }
 

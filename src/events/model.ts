@@ -5,6 +5,7 @@
 // have its published type (a clear refusal naming it beats a silently wrong catalogue);
 // unknown fields pass and are kept in the stored item.
 import { z } from 'zod';
+import type { SnapshotColumns } from '../catalogue/columns.js';
 import { displayTitle } from '../catalogue/display-title.js';
 import type { DdexDeal } from '../catalogue/ddex.js';
 
@@ -201,7 +202,7 @@ function readEntries(where: string, streaming: unknown, download: unknown): Deal
   return { ok: true, deals };
 }
 
-/** The release's own availability as deals (src/apply/ddex-availability.ts decides from them). */
+/** The release's own availability as deals (src/apply/availability.ts decides from them). */
 export function releaseDeals(item: ReleaseItem): Deals {
   return readEntries('', item.streamingAvailability, item.downloadAvailability);
 }
@@ -216,8 +217,8 @@ export function tracksOf(item: ReleaseItem): TrackItem[] {
   return item.tracks ?? [];
 }
 
-/** Catalogue columns of the release (names as in src/db/ddex.ts); the rest of the item is kept in raw. */
-export function releaseColumns(item: ReleaseItem): Record<string, unknown> {
+/** Catalogue columns of the release (src/catalogue/columns.ts RELEASE_SNAPSHOT_COLUMNS); the rest of the item is kept in raw. */
+export function releaseColumns(item: ReleaseItem): SnapshotColumns<'release'> {
   const tracks = tracksOf(item);
   const durations = tracks.map((t) => t.duration);
   const summed = durations.length > 0 && durations.every((d) => typeof d === 'number') ? durations.reduce((a, b) => a! + b!, 0)! : null;
@@ -240,7 +241,7 @@ export function releaseColumns(item: ReleaseItem): Record<string, unknown> {
 }
 
 /** Catalogue columns of one track of the release item. */
-export function trackColumns(item: ReleaseItem, index: number): Record<string, unknown> {
+export function trackColumns(item: ReleaseItem, index: number): SnapshotColumns<'track'> {
   const t = tracksOf(item)[index]!;
   return {
     title: t.title ?? null,

@@ -13,7 +13,7 @@ export type Decision = { playable: true } | { playable: false; reason: Refusal }
 
 export const WORLDWIDE = 'WW';
 
-/** Takedown reasons (src/apply/ddex-availability.ts) that mean "never licensed here". */
+/** Takedown reasons (src/apply/availability.ts) that mean "never licensed here". */
 const NOT_LICENSED = new Set(['territory_not_licensed', 'no_streaming_use', 'other_distribution_channel']);
 const NOT_STARTED = 'deal_not_started';
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { availability, STREAMING_USE_TYPES, trackDeals, WORLDWIDE, type Availability } from '../../src/apply/ddex-availability.js';
+import { availability, STREAMING_USE_TYPES, trackDeals, WORLDWIDE, type Availability } from '../../src/apply/availability.js';
 import { readDdexMessage } from '../../src/parse/ddex/index.js';
 import type { DdexDeal, DdexRelease } from '../../src/catalogue/ddex.js';
 

@@ -189,9 +189,10 @@ export interface Config {
     adminPasswordHash: string | undefined;
     sessionSecret: string | undefined;
     sessionHours: number;
-    shutdownGraceMs: number;
   };
   gate: GateConfig;
+  /** On SIGTERM, how long every part of a process (jobs, sweeps, servers) may finish work in hand. */
+  shutdownGraceMs: number;
   /** Watch the parent process and stop when it goes (src/cli/parent-watch.ts). */
   exitWithParent: boolean;
   /** Every value of the SECRET settings (and the parts that are secrets on their own), for the logger to censor. */

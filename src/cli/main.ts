@@ -87,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!LONG_RUNNING.has(command.name)) return await command.run(rest, { config, logger, out: stdout, stopping });
     // Only when asked (FEEDLINE_EXIT_WITH_PARENT, or under npm): README "Running in the background".
     if (config.exitWithParent) {
-      exitWithParent(() => {
+      exitWithParent(logger, () => {
         logger.warn({ command: command.name }, 'parent process gone; stopping');
         process.kill(process.pid, 'SIGTERM');
       });

@@ -91,6 +91,8 @@ export function startPeriodic<T>(options: PeriodicOptions<T>): PeriodicTask<T> {
 
 export interface PollOptions {
   everyMs: number;
+  /** Doubles the wait after each read up to this: a wait that is usually short is polled quickly first. */
+  upToMs?: number;
   /** Stops waiting: the last value read is returned as it stands. */
   signal?: AbortSignal;
 }
@@ -98,11 +100,11 @@ export interface PollOptions {
 /** Reads at once and then every `everyMs` until `done(value)` or `signal` aborts; returns the last value read. */
 export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, options: PollOptions): Promise<T> {
   const { signal } = options;
-  for (;;) {
+  for (let waitMs = options.everyMs; ; waitMs = Math.min(waitMs * 2, options.upToMs ?? options.everyMs)) {
     const value = await read();
     if (done(value) || signal?.aborted) return value;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, options.everyMs);
+      const timer = setTimeout(finish, waitMs);
       function finish() {
         clearTimeout(timer);
         signal?.removeEventListener('abort', finish);

@@ -86,6 +86,16 @@ describe('pollUntil', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(35);
   });
 
+  it('doubles the wait after each read up to upToMs', async () => {
+    const readAt: number[] = [];
+    await pollUntil(async () => readAt.push(Date.now()), (n) => n === 5, { everyMs: 10, upToMs: 40 });
+    const waits = readAt.slice(1).map((at, i) => at - readAt[i]!);
+    // 10, 20, 40, 40 ms (timers may fire a little late, never early).
+    expect(waits[1]).toBeGreaterThanOrEqual(19);
+    expect(waits[2]).toBeGreaterThanOrEqual(39);
+    expect(waits[3]).toBeGreaterThanOrEqual(39);
+  });
+
   it('stops waiting as soon as it is aborted, with the last value read', async () => {
     const stop = new AbortController();
     let reads = 0;

@@ -56,7 +56,7 @@ export async function prepareFeedline(url: string, fullFeed: string | undefined,
     await migrate(db);
     if (!fullFeed) return;
     const base = await ingestFeed({ config, db, sink: inlineSink(db), logger: silent }, { input: fullFeed, feed: {} });
-    await waitForRun({ config, db, logger: silent }, base.run.id, 100);
+    await waitForRun({ config, db, logger: silent }, base.run.id, { pollMs: 100 });
     await db.orm.execute(drizzleSql`vacuum (analyze)`);
     await db.orm.execute(drizzleSql`checkpoint`);
   } finally {
@@ -85,7 +85,7 @@ export async function timeFeedline(url: string, updates: string, shape: Feedline
     : queueSink(redis, { prefix: PREFIX, attempts: config.jobAttempts, maxQueued: config.maxQueuedBatches });
   const started = performance.now();
   const outcome = await ingestFeed({ config, db, sink, logger: silent }, { input: updates, feed: {} });
-  const run = await waitForRun({ config, db, logger: silent }, outcome.run.id, 25);
+  const run = await waitForRun({ config, db, logger: silent }, outcome.run.id, { pollMs: 25 });
   const ms = performance.now() - started;
   clearInterval(sampler);
   for (const w of workers) workerPeakRssBytes = Math.max(workerPeakRssBytes, peakRss(w.pid!));

@@ -63,7 +63,7 @@ async function applyTracks(date: string, records: string[]): Promise<void> {
   const ctx = { config, db, sink: inlineSink(db), logger };
   const outcome = await ingestFeed(ctx, { input: file, feed: {} });
   if (outcome.status !== 'queued') throw new Error(`${file}: ${outcome.status}`);
-  await waitForRun(ctx, outcome.run.id, 5);
+  await waitForRun(ctx, outcome.run.id, { pollMs: 5 });
 }
 
 say(`ingesting ${trackCount} live GB tracks`);

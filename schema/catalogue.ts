@@ -1,4 +1,4 @@
-// Catalogue state: one row per (source, country, id), per DESIGN.md invariants 2-4.
+// Catalogue state: one row per (source, country, id), per docs/design.md invariants 2-4.
 // `source` is the provider ("7digital") or a DDEX sender's PartyId; `id` is the
 // source's own identifier (a provider integer, a GRid/ICPN, an ISRC), kept as text.
 // Rows are never deleted: a takedown is a tombstone with status `taken_down`.

@@ -36,7 +36,7 @@ export const eventsInbox = pgTable('events_inbox', {
   status: text('status').notNull(),
   /** Why it was rejected or is waiting. */
   reason: text('reason'),
-  /** The run that carries its SLA clock and takedown evidence (src/events/store.ts). */
+  /** The run that carries its SLA clock and takedown evidence (src/db/events.ts). */
   runId: bigint('run_id', { mode: 'number' }).references(() => feedRuns.id),
   attempts: integer('attempts').notNull().default(0),
   /** Apply counts (catalogue rows inserted, updated, taken down, unchanged). */

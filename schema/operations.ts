@@ -66,8 +66,11 @@ export const alertEvents = pgTable('alert_events', {
   check('alert_events_state_check', oneOf(t.state, ALERT_STATES)),
 ]);
 
-/** DDEX deals that end in the future: the takedown happens at `dueAt` (FEEDS.md). */
-export const scheduledTakedowns = pgTable('scheduled_takedowns', {
+/**
+ * Availability changes due in the future, go-lives and takedowns alike: a DDEX deal or a
+ * Catalogue Events window that starts or ends later takes effect at `dueAt` (docs/feeds.md).
+ */
+export const scheduledAvailabilityChanges = pgTable('scheduled_availability_changes', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   entity: text('entity').notNull(),
   source: text('source').notNull(),
@@ -84,8 +87,8 @@ export const scheduledTakedowns = pgTable('scheduled_takedowns', {
   status: text('status').notNull().default('pending'),
   appliedAt: timestamp('applied_at', { withTimezone: true }),
 }, (t) => [
-  index('scheduled_takedowns_due_idx').on(t.dueAt).where(sql`${t.status} = 'pending'`),
-  index('scheduled_takedowns_item_idx').on(t.source, t.entity, t.itemId).where(sql`${t.status} = 'pending'`),
-  check('scheduled_takedowns_status_check', oneOf(t.status, SCHEDULED_CHANGE_STATUSES)),
-  check('scheduled_takedowns_target_status_check', oneOf(t.targetStatus, CATALOGUE_STATUSES)),
+  index('scheduled_availability_changes_due_idx').on(t.dueAt).where(sql`${t.status} = 'pending'`),
+  index('scheduled_availability_changes_item_idx').on(t.source, t.entity, t.itemId).where(sql`${t.status} = 'pending'`),
+  check('scheduled_availability_changes_status_check', oneOf(t.status, SCHEDULED_CHANGE_STATUSES)),
+  check('scheduled_availability_changes_target_status_check', oneOf(t.targetStatus, CATALOGUE_STATUSES)),
 ]);

@@ -1,4 +1,4 @@
-// Feed runs and their batches: the ledger that makes Redis disposable (DESIGN.md
+// Feed runs and their batches: the ledger that makes Redis disposable (docs/design.md
 // invariant 1). A run is one file applied once; its batches are the units of work.
 import { sql } from 'drizzle-orm';
 import {
@@ -17,7 +17,7 @@ export const feedRuns = pgTable('feed_runs', {
   /** ISO 3166 alpha-2; `WW` for a DDEX message, which carries its own territories. */
   country: text('country').notNull(),
   feedDate: date('feed_date', { mode: 'string' }).notNull(),
-  /** When the provider published the feed: the SLA clock starts here (FEEDS.md). */
+  /** When the provider published the feed: the SLA clock starts here (docs/feeds.md rule 1). */
   publishedAt: timestamp('published_at', { withTimezone: true }).notNull(),
   fileName: text('file_name').notNull(),
   fileSha256: text('file_sha256').notNull(),
@@ -48,7 +48,7 @@ export const feedRuns = pgTable('feed_runs', {
   parsedAt: timestamp('parsed_at', { withTimezone: true }),
   appliedAt: timestamp('applied_at', { withTimezone: true }),
 }, (t) => [
-  // The same file delivered twice is applied once: a second ingest finds this row (DESIGN.md
+  // The same file delivered twice is applied once: a second ingest finds this row (docs/design.md
   // invariant 6). Identity includes the feed, because identical bytes can be two feeds (two
   // days with no changes are both a bare header).
   uniqueIndex('feed_runs_content_once')
@@ -102,7 +102,7 @@ export const quarantine = pgTable('quarantine', {
   check('quarantine_severity_check', oneOf(t.severity, QUARANTINE_SEVERITIES)),
 ]);
 
-/** Proof of compliance (FEEDS.md rule 5): one row per takedown applied. */
+/** Proof of compliance (docs/feeds.md rule 4): one row per takedown applied. */
 export const takedownAudit = pgTable('takedown_audit', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   runId: bigint('run_id', { mode: 'number' }).references(() => feedRuns.id),

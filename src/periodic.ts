@@ -2,7 +2,8 @@
 // through here, so each has the same three guarantees. One tick at a time: a slow tick makes
 // the next one skip instead of piling up. stop() waits for the running tick, so a process
 // that stops does not close a connection under it. A failing tick is logged and counted,
-// and the loop carries on: the next tick is the retry.
+// and the loop carries on: the next tick is the retry. Waiting for something to happen
+// (a run applied, a queue drained) polls through pollUntil, the same loop with an end.
 import cron, { type ScheduledTask } from 'node-cron';
 import { coerceError } from './errors.js';
 import type { Logger } from './log.js';
@@ -86,4 +87,30 @@ export function startPeriodic<T>(options: PeriodicOptions<T>): PeriodicTask<T> {
   const task = createPeriodic(options);
   task.start();
   return task;
+}
+
+export interface PollOptions {
+  everyMs: number;
+  /** Doubles the wait after each read up to this: a wait that is usually short is polled quickly first. */
+  upToMs?: number;
+  /** Stops waiting: the last value read is returned as it stands. */
+  signal?: AbortSignal;
+}
+
+/** Reads at once and then every `everyMs` until `done(value)` or `signal` aborts; returns the last value read. */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, options: PollOptions): Promise<T> {
+  const { signal } = options;
+  for (let waitMs = options.everyMs; ; waitMs = Math.min(waitMs * 2, options.upToMs ?? options.everyMs)) {
+    const value = await read();
+    if (done(value) || signal?.aborted) return value;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, waitMs);
+      function finish() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
+        resolve();
+      }
+      signal?.addEventListener('abort', finish, { once: true });
+    });
+  }
 }

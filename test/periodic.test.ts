@@ -1,7 +1,8 @@
 // The periodic-task helper every interval loop goes through: one tick at a time, stop() waits
-// for the running tick, a failure is logged and counted and the loop goes on.
+// for the running tick, a failure is logged and counted and the loop goes on. pollUntil, the
+// waiting loop, reads until done and stops at once when aborted.
 import { describe, expect, it } from 'vitest';
-import { createPeriodic, startPeriodic } from '../src/periodic.js';
+import { createPeriodic, pollUntil, startPeriodic } from '../src/periodic.js';
 import { captureLogs } from './helpers/logs.js';
 
 function gate() {
@@ -72,5 +73,36 @@ describe('periodic task', () => {
     expect(failure).toMatchObject({ failures: 1, err: { message: 'boom' } });
     expect(await task.tick()).toBe('ok');
     expect(task.failures).toBe(1);
+  });
+});
+
+describe('pollUntil', () => {
+  it('reads at once, then every period, until done, and returns the value that was done', async () => {
+    let reads = 0;
+    const started = Date.now();
+    const value = await pollUntil(async () => ++reads, (n) => n === 3, { everyMs: 20 });
+    expect(value).toBe(3);
+    expect(reads).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+  });
+
+  it('doubles the wait after each read up to upToMs', async () => {
+    const readAt: number[] = [];
+    await pollUntil(async () => readAt.push(Date.now()), (n) => n === 5, { everyMs: 10, upToMs: 40 });
+    const waits = readAt.slice(1).map((at, i) => at - readAt[i]!);
+    // 10, 20, 40, 40 ms (timers may fire a little late, never early).
+    expect(waits[1]).toBeGreaterThanOrEqual(19);
+    expect(waits[2]).toBeGreaterThanOrEqual(39);
+    expect(waits[3]).toBeGreaterThanOrEqual(39);
+  });
+
+  it('stops waiting as soon as it is aborted, with the last value read', async () => {
+    const stop = new AbortController();
+    let reads = 0;
+    const started = Date.now();
+    const waiting = pollUntil(async () => ++reads, () => false, { everyMs: 60_000, signal: stop.signal });
+    setTimeout(() => stop.abort(), 20);
+    expect(await waiting).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -25,11 +25,11 @@ export type FetchStatus = (typeof FETCH_STATUSES)[number];
 export const ALERT_STATES = ['warning', 'breach', 'resolved'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
 
-/** scheduled_takedowns.status. */
+/** scheduled_availability_changes.status. */
 export const SCHEDULED_CHANGE_STATUSES = ['pending', 'applied', 'superseded'] as const;
 export type ScheduledChangeStatus = (typeof SCHEDULED_CHANGE_STATUSES)[number];
 
-/** A catalogue row's availability; scheduled_takedowns.target_status is the one it will take. */
+/** A catalogue row's availability; scheduled_availability_changes.target_status is the one it will take. */
 export const CATALOGUE_STATUSES = ['live', 'taken_down'] as const;
 export type CatalogueStatus = (typeof CATALOGUE_STATUSES)[number];
 

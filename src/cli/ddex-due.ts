@@ -1,4 +1,4 @@
-import { applyDueScheduledTakedowns } from '../db/ddex.js';
+import { applyDueScheduledChanges } from '../db/ddex.js';
 import { UsageError } from '../errors.js';
 import { parseCommand } from './args.js';
 import type { Command } from './command.js';
@@ -21,7 +21,7 @@ starts at the due time. \`feedline serve\` (scheduler role) runs this every 30 s
     if (at && Number.isNaN(at.getTime())) throw new UsageError('--at must be an ISO 8601 time');
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'never' });
     try {
-      const result = await applyDueScheduledTakedowns(runtime.db.orm, at);
+      const result = await applyDueScheduledChanges(runtime.db.orm, at);
       if (values.json) ctx.out.json(result);
       else ctx.out.line(`${result.applied} scheduled change(s) applied (${result.takenDown} takedown(s)), ${result.superseded} superseded by newer messages`);
       return 0;

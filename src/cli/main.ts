@@ -83,11 +83,11 @@ export async function main(argv: string[]): Promise<number> {
     const quiet = !LONG_RUNNING.has(command.name) && !verbose && process.env.LOG_LEVEL === undefined;
     logger = createLogger({ level: quiet ? 'warn' : config.logLevel, secrets: config.secrets });
     censor = censorer(config.secrets);
-    const stopping = stopSignals(logger, config.http.shutdownGraceMs, () => process.exit(ExitCode.unexpected));
+    const stopping = stopSignals(logger, config.shutdownGraceMs, () => process.exit(ExitCode.unexpected));
     if (!LONG_RUNNING.has(command.name)) return await command.run(rest, { config, logger, out: stdout, stopping });
     // Only when asked (FEEDLINE_EXIT_WITH_PARENT, or under npm): README "Running in the background".
     if (config.exitWithParent) {
-      exitWithParent(() => {
+      exitWithParent(logger, () => {
         logger.warn({ command: command.name }, 'parent process gone; stopping');
         process.kill(process.pid, 'SIGTERM');
       });

@@ -6,10 +6,10 @@ import type { Database } from '../db/client.js';
 import { acceptedRunFiles } from '../db/runs.js';
 import { ExitCode, UsageError, coerceError } from '../errors.js';
 import { addDays, isPublishedOn, latestPublishedDate, parseDayFields, publicationTime } from '../feeds/due.js';
-import { pullFeed, waitApplied, type PullDeps } from '../feeds/pull.js';
+import { pullFeed, type PullDeps } from '../feeds/pull.js';
 import { conventionalName } from '../ingest/feed-name.js';
 import { progressLog } from '../ingest/progress.js';
-import { ingestFeed } from '../ingest/ingest.js';
+import { ingestFeed, waitForRun } from '../ingest/ingest.js';
 import { dateFlag, parseCommand } from './args.js';
 import type { Command } from './command.js';
 import { FEED_OPTIONS, feedFromFlags, pullDeps, requiredDate, slaContext } from './feed-commands.js';
@@ -99,8 +99,8 @@ async function replayDate(deps: PullDeps, feed: FeedSpec, date: string): Promise
       if (pulled.outcome !== 'applied' && pulled.outcome !== 'duplicate') return { date, outcome: 'failed', from: 'provider', error: pulled.outcome };
       return applied(date, 'provider', pulled.run);
     }
-    const onProgress = progressLog(deps.logger.child({ date }));
-    const ingested = await ingestFeed({ config, db, sink: deps.sink, timers: deps.timers, logger: deps.logger, onProgress }, {
+    const ctx = { config, db, sink: deps.sink, timers: deps.timers, logger: deps.logger, onProgress: progressLog(deps.logger.child({ date })) };
+    const ingested = await ingestFeed(ctx, {
       input: archived,
       fileName: conventionalName({ ...feed, date }),
       feed: { ...feed, date },
@@ -109,8 +109,8 @@ async function replayDate(deps: PullDeps, feed: FeedSpec, date: string): Promise
       force: true,
     });
     if (ingested.status === 'rejected') return { date, outcome: 'rejected', from: 'archive', runId: ingested.run.id, error: ingested.reason };
-    const run = await waitApplied(db, ingested.run.id, { onProgress });
-    if (!run || run.status !== 'applied') return { date, outcome: 'failed', from: 'archive', runId: ingested.run.id, error: run?.error ?? run?.status };
+    const run = await waitForRun(ctx, ingested.run.id);
+    if (run.status !== 'applied') return { date, outcome: 'failed', from: 'archive', runId: ingested.run.id, error: run.error ?? run.status };
     if (feed.kind === 'full') await reconcileRun({ db, logger: deps.logger, alerter: deps.alerter, maxShare: config.provider.reconcileMaxShare }, run.id);
     return applied(date, 'archive', run);
   } catch (err) {

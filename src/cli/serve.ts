@@ -80,7 +80,7 @@ close connections, exit 0.`,
       scheduler: role === 'all' || role === 'scheduler', worker: role === 'all' || role === 'worker', api: role === 'all' || role === 'api',
       events: role === 'events' || (role === 'all' && Boolean(config.events.publicKeyFile)),
     };
-    if (role === 'gate' && isGateClusterPrimary(config.gate.processes)) return superviseGateProcesses(config.gate.processes, logger, ctx.stopping, config.http.shutdownGraceMs);
+    if (role === 'gate' && isGateClusterPrimary(config.gate.processes)) return superviseGateProcesses(config.gate.processes, logger, ctx.stopping, config.shutdownGraceMs);
     if (role === 'worker' && !config.redisUrl) throw new UsageError('serve --role worker needs REDIS_URL (without Redis, --role all applies batches in-process)');
     const pulls = runs.scheduler && config.provider.baseUrl !== undefined;
     if (pulls) validateProvider(config);
@@ -139,12 +139,12 @@ close connections, exit 0.`,
       log.info({ database: runtime.db.where, redis: Boolean(runtime.redis), feeds: config.provider.feeds.length }, 'serving');
 
       const signal = await ctx.stopping;
-      log.info({ signal, graceMs: config.http.shutdownGraceMs }, 'stopping: finishing work in hand');
+      log.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: finishing work in hand');
       // Newest first: the scheduler stops feeding work before the apply worker stops taking it,
       // so a fetch job in hand can see its run applied.
       for (const part of stops.splice(0).reverse()) {
         try {
-          await part.stop(config.http.shutdownGraceMs);
+          await part.stop(config.shutdownGraceMs);
         } catch (err) {
           log.warn({ err: coerceError(err), part: part.name }, 'error while stopping');
         }

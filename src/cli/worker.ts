@@ -42,8 +42,8 @@ Options:
       await stopRecovery();
       // Past the grace period a batch in hand is left to the queue (its lock lapses, another worker takes it).
       await Promise.all([
-        closeWithin(worker.close(), ctx.config.http.shutdownGraceMs, () => worker.close(true)),
-        events.stop(ctx.config.http.shutdownGraceMs),
+        closeWithin(worker.close(), ctx.config.shutdownGraceMs, () => worker.close(true)),
+        events.stop(ctx.config.shutdownGraceMs),
       ]);
       await alerter.idle();
       return 0;

@@ -132,9 +132,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
       adminPasswordHash: p.FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH,
       sessionSecret: p.FEEDLINE_SESSION_SECRET,
       sessionHours: p.FEEDLINE_SESSION_HOURS,
-      shutdownGraceMs: p.FEEDLINE_SHUTDOWN_GRACE_MS,
     },
     gate,
+    shutdownGraceMs: p.FEEDLINE_SHUTDOWN_GRACE_MS,
     exitWithParent: p.FEEDLINE_EXIT_WITH_PARENT ?? raw.npm_command !== undefined,
     secrets: secretValues(SECRET_SETTINGS.map((name) => raw[name])),
   });

@@ -30,7 +30,7 @@ export const ENV = {
   REDIS_URL: [z.string().regex(/^rediss?(\+cluster)?:\/\/\S+$/, 'must be redis://, rediss:// or redis+cluster://host:port,host:port').optional(), undefined, 'Redis URL for BullMQ (redis+cluster://host:port,host:port for a Redis Cluster). Unset: batches are applied in-process, no queue.', SECRET],
   FEEDLINE_REDIS_CLUSTER_NODES: [list.optional(), undefined, 'Redis Cluster seed nodes, host:port,host:port (instead of a redis+cluster:// REDIS_URL).'],
   FEEDLINE_ARCHIVE: [z.enum(['dir', 'postgres']), 'dir', 'Where raw feed files are archived: dir ($FEEDLINE_HOME/archive) or postgres (in the database: workers need no shared disk).'],
-  FEEDLINE_HOME: [z.string().min(1), './.feedline', 'Local data directory: embedded database, raw feed archive.'],
+  FEEDLINE_HOME: [z.string().min(1), './.feedline', 'Local data directory: embedded database, the dir archive (with postgres: working copies only, nothing shared).'],
   LOG_LEVEL: [z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level.'],
   FEEDLINE_SOURCE: [z.string().regex(/^[A-Za-z0-9._-]+$/), '7digital', 'Name of the CSV provider; the default --source.'],
   FEEDLINE_BATCH_SIZE: [positiveInt.max(100_000), '5000', 'Rows per batch (one BullMQ job, one transaction).'],
@@ -189,9 +189,10 @@ export interface Config {
     adminPasswordHash: string | undefined;
     sessionSecret: string | undefined;
     sessionHours: number;
-    shutdownGraceMs: number;
   };
   gate: GateConfig;
+  /** On SIGTERM, how long every part of a process (jobs, sweeps, servers) may finish work in hand. */
+  shutdownGraceMs: number;
   /** Watch the parent process and stop when it goes (src/cli/parent-watch.ts). */
   exitWithParent: boolean;
   /** Every value of the SECRET settings (and the parts that are secrets on their own), for the logger to censor. */

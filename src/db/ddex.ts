@@ -253,14 +253,14 @@ export interface ItemSchedule {
 export async function replaceSchedules(db: Executor, entity: DdexEntity, source: string, runId: number, items: readonly ItemSchedule[]): Promise<number> {
   if (items.length === 0) return 0;
   await db.execute(sql`
-    update scheduled_takedowns s set status = 'superseded'
+    update scheduled_availability_changes s set status = 'superseded'
     from json_to_recordset(${JSON.stringify(items.map((i) => ({ id: i.id, version: i.version })))}::json) as i(id text, version text)
     where s.status = 'pending' and s.source = ${source} and s.entity = ${entity} and s.item_id = i.id
       and s.change_version <= i.version::bigint`);
   const changes = items.flatMap((i) => i.changes.map((c) => ({ ...c, id: i.id, version: i.version })));
   if (changes.length === 0) return 0;
   await db.execute(sql`
-    insert into scheduled_takedowns (entity, source, country, item_id, due_at, change_version, reason, target_status, run_id)
+    insert into scheduled_availability_changes (entity, source, country, item_id, due_at, change_version, reason, target_status, run_id)
     select ${entity}, ${source}, c.country, c.id, c."dueAt", c.version::bigint, c.reason, c."targetStatus", ${runId}
     from json_to_recordset(${JSON.stringify(changes)}::json) as c(id text, version text, country text, "dueAt" timestamptz, reason text, "targetStatus" text)`);
   return changes.length;
@@ -294,19 +294,19 @@ function dueUpdate(table: 'releases' | 'tracks', entity: 'release' | 'track'): S
  * publication time is the due time, so its SLA clock starts at the deal's end (issue 5).
  * One transaction; concurrent callers skip each other's rows.
  */
-export async function applyDueScheduledTakedowns(db: Orm, now?: Date): Promise<DueResult> {
+export async function applyDueScheduledChanges(db: Orm, now?: Date): Promise<DueResult> {
   const at = now ? sql`${now.toISOString()}::timestamptz` : sql`now()`;
   return db.transaction(async (tx) => {
     const [counts] = await query<DueResult>(tx, sql`
       with due as (
-        select * from scheduled_takedowns where status = 'pending' and due_at <= ${at}
+        select * from scheduled_availability_changes where status = 'pending' and due_at <= ${at}
         order by due_at, id for update skip locked
       ),
       releases_written as (${dueUpdate('releases', 'release')}),
       tracks_written as (${dueUpdate('tracks', 'track')}),
       written as (select id from releases_written union all select id from tracks_written),
       marked as (
-        update scheduled_takedowns s set status = case when s.id in (select id from written) then 'applied' else 'superseded' end,
+        update scheduled_availability_changes s set status = case when s.id in (select id from written) then 'applied' else 'superseded' end,
           applied_at = case when s.id in (select id from written) then now() end
         from due d where s.id = d.id
         returning s.id
@@ -328,7 +328,7 @@ export async function applyDueScheduledTakedowns(db: Orm, now?: Date): Promise<D
 export async function pendingSchedule(db: Executor, entity: DdexEntity, source: string, id: string): Promise<{ country: string; dueAt: Date; targetStatus: string; reason: string; version: string }[]> {
   return query(db, sql`
     select country, due_at as "dueAt", target_status as "targetStatus", reason, change_version::text as version
-    from scheduled_takedowns where status = 'pending' and entity = ${entity} and source = ${source} and item_id = ${id}
+    from scheduled_availability_changes where status = 'pending' and entity = ${entity} and source = ${source} and item_id = ${id}
     order by due_at, country`);
 }
 

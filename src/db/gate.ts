@@ -14,7 +14,7 @@ export interface RowFacts {
   availableFrom: Date | null;
 }
 
-/** A pending deal start or end (scheduled_takedowns) of one territory row. */
+/** A pending deal start or end (scheduled_availability_changes) of one territory row. */
 export interface ScheduledFacts {
   dueAt: Date;
   changeVersion: bigint;
@@ -86,7 +86,7 @@ export async function loadTrackFacts(db: Db, source: string, trackId: string): P
   const releaseIds = rows.filter((r) => r.entity === 'link').map((r) => r.id);
   const schedule = await query<ScheduleRecord>(db, sql`
     select entity, item_id as id, country, due_at, change_version::text as version, target_status, reason
-    from scheduled_takedowns
+    from scheduled_availability_changes
     where status = 'pending' and source = ${source}
       and ((entity = 'track' and item_id = ${trackId})
         or (entity = 'release' and ${releaseIds.length > 0 ? sql`item_id in (${sql.join(releaseIds.map((id) => sql`${id}`), sql`, `)})` : sql`false`}))

@@ -8,6 +8,7 @@ import type { Database } from '../db/client.js';
 import { openEventIds } from '../db/events.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { startPeriodic } from '../periodic.js';
 import { createEventsQueue, EVENTS_JOB_OPTIONS, eventsJobId, startEventsWorker } from '../queue/events.js';
 import { applyInboxEvent, type EventApplyOptions, type EventOutcome } from './apply.js';
 
@@ -88,24 +89,19 @@ export function createEventDispatcher(db: Database, redis: RedisConnection | und
 /** Re-submits open events at least `olderThanSeconds` old, every `intervalMs`. */
 export function startEventSweep(db: Database, dispatcher: EventDispatcher, options: { intervalMs: number; olderThanSeconds: number }, logger: Logger): { stop(): Promise<void> } {
   const log = logger.child({ component: 'events-sweep' });
-  let running: Promise<void> | undefined;
-  const once = async () => {
-    const ids = await openEventIds(db.orm, options.olderThanSeconds, 5000);
-    if (ids.length > 0) log.info({ events: ids.length }, 'open events re-submitted to apply');
-    for (const id of ids) dispatcher.submit(id);
-    await dispatcher.idle();
-  };
-  const tick = () => {
-    running ??= once().catch((err: unknown) => log.warn({ err: coerceError(err) }, 'event sweep failed')).finally(() => { running = undefined; });
-  };
-  tick();
-  const timer = setInterval(tick, options.intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return startPeriodic({
+    name: 'event sweep',
+    schedule: { everyMs: options.intervalMs },
+    logger: log,
+    // The database may be away for a while (a restart): the next sweep is the retry.
+    failureLevel: 'warn',
+    run: async () => {
+      const ids = await openEventIds(db.orm, options.olderThanSeconds, 5000);
+      if (ids.length > 0) log.info({ events: ids.length }, 'open events re-submitted to apply');
+      for (const id of ids) dispatcher.submit(id);
+      await dispatcher.idle();
     },
-  };
+  });
 }
 
 /** The worker role's half: applies event jobs from the queue. */

@@ -12,8 +12,8 @@ import { progressLog } from '../ingest/progress.js';
 import { getRun, unfinishedRunId, type Run } from '../db/runs.js';
 import { coerceError, UsageError } from '../errors.js';
 import { conventionalName } from '../ingest/feed-name.js';
-import { ingestFeed, runProgress } from '../ingest/ingest.js';
-import type { IngestContext, Progress } from '../ingest/lifecycle.js';
+import { ingestFeed, isFinished, waitForRun } from '../ingest/ingest.js';
+import type { IngestContext } from '../ingest/lifecycle.js';
 import type { Logger } from '../log.js';
 import type { BatchSink } from '../queue/sink.js';
 import type { Alerter } from '../sla/alerts.js';
@@ -89,7 +89,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
   // archive rather than download again.
   if (!options.force) {
     const unfinished = await unfinishedRun(db, source, feed, date);
-    if (unfinished) return finish(deps, feed, date, await resume(deps, unfinished, log), now);
+    if (unfinished) return finish(deps, feed, date, await waitForUnfinishedRun(deps, unfinished, log), now);
   }
 
   let fetched;
@@ -150,7 +150,7 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
     await recordAttempt(db.orm, source, feed, date, { status: 'failed', httpStatus: 200, error: `rejected: ${ingested.reason}`, runId: ingested.run.id }, now());
     return { outcome: 'rejected', run: ingested.run, reason: ingested.reason };
   }
-  const run = ingested.status === 'duplicate' && isTerminal(ingested.run) ? ingested.run : await waitApplied(db, ingested.run.id, { signal: deps.signal, onProgress: ctx.onProgress });
+  const run = ingested.status === 'duplicate' && isFinished(ingested.run) ? ingested.run : await waitForRun(ctx, ingested.run.id, { signal: deps.signal, pollMs: WAIT_POLL_MS });
   const outcome = await finish(deps, feed, date, run, now);
   if (ingested.status === 'duplicate' && outcome.outcome === 'applied') return { outcome: 'duplicate', run: outcome.run };
   return outcome;
@@ -176,10 +176,6 @@ async function finish(deps: PullDeps, feed: FeedSpec, date: string, run: Run | u
   return { outcome: 'interrupted', runId: run.id };
 }
 
-function isTerminal(run: Run): boolean {
-  return run.status === 'applied' || run.status === 'rejected' || run.status === 'failed';
-}
-
 async function unfinishedRun(db: Database, source: string, feed: FeedSpec, date: string): Promise<Run | undefined> {
   const id = await unfinishedRunId(db.orm, source, feed, date);
   return id === undefined ? undefined : getRun(db.orm, id);
@@ -190,24 +186,7 @@ async function unfinishedRun(db: Database, source: string, feed: FeedSpec, date:
  * recovery, src/ingest/recover.ts, resumes a run whose parser stopped and re-enqueues
  * batches lost with Redis).
  */
-async function resume(deps: PullDeps, run: Run, log: Logger): Promise<Run | undefined> {
+async function waitForUnfinishedRun(deps: PullDeps, run: Run, log: Logger): Promise<Run> {
   log.info({ runId: run.id, status: run.status }, 'waiting for an unfinished run of this feed');
-  return waitApplied(deps.db, run.id, { signal: deps.signal });
-}
-
-/** Polls the ledger until the run is applied, rejected or failed; undefined if aborted. */
-export async function waitApplied(db: Database, runId: number, options: { signal?: AbortSignal; onProgress?: (progress: Progress) => void } = {}): Promise<Run | undefined> {
-  const { signal } = options;
-  for (;;) {
-    const run = await getRun(db.orm, runId);
-    if (!run) throw new Error(`run ${runId} disappeared`);
-    if (isTerminal(run)) return run;
-    if (signal?.aborted) return run;
-    // While the workers apply it: the same throttled progress line as while parsing.
-    options.onProgress?.(runProgress(run));
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, WAIT_POLL_MS);
-      signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-    });
-  }
+  return waitForRun({ config: deps.config, db: deps.db, logger: deps.logger }, run.id, { signal: deps.signal, pollMs: WAIT_POLL_MS });
 }

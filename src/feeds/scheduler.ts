@@ -7,7 +7,7 @@
 // date order without waiting for ticks. With no REDIS_URL the same jobs run in-process.
 import type { Job } from 'bullmq';
 import { createQueue, createWorker, QUEUES } from '../queue/wiring.js';
-import { createPeriodic } from '../periodic.js';
+import { createPeriodic, pollUntil } from '../periodic.js';
 import type { RedisConnection } from '../queue/redis.js';
 import type { FeedSpec } from '../config/schema.js';
 import { coerceError } from '../errors.js';
@@ -170,11 +170,7 @@ function bullQueue(redis: RedisConnection, prefix: string, concurrency: number, 
       await queue.add('fetch', job, { jobId: fetchJobId(job), removeOnComplete: true, removeOnFail: true, attempts: 1 });
     },
     async idle() {
-      for (;;) {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        if (Object.values(counts).every((n) => n === 0)) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await pollUntil(() => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), (counts) => Object.values(counts).every((n) => n === 0), { everyMs: 100 });
     },
     async close() {
       await worker.close();

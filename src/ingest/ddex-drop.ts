@@ -6,7 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
-import { applyDueScheduledTakedowns } from '../db/ddex.js';
+import { applyDueScheduledChanges } from '../db/ddex.js';
 import { startPeriodic } from '../periodic.js';
 import type { Logger } from '../log.js';
 import type { RedisConnection } from '../queue/redis.js';
@@ -59,7 +59,7 @@ export function startDdexService(deps: DdexServiceDeps): { stop(graceMs?: number
   // Batches done in this process, by folder and marker time: a re-sent batch gets a new marker.
   const done = new Set<string>();
   const once = async (): Promise<DdexTick> => {
-    const tick: DdexTick = { batches: [], due: await applyDueScheduledTakedowns(deps.db.orm, deps.now?.()) };
+    const tick: DdexTick = { batches: [], due: await applyDueScheduledChanges(deps.db.orm, deps.now?.()) };
     if (tick.due.applied > 0 || tick.due.superseded > 0) log.info(tick.due, 'scheduled DDEX changes applied');
     const dropDir = deps.config.ddexDropDir;
     if (!dropDir) return tick;

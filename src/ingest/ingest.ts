@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { outlastOutage } from '../db/outage.js';
 import { getRun, type Run } from '../db/runs.js';
 import { NotFoundError } from '../errors.js';
+import { pollUntil } from '../periodic.js';
 import { csvSource } from './csv.js';
 import { ddexSource, isXmlFile } from './ddex.js';
 import { runLifecycle, runOutage, type IngestContext, type IngestOutcome, type IngestRequest, type Progress } from './lifecycle.js';
@@ -23,14 +24,23 @@ export function runProgress(run: Run): Progress {
   return { runId: run.id, rowsParsed: run.rows, batchesParsed: run.batchesTotal ?? 0, batchesApplied: run.batchesApplied, batchesTotal: run.batchesTotal };
 }
 
-/** Waits until a run is applied (or failed), reporting progress from the ledger. */
-export async function waitForRun(ctx: Pick<IngestContext, 'config' | 'db' | 'logger' | 'onProgress'>, runId: number, pollMs = 200): Promise<Run> {
+/** A run that will not change any more: applied, rejected or failed. */
+export function isFinished(run: Run): boolean {
+  return run.status === 'applied' || run.status === 'rejected' || run.status === 'failed';
+}
+
+/**
+ * Waits until a run is finished, reporting progress from the ledger at every poll and
+ * waiting out a PostgreSQL outage as the ingest does. Aborted (shutdown), it returns the run
+ * as it stands: the run itself is safe in the ledger.
+ */
+export async function waitForRun(ctx: Pick<IngestContext, 'config' | 'db' | 'logger' | 'onProgress'>, runId: number, options: { signal?: AbortSignal; pollMs?: number } = {}): Promise<Run> {
   const outage = runOutage(ctx);
-  for (;;) {
+  const read = async (): Promise<Run> => {
     const run = await outlastOutage(ctx.db, outage, () => getRun(ctx.db.orm, runId));
     if (!run) throw new Error(`run ${runId} disappeared`);
     ctx.onProgress?.(runProgress(run));
-    if (run.status === 'applied' || run.status === 'rejected' || run.status === 'failed') return run;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
+    return run;
+  };
+  return pollUntil(read, isFinished, { everyMs: options.pollMs ?? 200, signal: options.signal });
 }

@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js';
 import { applyBatch, applyBatchRowByRow } from '../apply/batch.js';
 import { outlastOutage, type OutageOptions } from '../db/outage.js';
 import { UnreachableError, isConnectionError } from '../errors.js';
+import { pollUntil } from '../periodic.js';
 import type { BatchJob } from '../catalogue/batch.js';
 import { batchJobId } from './jobs.js';
 import { checkInRows } from './payloads.js';
@@ -43,14 +44,8 @@ export function createApplyQueue(redis: RedisConnection, prefix: string): Queue<
 export function queueSink(redis: RedisConnection, options: QueueSinkOptions): BatchSink {
   const queue = createApplyQueue(redis, options.prefix);
   const jobOptions = applyJobOptions(options.attempts);
-  const waitForRoom = async () => {
-    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-      const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
-      const queued = Object.values(counts).reduce((a, b) => a + b, 0);
-      if (queued < options.maxQueued) return;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  };
+  const queued = async () => Object.values(await queue.getJobCounts('waiting', 'prioritized', 'delayed')).reduce((a, b) => a + b, 0);
+  const waitForRoom = () => pollUntil(queued, (n) => n < options.maxQueued, { everyMs: 20, upToMs: 250 });
   return {
     async submit(job) {
       await waitForRoom();

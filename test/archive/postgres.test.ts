@@ -163,7 +163,7 @@ describe('the pipeline on FEEDLINE_ARCHIVE=postgres', () => {
     const ctx = { config: other, db, sink: inlineSink(db), logger: silentLogger };
     const report = await recoverRuns(ctx, undefined);
     expect(report.requeued).toEqual([{ runId: outcome.run.id, seqs: [0, 1, 2] }]);
-    expect((await waitForRun(ctx, outcome.run.id, 50)).status).toBe('applied');
+    expect((await waitForRun(ctx, outcome.run.id, { pollMs: 50 })).status).toBe('applied');
     expect((await item(db, 'track', '12'))?.title).toBe('Song 12');
     // The recovering host parsed its own copy, streamed out of PostgreSQL.
     expect(await readdir(path.join(other.home, 'archive-cache', 'archive', outcome.run.fileSha256.slice(0, 2)))).toEqual([outcome.run.fileSha256]);

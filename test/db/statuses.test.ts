@@ -25,8 +25,8 @@ const CONSTRAINTS: Record<string, readonly string[]> = {
   feed_fetches_status_check: FETCH_STATUSES,
   alerts_state_check: ALERT_STATES,
   alert_events_state_check: ALERT_STATES,
-  scheduled_takedowns_status_check: SCHEDULED_CHANGE_STATUSES,
-  scheduled_takedowns_target_status_check: CATALOGUE_STATUSES,
+  scheduled_availability_changes_status_check: SCHEDULED_CHANGE_STATUSES,
+  scheduled_availability_changes_target_status_check: CATALOGUE_STATUSES,
   events_inbox_status_check: INBOX_STATUSES,
 };
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../src/config/schema.js';
 import { query, type Database } from '../../src/db/client.js';
-import { applyDueScheduledTakedowns, pendingSchedule } from '../../src/db/ddex.js';
+import { applyDueScheduledChanges, pendingSchedule } from '../../src/db/ddex.js';
 import { auditReasons, fixture, ingestDdex, SENDER, territories, variant, openDdexWorld } from '../helpers/ddex.js';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
@@ -29,14 +29,14 @@ describe('scheduled DDEX changes', () => {
   });
 
   it('applies nothing before its time, and the takedown at its time, with the due time as its SLA start', async () => {
-    expect(await applyDueScheduledTakedowns(db.orm, new Date('2099-06-30T23:59:59Z'))).toEqual({ applied: 0, takenDown: 0, superseded: 0 });
-    expect(await applyDueScheduledTakedowns(db.orm, new Date('2099-07-01T00:00:01Z'))).toEqual({ applied: 2, takenDown: 2, superseded: 0 });
+    expect(await applyDueScheduledChanges(db.orm, new Date('2099-06-30T23:59:59Z'))).toEqual({ applied: 0, takenDown: 0, superseded: 0 });
+    expect(await applyDueScheduledChanges(db.orm, new Date('2099-07-01T00:00:01Z'))).toEqual({ applied: 2, takenDown: 2, superseded: 0 });
     expect(await territories(db, 'release', '5012345678931')).toEqual({ WW: 'deal_expired' });
     expect(await territories(db, 'track', 'GBNWR2600301')).toEqual({ WW: 'deal_expired' });
     expect(await auditReasons(db, '5012345678931')).toEqual(['release WW deal_expired']);
     const [audit] = await query<{ publishedAt: Date }>(db.orm, sql`select published_at as "publishedAt" from takedown_audit where item_id = '5012345678931'`);
     expect(new Date(audit!.publishedAt).toISOString()).toBe(END);
-    expect(await applyDueScheduledTakedowns(db.orm, new Date('2099-07-02T00:00:00Z'))).toEqual({ applied: 0, takenDown: 0, superseded: 0 });
+    expect(await applyDueScheduledChanges(db.orm, new Date('2099-07-02T00:00:00Z'))).toEqual({ applied: 0, takenDown: 0, superseded: 0 });
   });
 
   it('a newer message supersedes the pending change; a change whose item moved on is not applied', async () => {
@@ -52,7 +52,7 @@ describe('scheduled DDEX changes', () => {
     expect(when(await pendingSchedule(db.orm, 'release', SENDER, '5012345678832'))).toEqual(['2098-07-01T00:00:00.000Z WW taken_down deal_expired']);
     // A scheduled row whose item has since been rewritten by a newer version is superseded, not applied.
     await db.orm.execute(sql`update releases set change_version = change_version + 1 where id = '5012345678832'`);
-    const result = await applyDueScheduledTakedowns(db.orm, new Date('2098-07-01T00:00:00Z'));
+    const result = await applyDueScheduledChanges(db.orm, new Date('2098-07-01T00:00:00Z'));
     expect(result).toMatchObject({ superseded: 1 });
     expect(await territories(db, 'release', '5012345678832')).toEqual({ WW: 'live' });
   });
@@ -70,7 +70,7 @@ describe('scheduled DDEX changes', () => {
       '2029-12-31T23:00:00.000Z CH live deal_started',
       '2031-01-01T00:00:00.000Z CH taken_down deal_expired',
     ]);
-    await applyDueScheduledTakedowns(db.orm, new Date('2030-01-01T00:00:00Z'));
+    await applyDueScheduledChanges(db.orm, new Date('2030-01-01T00:00:00Z'));
     expect(await territories(db, 'release', '5012345678993')).toEqual({ WW: 'territory_not_licensed', AT: 'live', CH: 'live', DE: 'live' });
   });
 
@@ -79,6 +79,6 @@ describe('scheduled DDEX changes', () => {
     await ingestDdex(db, config, expired);
     expect(await territories(db, 'release', '5012345678849')).toEqual({ WW: 'deal_expired' });
     // Due changes of a past date are applied by the database clock too.
-    expect(await applyDueScheduledTakedowns(db.orm)).toMatchObject({ applied: 0 });
+    expect(await applyDueScheduledChanges(db.orm)).toMatchObject({ applied: 0 });
   });
 });

@@ -24,7 +24,7 @@ export async function ingest(db: Database, config: Config, request: Omit<IngestR
   const ctx = { config, db, sink, logger: silentLogger };
   const outcome = await ingestFeed(ctx, { feed: {}, ...request });
   if (outcome.status !== 'queued') return outcome;
-  const run = await waitForRun(ctx, outcome.run.id, 50);
+  const run = await waitForRun(ctx, outcome.run.id, { pollMs: 50 });
   return { status: run.status, run };
 }
 

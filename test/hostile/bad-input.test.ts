@@ -62,7 +62,7 @@ describe('issue 17 case 2: a takedown needs only its key', () => {
     const config = testConfig({ DATABASE_URL: url });
     const ctx = { config, db, sink: inlineSink(db), logger: silentLogger, alerter };
     const outcome = await ingestFeed(ctx, { input: fixture('GB_track_updates_20261121.csv'), feed: {} });
-    const run = await waitForRun(ctx, outcome.run.id, 50);
+    const run = await waitForRun(ctx, outcome.run.id, { pollMs: 50 });
     expect(run).toMatchObject({ status: 'applied', rows: 10, inserted: 1, takenDown: 7, quarantined: 2 });
     expect(accountedFor(run)).toBe(run.rows);
     for (const id of ['7202', '7203', '7204', '7205', '7206', '7207', '7208']) {

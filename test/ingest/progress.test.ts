@@ -5,10 +5,9 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { progressBar } from '../../src/cli/output.js';
-import { ingestFeed } from '../../src/ingest/ingest.js';
+import { ingestFeed, waitForRun } from '../../src/ingest/ingest.js';
 import type { Progress } from '../../src/ingest/lifecycle.js';
 import { progressLine } from '../../src/ingest/progress.js';
-import { waitApplied } from '../../src/feeds/pull.js';
 import { openRedis } from '../../src/queue/redis.js';
 import { inlineSink, queueSink } from '../../src/queue/sink.js';
 import { feedline } from '../helpers/cli.js';
@@ -55,7 +54,7 @@ describe('progress', () => {
       expect(outcome.status).toBe('queued');
       const seen: Progress[] = [];
       const stop = new AbortController();
-      await waitApplied(db, outcome.run.id, { signal: stop.signal, onProgress: (p) => { seen.push(p); stop.abort(); } });
+      await waitForRun({ config, db, logger: silentLogger, onProgress: (p) => { seen.push(p); stop.abort(); } }, outcome.run.id, { signal: stop.signal });
       expect(seen).toEqual([{ runId: outcome.run.id, rowsParsed: 25, batchesParsed: 3, batchesApplied: 0, batchesTotal: 3 }]);
     } finally {
       await sink.close();

@@ -70,7 +70,7 @@ describe('rows beside the job', () => {
       }
       const worker = startApplyWorker(db, redis, silentLogger, { prefix, concurrency: 1 });
       try {
-        expect((await waitForRun(ctx, run.id, 50)).status).toBe('applied');
+        expect((await waitForRun(ctx, run.id, { pollMs: 50 })).status).toBe('applied');
       } finally {
         await worker.close();
       }
@@ -94,7 +94,7 @@ describe('rows beside the job', () => {
         expect(failed?.failedReason).toMatch(/rows are no longer in Redis/);
         const report = await recoverRuns({ ...ctx, sink: queueSink(redis, { prefix, attempts: 3, maxQueued: 100 }) }, queue, 0);
         expect(report.requeued).toEqual([{ runId: run.id, seqs: [1] }]);
-        expect((await waitForRun(ctx, run.id, 50)).status).toBe('applied');
+        expect((await waitForRun(ctx, run.id, { pollMs: 50 })).status).toBe('applied');
       } finally {
         await worker.close();
       }

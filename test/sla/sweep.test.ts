@@ -104,7 +104,7 @@ describe('SLA sweep', () => {
 
     const worker = startApplyWorker(db, redis, silentLogger, { prefix, concurrency: 1 });
     try {
-      expect((await waitForRun(c, runId, 50)).status).toBe('applied');
+      expect((await waitForRun(c, runId, { pollMs: 50 })).status).toBe('applied');
     } finally {
       await worker.close();
       await sink.close();

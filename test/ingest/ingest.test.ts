@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/client.js';
 import { query } from '../../src/db/client.js';
-import { listQuarantine } from '../../src/db/runs.js';
+import { listQuarantine } from '../../src/db/run-lookups.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { TRACK_HEADER, tempDir, trackRecord, updatesFeed, writeFeed } from '../helpers/feeds.js';
 import { inlineSink, type BatchSink } from '../../src/queue/sink.js';

@@ -3,10 +3,13 @@
 // a CSV feed, a DDEX message (its quarantined items included), a full feed reconciled (its
 // takedowns included) and a Catalogue Event. For each, finishRuns refuses counts that do not
 // add up and the database refuses an applied run changed to break them.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { query, type Database } from '../../src/db/client.js';
+import { migrationsFolder } from '../../src/db/migrate.js';
 import { getRun } from '../../src/db/run-lookups.js';
 import { applyInboxEvent } from '../../src/events/apply.js';
 import { reconcileRun } from '../../src/feeds/reconcile.js';
@@ -82,5 +85,26 @@ describe('the counts of every kind of run add up, and nothing else is applied', 
     expect(run.takenDown).toBeGreaterThan(0);
     await expectUnaccountedFinishRefused(db, run);
     await expectDatabaseRefusesBrokenCounts(db, runId);
+  });
+
+  it('migration 0013 recomputes the old DDEX and reconcile runs it can, and leaves any other to NOT VALID', async () => {
+    const statements = readFileSync(path.join(migrationsFolder(), '0013_counts_add_up.sql'), 'utf8').split('--> statement-breakpoint');
+    const oldRun = async (kind: string, counts: string, meta: object) => (await query<{ id: number }>(db.orm, sql`
+      insert into feed_runs (source, entity, kind, country, feed_date, published_at, file_name, file_sha256, file_bytes, archive_path,
+        status, version_base, batch_size, rows, inserted, updated, taken_down, unchanged, quarantined, meta, applied_at)
+      select 'old', ${kind === 'ddex' ? 'ddex' : 'track'}, ${kind}, 'GB', '2025-01-01', now(), 'old', md5(random()::text), 1, '/old',
+        'applied', 0, 1, c[1], c[2], c[3], c[4], c[5], c[6], ${JSON.stringify(meta)}::jsonb, now()
+      from (select ${`{${counts}}`}::integer[] as c) as given
+      returning id::integer as id`))[0]!.id;
+    // As the runs were before it: the check is dropped, then the migration runs again.
+    await db.orm.execute(sql`alter table feed_runs drop constraint feed_runs_counts_add_up`);
+    const ddex = await oldRun('ddex', '5,2,1,1,1,2', {});
+    const reconciled = await oldRun('full', '10,4,3,6,0,0', { reconcile: { state: 'applied', takenDown: 3 } });
+    const lost = await oldRun('ddex', '99,2,1,1,1,2', {});
+    for (const statement of statements) await db.orm.execute(sql.raw(statement));
+    expect((await getRun(db.orm, ddex))!.rows).toBe(7);
+    expect((await getRun(db.orm, reconciled))!.rows).toBe(13);
+    expect((await getRun(db.orm, lost))!.rows).toBe(99);
+    await expectDatabaseRefusesBrokenCounts(db, ddex);
   });
 });

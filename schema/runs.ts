@@ -10,9 +10,9 @@ import { oneOf } from './checks.js';
 export const feedRuns = pgTable('feed_runs', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   source: text('source').notNull(),
-  /** `track` | `release` | `artist` (CSV); `ddex` for a DDEX message. */
+  /** `track` | `release` | `artist` (CSV); `ddex` for a DDEX message; an accepted event's `release` | `track`, a refused one's `event`. */
   entity: text('entity').notNull(),
-  /** `full` | `updates` | `ddex`. */
+  /** `full` | `updates` | `ddex` | `event` (src/db/runs.ts RunKind). */
   kind: text('kind').notNull(),
   /** ISO 3166 alpha-2; `WW` for a DDEX message, which carries its own territories. */
   country: text('country').notNull(),

@@ -57,7 +57,7 @@ export async function reconcileRun(deps: ReconcileDeps, runId: number, options: 
       runId, counts: { rows: run.rows + takenDown, inserted: run.inserted, updated: run.updated, takenDown: run.takenDown + takenDown, unchanged: run.unchanged, quarantined: run.quarantined },
       meta: { reconcile: { state: 'applied', live, absent, takenDown, share, confirmed: Boolean(options.confirm), at: systemClock().toISOString() } },
     }]);
-    logRunFinish(log, finished!);
+    if (finished) logRunFinish(log, finished);
     return { state: 'applied', runId, live, absent, takenDown, share, confirmed: Boolean(options.confirm) };
   });
 

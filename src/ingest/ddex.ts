@@ -90,7 +90,7 @@ export function ddexSource(ctx: IngestContext, request: IngestRequest): SourceAd
                 meta: { releases: totals.releases, purges: totals.purges, stale: totals.stale, scheduled: totals.scheduled },
               }]);
             });
-            logRunFinish(log, finished!);
+            if (finished) logRunFinish(log, finished);
             return 'applied';
           } catch (err) {
             // A gzip that does not inflate has no place in the XML: malformed at line 0.

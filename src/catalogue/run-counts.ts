@@ -18,8 +18,6 @@ export interface RunCounts extends ChangeCounts {
   rows: number;
 }
 
-export const NO_CHANGES: ChangeCounts = { inserted: 0, updated: 0, takenDown: 0, unchanged: 0, quarantined: 0 };
-
 /** The changes accounted for: each counted once, whatever became of it. */
 export function accountedFor(counts: ChangeCounts): number {
   return counts.inserted + counts.updated + counts.takenDown + counts.unchanged + counts.quarantined;
@@ -27,7 +25,7 @@ export function accountedFor(counts: ChangeCounts): number {
 
 /** Counts whose stated rows are exactly those accounted for (a run that states only what it did). */
 export function statedAsCounted(counts: ChangeCounts): RunCounts {
-  return { ...NO_CHANGES, ...counts, rows: accountedFor(counts) };
+  return { ...counts, rows: accountedFor(counts) };
 }
 
 /** Why run `runId`'s counts do not add up, or undefined when they do. */

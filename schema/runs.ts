@@ -10,9 +10,9 @@ import { oneOf } from './checks.js';
 export const feedRuns = pgTable('feed_runs', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   source: text('source').notNull(),
-  /** `track` | `release` | `artist` (CSV); `ddex` for a DDEX message. */
+  /** `track` | `release` | `artist` (CSV); `ddex` for a DDEX message; an accepted event's `release` | `track`, a refused one's `event`. */
   entity: text('entity').notNull(),
-  /** `full` | `updates` | `ddex`. */
+  /** `full` | `updates` | `ddex` | `event` (src/db/runs.ts RunKind). */
   kind: text('kind').notNull(),
   /** ISO 3166 alpha-2; `WW` for a DDEX message, which carries its own territories. */
   country: text('country').notNull(),
@@ -57,6 +57,8 @@ export const feedRuns = pgTable('feed_runs', {
   index('feed_runs_feed_idx').on(t.source, t.entity, t.kind, t.country, t.feedDate),
   index('feed_runs_status_idx').on(t.status),
   check('feed_runs_status_check', oneOf(t.status, RUN_STATUSES)),
+  // Every change a run states is accounted for once it is applied (docs/design.md invariant 10).
+  check('feed_runs_counts_add_up', sql`${t.status} <> 'applied' or ${t.rows} = ${t.inserted} + ${t.updated} + ${t.takenDown} + ${t.unchanged} + ${t.quarantined}`),
 ]);
 
 export const feedBatches = pgTable('feed_batches', {

@@ -66,6 +66,18 @@ export class UnrecoverableBatchError extends FeedlineError {
   readonly exitCode = ExitCode.unexpected;
 }
 
+/**
+ * Runs whose counts do not add up (src/catalogue/run-counts.ts): each has lost changes
+ * somewhere and is not marked applied. A bug, never bad input: retrying gives the same counts.
+ */
+export class UnaccountedChangesError extends FeedlineError {
+  readonly code = 'changes_not_accounted_for';
+  readonly exitCode = ExitCode.unexpected;
+  constructor(readonly reasons: readonly string[]) {
+    super(reasons.join('; '));
+  }
+}
+
 /** Whether trying again is pointless: a FeedlineError that says it is not retryable. */
 export function isUnrecoverable(thrown: unknown): thrown is FeedlineError {
   return thrown instanceof FeedlineError && !thrown.retryable;

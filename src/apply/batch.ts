@@ -3,7 +3,7 @@
 // no-op, so a job that runs twice, on any worker, in any order, changes nothing more.
 import { asynchronousCommit, type Database, type Orm } from '../db/client.js';
 import { mergeBatch, type MergeCounts } from '../db/catalogue.js';
-import { addQuarantine, lockBatch, recordBatchApplied } from '../db/runs.js';
+import { addQuarantine, lockBatch, recordBatchApplied, type Run } from '../db/runs.js';
 import { coerceError, UnrecoverableBatchError } from '../errors.js';
 import { CSV_ROW_FIELDS, type CsvLayout, type CsvRow, type QuarantinedRow } from '../catalogue/rows.js';
 import { batchRowList, batchRows, type BatchJob } from '../catalogue/batch.js';
@@ -12,7 +12,9 @@ type Executor = Pick<Orm, 'execute'>;
 type Transaction = Parameters<Parameters<Orm['transaction']>[0]>[0];
 
 export type BatchOutcome =
-  | { state: 'applied'; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number; runCompleted: boolean }
+  | { state: 'applied'; inserted: number; updated: number; takenDown: number; unchanged: number; quarantined: number;
+    /** The run, when this batch was its last and the run is applied. */
+    finished: Run | undefined }
   | { state: 'already_applied' };
 
 export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutcome> {
@@ -30,8 +32,8 @@ export async function applyBatch(db: Database, job: BatchJob): Promise<BatchOutc
     const { inserted, updated, takenDown } = await mergeBatch(tx, job, job.layout, rows);
     // Rows that lost to a newer version written by another run.
     const unchanged = rows.count - inserted - updated - takenDown;
-    const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { inserted, updated, takenDown, unchanged, quarantined: 0 });
-    return { state: 'applied', inserted, updated, takenDown, unchanged, quarantined: 0, runCompleted };
+    const finished = await recordBatchApplied(tx, job.runId, job.seq, { inserted, updated, takenDown, unchanged, quarantined: 0 });
+    return { state: 'applied', inserted, updated, takenDown, unchanged, quarantined: 0, finished };
   });
 }
 
@@ -68,8 +70,8 @@ export async function applyBatchRowByRow(db: Database, job: BatchJob): Promise<B
     }
     await addQuarantine(tx, job.runId, refused);
     const unchanged = rows.length - refused.length - totals.inserted - totals.updated - totals.takenDown;
-    const runCompleted = await recordBatchApplied(tx, job.runId, job.seq, { ...totals, unchanged, quarantined: refused.length });
-    return { state: 'applied', ...totals, unchanged, quarantined: refused.length, runCompleted };
+    const finished = await recordBatchApplied(tx, job.runId, job.seq, { ...totals, unchanged, quarantined: refused.length });
+    return { state: 'applied', ...totals, unchanged, quarantined: refused.length, finished };
   });
 }
 

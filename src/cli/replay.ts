@@ -3,7 +3,7 @@ import { reconcileRun } from '../feeds/reconcile.js';
 import { openArchive } from '../archive/open.js';
 import type { Config, FeedSpec } from '../config/schema.js';
 import type { Database } from '../db/client.js';
-import { acceptedRunFiles } from '../db/runs.js';
+import { acceptedRunFiles } from '../db/run-lookups.js';
 import { ExitCode, UsageError, coerceError } from '../errors.js';
 import { addDays, isPublishedOn, latestPublishedDate, parseDayFields, publicationTime } from '../feeds/due.js';
 import { pullFeed, type PullDeps } from '../feeds/pull.js';

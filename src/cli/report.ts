@@ -1,4 +1,4 @@
-import type { RunCounts } from '../db/runs.js';
+import type { RunCounts } from '../catalogue/run-counts.js';
 import { runsApplied, takedownsApplied, type AppliedRun, type TakedownRecord } from '../db/sla.js';
 import { UsageError } from '../errors.js';
 import { slaLatencySeconds, withinWindow } from '../sla/deadlines.js';

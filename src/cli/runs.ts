@@ -1,4 +1,4 @@
-import { listQuarantine, listRuns, getRun } from '../db/runs.js';
+import { listQuarantine, listRuns, getRun } from '../db/run-lookups.js';
 import type { QuarantineSeverity } from '../catalogue/statuses.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { parseCommand } from './args.js';

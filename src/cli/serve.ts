@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import { reconcileRun } from '../feeds/reconcile.js';
 import { unreconciledRuns } from '../db/reconcile.js';
-import { unfinishedRunFiles } from '../db/runs.js';
+import { unfinishedRunFiles } from '../db/run-lookups.js';
 import { UsageError, coerceError } from '../errors.js';
 import { openArchive } from '../archive/open.js';
 import { parseDayFields } from '../feeds/due.js';

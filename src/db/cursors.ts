@@ -1,6 +1,6 @@
 // Per-feed cursors: the last feed date applied, per (source, entity, kind, country). A
 // cursor moves only inside the transaction that completes a run (src/db/runs.ts
-// completeRunIfDone), so "applied" and "the scheduler moves on" can never disagree.
+// finishRuns), so "applied" and "the scheduler moves on" can never disagree.
 import { sql } from 'drizzle-orm';
 import type { FeedSpec } from '../config/schema.js';
 import { query, type Orm } from './client.js';

@@ -1,9 +1,10 @@
 // The Catalogue Events inbox in PostgreSQL (schema/events.ts). The items of an accepted request
-// are stored, each with its own run of kind `event`, in one statement, so the SLA clock, the takedown evidence,
+// are stored, each with its own run of kind `event` (src/db/runs.ts createRuns), in one transaction, so the SLA clock, the takedown evidence,
 // `feedline report`, `feedline sla` and /metrics see it as they see a feed run: published at
 // its receipt (or the token's iat when earlier), applied when its apply commits.
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
+import { createRuns, rejectRuns, type NewRun, type Registered, type Run } from './runs.js';
 import type { InboxStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
@@ -40,66 +41,77 @@ export type StoreOutcome =
 
 /**
  * Stores every item of a request (each once) and, for each that is not a test event, its own
- * run and batch; the caller answers 2XX after this. One statement, so one round trip and one
- * commit per request, all of its items or none: run ids are drawn first so the inbox rows can
- * name them (the foreign key is checked at the end of the statement, when the runs exist). A
- * duplicate item inserts nothing and wastes one id. Outcomes are in the items' order.
+ * run with its pending batch (createRuns: a takedown states a delete, a snapshot an update);
+ * the caller answers 2XX after this. One transaction, so all of a request's items or none:
+ * the inbox rows first, since only they know which items are new, then their runs, then the
+ * link between them. Outcomes are in the items' order.
  */
-export async function storeEvents(db: Executor, request: IncomingRequest, items: readonly IncomingItem[]): Promise<StoreOutcome[]> {
-  const entity = request.endpoint === 'standard' ? 'release' : 'track';
+export async function storeEvents(db: Orm, request: IncomingRequest, items: readonly IncomingItem[]): Promise<StoreOutcome[]> {
   const receivedAt = request.receivedAt.toISOString();
-  const iat = request.iat?.toISOString() ?? null;
   const input = JSON.stringify(items.map((item, ord) => ({
-    ord, item_id: item.itemId, version: item.version.toString(), change_version: item.changeVersion.toString(), takedown: item.takedown,
-    test: item.test, body: item.body, sha256: item.sha256, bytes: item.bytes,
-    file_name: `event ${item.takedown ? 'takedown' : request.endpoint === 'standard' ? 'release' : 'enhanced'} ${item.itemId} v${item.version}`,
+    ord, item_id: item.itemId, version: item.version.toString(), takedown: item.takedown, test: item.test, body: item.body,
+    sha256: item.sha256, bytes: item.bytes,
   })));
-  const rows = await query<{ ord: number; id: number; conflicting: boolean }>(db, sql`
-    with input as (
-      select i.*, case when i.test then null else nextval('feed_runs_id_seq') end as run_id
-      from jsonb_to_recordset(${input}::jsonb) as i(ord integer, item_id text, version bigint, change_version bigint, takedown boolean,
-        test boolean, body text, sha256 text, bytes integer, file_name text)
-    ),
-    stored as (
-      insert into events_inbox (endpoint, item_id, version, takedown, content_sha256, body, bytes, gzip, received_at,
-        jwt_iat, jwt_jti, conflicting, http_status, ack_ms, status, run_id)
-      select ${request.endpoint}, i.item_id, i.version, i.takedown, i.sha256, i.body, i.bytes, ${request.gzip}, ${receivedAt}::timestamptz,
-        ${iat}::timestamptz, ${request.jti ?? null},
-        exists (select 1 from events_inbox o where o.endpoint = ${request.endpoint} and o.item_id = i.item_id
-          and o.version = i.version and o.content_sha256 <> i.sha256),
-        case when i.test then 200 else 202 end, ${request.ackMs}, case when i.test then 'test' else 'pending' end, i.run_id
-      from input i order by i.ord
-      on conflict (endpoint, item_id, version, content_sha256) do nothing
-      returning id, conflicting, run_id, item_id, version, content_sha256
-    ),
-    matched as (
-      select s.*, i.ord, i.change_version, i.takedown, i.file_name from stored s
-      join input i on i.item_id = s.item_id and i.version = s.version and i.sha256 = s.content_sha256 and i.run_id is not distinct from s.run_id
-    ),
-    run as (
-      insert into feed_runs (id, source, entity, kind, country, feed_date, published_at, file_name, file_sha256, file_bytes,
-        archive_path, status, version_base, batch_size, batches_total, rows, meta, created_at, heartbeat_at)
-      select m.run_id, ${request.source}, ${entity}, 'event', 'WW', (${receivedAt}::timestamptz at time zone 'UTC')::date,
-        least(${receivedAt}::timestamptz, coalesce(${iat}::timestamptz, 'infinity')),
-        m.file_name, m.content_sha256, i.bytes, 'events_inbox/' || m.id,
-        'applying', m.change_version, 1, 1, 0,
-        jsonb_build_object('inboxId', m.id, 'eventVersion', m.version::text, 'conflicting', m.conflicting, 'requestItem', m.ord, 'requestItems', ${items.length}::integer),
-        ${receivedAt}::timestamptz, now()
-      from matched m join input i on i.ord = m.ord where m.run_id is not null
-      returning id
-    ),
-    batch as (
-      insert into feed_batches (run_id, seq, first_line, last_line, rows, updates, deletes)
-      select m.run_id, 0, 1, 1, 1, case when m.takedown then 0 else 1 end, case when m.takedown then 1 else 0 end
-      from matched m where m.run_id in (select id from run)
-    )
-    select ord, id::integer as id, conflicting from matched`);
-  const byOrd = new Map(rows.map((r) => [r.ord, r]));
-  return items.map((item, ord) => {
-    const row = byOrd.get(ord);
-    if (item.test) return { outcome: 'test', id: row?.id };
-    return row ? { outcome: 'stored', id: row.id, conflicting: row.conflicting } : { outcome: 'duplicate' };
+  return db.transaction(async (tx) => {
+    const rows = await query<{ ord: number; id: number; conflicting: boolean }>(tx, sql`
+      with input as (
+        select * from jsonb_to_recordset(${input}::jsonb) as i(ord integer, item_id text, version bigint, takedown boolean,
+          test boolean, body text, sha256 text, bytes integer)
+      ),
+      stored as (
+        insert into events_inbox (endpoint, item_id, version, takedown, content_sha256, body, bytes, gzip, received_at,
+          jwt_iat, jwt_jti, conflicting, http_status, ack_ms, status)
+        select ${request.endpoint}, i.item_id, i.version, i.takedown, i.sha256, i.body, i.bytes, ${request.gzip}, ${receivedAt}::timestamptz,
+          ${request.iat?.toISOString() ?? null}::timestamptz, ${request.jti ?? null},
+          exists (select 1 from events_inbox o where o.endpoint = ${request.endpoint} and o.item_id = i.item_id
+            and o.version = i.version and o.content_sha256 <> i.sha256),
+          case when i.test then 200 else 202 end, ${request.ackMs}, case when i.test then 'test' else 'pending' end
+        from input i order by i.ord
+        on conflict (endpoint, item_id, version, content_sha256) do nothing
+        returning id, conflicting, item_id, version, content_sha256
+      )
+      -- The same item twice in one body is stored once, for its first place.
+      select distinct on (s.id) i.ord, s.id::integer as id, s.conflicting from stored s
+      join input i on i.item_id = s.item_id and i.version = s.version and i.sha256 = s.content_sha256
+      order by s.id, i.ord`);
+    const byOrd = new Map(rows.map((r) => [r.ord, r]));
+    const toRun = items.flatMap((item, ord) => {
+      const row = byOrd.get(ord);
+      return row && !item.test ? [{ item, ord, row }] : [];
+    });
+    const registered = await createRuns(tx, toRun.map(({ item, ord, row }) => eventRun(request, items.length, item, ord, row)));
+    await tx.execute(sql`
+      update events_inbox e set run_id = l.run_id
+      from jsonb_to_recordset(${JSON.stringify(toRun.map(({ row }, i) => ({ id: row.id, run_id: runOf(registered[i]!).id })))}::jsonb) as l(id bigint, run_id bigint)
+      where e.id = l.id`);
+    return items.map((item, ord): StoreOutcome => {
+      const row = byOrd.get(ord);
+      if (item.test) return { outcome: 'test', id: row?.id };
+      return row ? { outcome: 'stored', id: row.id, conflicting: row.conflicting } : { outcome: 'duplicate' };
+    });
   });
+}
+
+function runOf(registered: Registered): Run {
+  return registered.run ?? registered.duplicateOf;
+}
+
+/**
+ * An accepted item's run: of its release or track, published at its receipt (or the token's
+ * iat when earlier), its one batch pending until its apply commits.
+ */
+function eventRun(request: IncomingRequest, requestItems: number, item: IncomingItem, ord: number, stored: { id: number; conflicting: boolean }): NewRun {
+  const receivedAt = request.receivedAt;
+  const published = request.iat && request.iat < receivedAt ? request.iat : receivedAt;
+  return {
+    source: request.source, entity: request.endpoint === 'standard' ? 'release' : 'track', kind: 'event', country: 'WW',
+    feedDate: receivedAt.toISOString().slice(0, 10), publishedAt: published,
+    fileName: `event ${item.takedown ? 'takedown' : request.endpoint === 'standard' ? 'release' : 'enhanced'} ${item.itemId} v${item.version}`,
+    fileSha256: item.sha256, fileBytes: item.bytes, archivePath: `events_inbox/${stored.id}`, forced: false,
+    versionBase: item.changeVersion, batchSize: 1, createdAt: receivedAt,
+    meta: { inboxId: stored.id, eventVersion: item.version.toString(), conflicting: stored.conflicting, requestItem: ord, requestItems },
+    pending: { inserts: 0, updates: item.takedown ? 0 : 1, deletes: item.takedown ? 1 : 0 },
+  };
 }
 
 export interface RejectedEvent {
@@ -119,21 +131,21 @@ export interface RejectedEvent {
  * does: the provider retries it and then parks it, and only an operator can redrive it.
  */
 export async function storeRejected(db: Orm, event: RejectedEvent): Promise<void> {
-  // Entity `event`, not release or track: the SLA sweep counts a rejected run as fixed once a
-  // later run of the same feed and date applies, and any later event would look like one.
-  const entity = 'event';
-  await db.execute(sql`
-    with run as (
-      insert into feed_runs (source, entity, kind, country, feed_date, published_at, file_name, file_sha256, file_bytes,
-        archive_path, status, error, version_base, batch_size, created_at)
-      values (${event.source}, ${entity}, 'event', 'WW', (${event.receivedAt.toISOString()}::timestamptz at time zone 'UTC')::date,
-        ${event.receivedAt.toISOString()}::timestamptz, ${`event ${event.endpoint} (rejected)`}, ${event.sha256}, ${event.bytes},
-        'events_inbox', 'rejected', ${event.reason}, 0, 1, ${event.receivedAt.toISOString()}::timestamptz)
-      returning id
-    )
-    insert into events_inbox (endpoint, content_sha256, body, bytes, gzip, received_at, http_status, ack_ms, status, reason, run_id)
-    select ${event.endpoint}, ${event.sha256}, ${event.body}, ${event.bytes}, ${event.gzip}, ${event.receivedAt.toISOString()}::timestamptz,
-      400, ${event.ackMs}, 'rejected', ${event.reason}, run.id from run`);
+  await db.transaction(async (tx) => {
+    // Entity `event`, not release or track: the SLA sweep counts a rejected run as fixed once a
+    // later run of the same feed and date applies, and any later event would look like one.
+    const [registered] = await createRuns(tx, [{
+      source: event.source, entity: 'event', kind: 'event', country: 'WW', feedDate: event.receivedAt.toISOString().slice(0, 10),
+      publishedAt: event.receivedAt, fileName: `event ${event.endpoint} (rejected)`, fileSha256: event.sha256, fileBytes: event.bytes,
+      archivePath: 'events_inbox', forced: false, versionBase: 0n, batchSize: 1, createdAt: event.receivedAt,
+    }]);
+    const run = runOf(registered!);
+    await rejectRuns(tx, [{ runId: run.id, reason: event.reason }]);
+    await tx.execute(sql`
+      insert into events_inbox (endpoint, content_sha256, body, bytes, gzip, received_at, http_status, ack_ms, status, reason, run_id)
+      values (${event.endpoint}, ${event.sha256}, ${event.body}, ${event.bytes}, ${event.gzip}, ${event.receivedAt.toISOString()}::timestamptz,
+        400, ${event.ackMs}, 'rejected', ${event.reason}, ${run.id})`);
+  });
 }
 
 /** An inbox row as the apply step reads it. */
@@ -199,12 +211,8 @@ export interface ApplyCounts {
   unchanged: number;
 }
 
-/**
- * Finishes an event and its run in the apply transaction. `rows` is every catalogue row the
- * event stated, so the run's records add up (applied, or unchanged when stale).
- */
-export async function finishEvent(db: Executor, event: InboxEvent, status: Extract<InboxStatus, 'applied' | 'stale'>, counts: ApplyCounts): Promise<void> {
-  const rows = counts.inserted + counts.updated + counts.takenDown + counts.unchanged;
+/** Closes an applied (or stale) event and its batch in the apply transaction; its run is finished by finishRuns. */
+export async function closeEvent(db: Executor, event: InboxEvent, status: Extract<InboxStatus, 'applied' | 'stale'>, counts: ApplyCounts): Promise<void> {
   await db.execute(sql`
     update events_inbox set status = ${status}, reason = null, attempts = attempts + 1, applied_at = now(),
       result = ${JSON.stringify(counts)}::jsonb
@@ -213,27 +221,14 @@ export async function finishEvent(db: Executor, event: InboxEvent, status: Extra
     update feed_batches set status = 'applied', attempts = attempts + 1, applied_at = now(), error = null,
       inserted = ${counts.inserted}, updated = ${counts.updated}, taken_down = ${counts.takenDown}, unchanged = ${counts.unchanged}
     where run_id = ${event.runId} and seq = 0`);
-  await db.execute(sql`
-    update feed_runs set status = 'applied', applied_at = now(), parsed_at = coalesce(parsed_at, now()), batches_applied = 1,
-      rows = ${rows}, inserted = ${counts.inserted}, updated = ${counts.updated}, taken_down = ${counts.takenDown}, unchanged = ${counts.unchanged}
-    where id = ${event.runId}`);
-}
-
-/** An enhancement whose track is not stored yet: it waits (the sweep tries again), then is rejected. */
-export async function markWaiting(db: Executor, event: InboxEvent, reason: string, giveUp: boolean): Promise<void> {
-  await db.execute(sql`
-    update events_inbox set status = ${giveUp ? 'rejected' : 'waiting'}, reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);
-  if (giveUp) await db.execute(sql`update feed_runs set status = 'rejected', error = ${reason} where id = ${event.runId}`);
 }
 
 /**
- * A snapshot whose availability cannot be read: the event and its run are rejected with the
- * reason, nothing of it applied. The run's entity becomes `event` (as a refused request's is),
- * so a later event of the same day does not count as its fix and the alert stays open.
+ * An event that will not apply, with the reason: `waiting` (an enhancement whose track is not
+ * stored yet: the sweep tries again) or `rejected`, whose run the caller rejects (rejectRuns).
  */
-export async function markUnreadable(db: Executor, event: InboxEvent, reason: string): Promise<void> {
-  await db.execute(sql`update events_inbox set status = 'rejected', reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);
-  await db.execute(sql`update feed_runs set status = 'rejected', entity = 'event', error = ${reason} where id = ${event.runId}`);
+export async function markEvent(db: Executor, event: InboxEvent, status: Extract<InboxStatus, 'waiting' | 'rejected'>, reason: string): Promise<void> {
+  await db.execute(sql`update events_inbox set status = ${status}, reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);
 }
 
 /** Holds a transaction-scoped lock on one item's events until commit. Parameters: the lock key. */

@@ -74,12 +74,9 @@ export async function lockReconcileState(db: Executor, runId: number): Promise<R
   return row?.state;
 }
 
-/** Records the outcome in the run's meta; a takedown adds to the run's counts. */
-export async function recordReconcile(db: Executor, runId: number, outcome: Record<string, unknown>, takenDown: number): Promise<void> {
-  await db.execute(sql`
-    update feed_runs set meta = meta || jsonb_build_object('reconcile', ${JSON.stringify(outcome)}::jsonb),
-      taken_down = taken_down + ${takenDown}
-    where id = ${runId}`);
+/** Records a reconcile held by the share guard in the run's meta (one applied goes through finishRuns: src/feeds/reconcile.ts). */
+export async function recordReconcileHeld(db: Executor, runId: number, outcome: Record<string, unknown>): Promise<void> {
+  await db.execute(sql`update feed_runs set meta = meta || jsonb_build_object('reconcile', ${JSON.stringify(outcome)}::jsonb) where id = ${runId}`);
 }
 
 /** Applied full runs of a source whose reconciliation never ran (a crash, a manual ingest). */

@@ -4,7 +4,8 @@
 // always agree. `now` is a parameter (the injectable clock), never the database's now().
 import { sql } from 'drizzle-orm';
 import { query, type Orm } from './client.js';
-import type { Run, RunCounts } from './runs.js';
+import type { RunCounts } from '../catalogue/run-counts.js';
+import type { Run } from './runs.js';
 import type { AlertState, FetchStatus, RunStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;

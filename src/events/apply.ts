@@ -16,9 +16,12 @@ import type { DdexDeal } from '../catalogue/ddex.js';
 import type { Database, Orm } from '../db/client.js';
 import { replaceSchedules, writeTerritories, type ItemSchedule, type TerritoryRow, type WriteCounts, type WriteTarget } from '../db/ddex.js';
 import {
-  finishEvent, lockEventItem, lockOpenEvent, markUnreadable, markWaiting, releaseRows, releaseTrackRows, trackStored, upsertEnhancement,
+  closeEvent, lockEventItem, lockOpenEvent, markEvent, releaseRows, releaseTrackRows, trackStored, upsertEnhancement,
   type ApplyCounts, type InboxEvent, type StoredReleaseRow, type StoredRow,
 } from '../db/events.js';
+import { finishRuns, logRunFinish, rejectRuns } from '../db/runs.js';
+import { statedAsCounted } from '../catalogue/run-counts.js';
+import type { Logger } from '../log.js';
 import type { Alerter } from '../sla/alerts.js';
 import { alertSubject } from '../sla/subjects.js';
 import {
@@ -42,6 +45,8 @@ export interface EventApplyOptions {
   now?: Clock;
   /** Raises the alert of an event whose availability cannot be read; without it, the SLA sweep alerts its rejected run later. */
   alerter?: Alerter;
+  /** Where each event's finished run is logged (logRunFinish). */
+  log?: Logger;
 }
 
 export type EventOutcome = 'applied' | 'stale' | 'waiting' | 'rejected' | 'skipped';
@@ -60,11 +65,14 @@ export async function applyInboxEvent(db: Database, id: number, options: EventAp
       ? await applySnapshot(tx, event, item.release, options.source, now)
       : await applyTakedown(tx, event, options.source, now);
     if ('unreadable' in result) {
-      await markUnreadable(tx, event, result.unreadable);
+      // The run's entity becomes `event` (as a refused request's is), so a later event of the
+      // same day does not count as its fix and the alert stays open.
+      await markEvent(tx, event, 'rejected', result.unreadable);
+      await rejectRuns(tx, [{ runId: event.runId, reason: result.unreadable, entity: 'event' }]);
       return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };
     }
     const outcome = 'stale' in result ? 'stale' : 'applied';
-    await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result);
+    await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result, options);
     return { outcome };
   });
   if (done.unreadable && options.alerter) {
@@ -193,11 +201,24 @@ async function applyEnhanced(db: Executor, event: InboxEvent, body: unknown, opt
   const tags = enhancedTags(body);
   if (!(await trackStored(db, options.source, event.itemId))) {
     const giveUp = now.getTime() - event.receivedAt.getTime() > options.enhancedWaitSeconds * 1000;
-    await markWaiting(db, event, `track ${event.itemId} is not stored yet${giveUp ? ` after ${options.enhancedWaitSeconds} s` : ''}`, giveUp);
+    const reason = `track ${event.itemId} is not stored yet${giveUp ? ` after ${options.enhancedWaitSeconds} s` : ''}`;
+    await markEvent(db, event, giveUp ? 'rejected' : 'waiting', reason);
+    if (giveUp) await rejectRuns(db, [{ runId: event.runId, reason }]);
     return giveUp ? 'rejected' : 'waiting';
   }
   const written = await upsertEnhancement(db, options.source, event.itemId, event.version, tags, event.id);
   const outcome = written ? 'applied' : 'stale';
-  await finishEvent(db, event, outcome, written ? { ...ZERO, updated: 1 } : { ...ZERO, unchanged: 1 });
+  await finishEvent(db, event, outcome, written ? { ...ZERO, updated: 1 } : { ...ZERO, unchanged: 1 }, options);
   return outcome;
+}
+
+/**
+ * Closes the event and finishes its run in the apply transaction. The run states every
+ * catalogue row the event stated, each counted once by what became of it (applied, or
+ * unchanged when stale), so its counts add up (finishRuns refuses them otherwise).
+ */
+async function finishEvent(db: Executor, event: InboxEvent, status: 'applied' | 'stale', counts: ApplyCounts, options: EventApplyOptions): Promise<void> {
+  await closeEvent(db, event, status, counts);
+  const [finished] = await finishRuns(db, [{ runId: event.runId, counts: statedAsCounted({ ...counts, quarantined: 0 }) }]);
+  if (options.log && finished) logRunFinish(options.log, finished);
 }

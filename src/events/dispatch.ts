@@ -29,7 +29,7 @@ export async function applyEvents(db: Database, ids: readonly number[], options:
   let failure: Error | undefined;
   for (const id of ids) {
     try {
-      tally[await applyInboxEvent(db, id, options)]++;
+      tally[await applyInboxEvent(db, id, { ...options, log })]++;
     } catch (err) {
       failure = coerceError(err);
       log.error({ inboxId: id, err: failure }, 'event apply failed; it stays open and is retried');

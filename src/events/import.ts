@@ -2,13 +2,11 @@
 // (one JSON body per file, or one body per line: each a JSON array of items), stored in the
 // inbox exactly as if received, then applied. A body that is not valid is recorded as
 // rejected with its file, line and every item's reason.
-import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../db/client.js';
-import { storeEvents, storeRejected } from '../db/events.js';
-import { validateBody, type EndpointKind } from './model.js';
-import { storable } from './receiver.js';
+import { acceptBody } from './accept.js';
+import type { EndpointKind } from './model.js';
 import { systemClock } from '../clock.js';
 
 export interface ImportReport {
@@ -35,8 +33,14 @@ function bodiesOf(text: string): { line: number; text: string }[] {
   }
 }
 
-/** Enhanced Metadata items carry `trackId`; everything else goes to the Standard endpoint's rules. */
-function endpointOf(body: unknown): EndpointKind {
+/** Enhanced Metadata items carry `trackId`; everything else (unreadable JSON too) goes to the Standard endpoint's rules. */
+function endpointOf(text: string): EndpointKind {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'standard';
+  }
   const first: unknown = Array.isArray(body) ? body[0] : body;
   return first !== null && typeof first === 'object' && 'trackId' in first ? 'enhanced' : 'standard';
 }
@@ -46,26 +50,15 @@ export async function importEvents(db: Database, target: string, source: string)
   for (const file of await filesOf(target)) {
     report.files++;
     for (const { line, text } of bodiesOf(await readFile(file, 'utf8'))) {
-      const sha256 = createHash('sha256').update(text).digest('hex');
-      const bytes = Buffer.byteLength(text);
-      const receivedAt = systemClock();
-      let parsed: unknown;
-      let reasons: string[] | undefined;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        reasons = [`invalid JSON: ${(err as Error).message}`];
-      }
-      const endpoint = endpointOf(parsed);
-      const validation = reasons === undefined ? validateBody(endpoint, parsed) : undefined;
-      if (!validation?.ok) {
-        const why = `${path.basename(file)} line ${line}: ${(reasons ?? (validation && !validation.ok ? validation.reasons.map((r) => `schema: ${r}`) : ['unreadable'])).join('; ')}`;
-        await storeRejected(db.orm, { endpoint, source, body: text, sha256, bytes, gzip: false, receivedAt, reason: why, ackMs: 0 });
-        report.rejected.push({ file, line, reason: why });
+      const accepted = await acceptBody(db.orm, {
+        endpoint: endpointOf(text), source, text, gzip: false, receivedAt: systemClock(), ackMs: () => 0,
+        reasonPrefix: `${path.basename(file)} line ${line}: `,
+      });
+      if (!accepted.accepted) {
+        report.rejected.push({ file, line, reason: accepted.reason });
         continue;
       }
-      const outcomes = await storeEvents(db.orm, { endpoint, source, gzip: false, receivedAt, iat: undefined, jti: undefined, ackMs: 0 }, validation.items.map(storable));
-      for (const outcome of outcomes) {
+      for (const outcome of accepted.outcomes) {
         if (outcome.outcome === 'stored') report.stored.push(outcome.id);
         else if (outcome.outcome === 'duplicate') report.duplicates++;
         else report.tests++;

@@ -4,20 +4,19 @@
 // statement; a body with any invalid item is refused whole (400, every reason recorded). Within
 // the provider's 10 s it is answered either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
 // away) is a 503, which the provider retries.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../db/client.js';
-import { storeEvents, storeRejected, type IncomingItem, type StoreOutcome } from '../db/events.js';
+import type { StoreOutcome } from '../db/events.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readEventBody } from './body.js';
 import type { EventDispatcher } from './dispatch.js';
 import type { TokenVerifier } from './jwt.js';
-import { validateBody, type BodyItem, type BodyValidation, type EndpointKind } from './model.js';
-import { eventChangeVersion } from './version.js';
+import { acceptBody } from './accept.js';
+import type { EndpointKind } from './model.js';
 import { systemClock } from '../clock.js';
 
 export interface ReceiverOptions {
@@ -68,26 +67,19 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
       log.warn({ endpoint, status: body.status, reason: body.reason }, 'event body refused');
       return answer(res, body.status, { error: body.reason });
     }
-    const sha256 = createHash('sha256').update(body.text).digest('hex');
-    const bytes = Buffer.byteLength(body.text);
-    const checked = checkBody(endpoint, body.text);
-    if (!checked.ok) {
-      const why = checked.reasons.join('; ');
-      const stored = await withinDeadline(() => storeRejected(options.db.orm, {
-        endpoint, source: options.source, body: body.text, sha256, bytes, gzip: body.gzip, receivedAt, reason: why, ackMs: performance.now() - started,
-      }));
-      if (stored === 'unavailable') return unavailable(res);
-      log.warn({ endpoint, reason: why, sha256 }, 'event request rejected: 400 (recorded)');
-      return answer(res, 400, { error: why, reasons: checked.reasons });
+    const accepted = await withinDeadline(() => acceptBody(options.db.orm, {
+      endpoint, source: options.source, text: body.text, gzip: body.gzip, receivedAt, iat: token.token.iat, jti: token.token.jti,
+      ackMs: () => performance.now() - started,
+    }));
+    if (accepted === 'unavailable') return unavailable(res);
+    if (!accepted.accepted) {
+      log.warn({ endpoint, reason: accepted.reason }, 'event request rejected: 400 (recorded)');
+      return answer(res, 400, { error: accepted.reason, reasons: accepted.reasons });
     }
-    const outcomes = await withinDeadline(() => storeEvents(options.db.orm, {
-      endpoint, source: options.source, gzip: body.gzip, receivedAt, iat: token.token.iat, jti: token.token.jti, ackMs: performance.now() - started,
-    }, checked.items.map(storable)));
-    if (outcomes === 'unavailable') return unavailable(res);
-    respondStored(res, outcomes);
-    outcomes.forEach((outcome, i) => {
+    respondStored(res, accepted.outcomes);
+    accepted.outcomes.forEach((outcome, i) => {
       if (outcome.outcome !== 'stored') return;
-      const { key } = checked.items[i]!;
+      const { key } = accepted.items[i]!;
       if (outcome.conflicting) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString() }, 'a different body under a version already stored: stored and flagged');
       options.dispatcher.submit(outcome.id);
     });
@@ -126,26 +118,6 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
       server.close(() => resolve());
       server.closeIdleConnections();
     }),
-  };
-}
-
-/** The body's items, or every reason it is refused (the whole request: see validateBody). */
-function checkBody(endpoint: EndpointKind, text: string): BodyValidation {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reasons: [`invalid JSON: ${(err as Error).message}`] };
-  }
-  const validation = validateBody(endpoint, parsed);
-  return validation.ok ? validation : { ok: false, reasons: validation.reasons.map((r) => `schema: ${r}`) };
-}
-
-/** An item as the inbox stores it, hashed on its own text so a repeat of it alone is a duplicate. */
-export function storable(item: BodyItem): IncomingItem {
-  return {
-    itemId: item.key.itemId, version: item.key.version, changeVersion: eventChangeVersion(item.key.version), takedown: item.key.takedown,
-    test: item.key.test, body: item.text, sha256: createHash('sha256').update(item.text).digest('hex'), bytes: Buffer.byteLength(item.text),
   };
 }
 

@@ -4,8 +4,9 @@
 // down, an alert is raised and the run is marked pending until an operator confirms
 // (`feedline reconcile <runId> --confirm`).
 import type { Database } from '../db/client.js';
-import { getRun } from '../db/runs.js';
-import { countAbsent, lockReconcileState, recordReconcile, takeDownAbsent, type ReconcileTarget } from '../db/reconcile.js';
+import { getRun } from '../db/run-lookups.js';
+import { countAbsent, lockReconcileState, recordReconcileHeld, takeDownAbsent, type ReconcileTarget } from '../db/reconcile.js';
+import { finishRuns, logRunFinish } from '../db/runs.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Alerter } from '../sla/alerts.js';
@@ -46,11 +47,17 @@ export async function reconcileRun(deps: ReconcileDeps, runId: number, options: 
     const withinGuard = share <= deps.maxShare;
     if (options.dryRun) return { state: 'dry_run', runId, live, absent, share, maxShare: deps.maxShare, wouldApply: withinGuard || Boolean(options.confirm) };
     if (!withinGuard && !options.confirm) {
-      await recordReconcile(tx, runId, { state: 'pending', live, absent, share, maxShare: deps.maxShare, at: systemClock().toISOString() }, 0);
+      await recordReconcileHeld(tx, runId, { state: 'pending', live, absent, share, maxShare: deps.maxShare, at: systemClock().toISOString() });
       return { state: 'pending', runId, live, absent, share, maxShare: deps.maxShare };
     }
     const takenDown = await takeDownAbsent(tx, target);
-    await recordReconcile(tx, runId, { state: 'applied', live, absent, takenDown, share, confirmed: Boolean(options.confirm), at: systemClock().toISOString() }, takenDown);
+    // Each absence the full feed implies is a change the run states, and one it took down
+    // (docs/design.md invariant 10): the run finishes again with them counted.
+    const [finished] = await finishRuns(tx, [{
+      runId, counts: { rows: run.rows + takenDown, inserted: run.inserted, updated: run.updated, takenDown: run.takenDown + takenDown, unchanged: run.unchanged, quarantined: run.quarantined },
+      meta: { reconcile: { state: 'applied', live, absent, takenDown, share, confirmed: Boolean(options.confirm), at: systemClock().toISOString() } },
+    }]);
+    if (finished) logRunFinish(log, finished);
     return { state: 'applied', runId, live, absent, takenDown, share, confirmed: Boolean(options.confirm) };
   });
 

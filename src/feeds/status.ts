@@ -4,7 +4,7 @@ import type { Config, FeedSpec } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import { getCursor } from '../db/cursors.js';
 import { listFetches } from '../db/fetches.js';
-import { feedRunsInProgress } from '../db/runs.js';
+import { feedRunsInProgress } from '../db/run-lookups.js';
 import { addDays, daysBetween, isPublishedOn, latestPublishedDate, parseDayFields, publicationTime } from './due.js';
 import { planFromDb } from './pull.js';
 

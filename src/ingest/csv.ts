@@ -3,7 +3,8 @@
 // queues them (REDIS_URL) or applies them in this process; the run is applied when its last
 // batch is. Recovery parses an archived run again through parseRun.
 import { outlastOutage } from '../db/outage.js';
-import { appliedBatchSeqs, finishParsing, getRun, heartbeat, registerBatch, type Run } from '../db/runs.js';
+import { finishParsing, heartbeat, registerBatch, type Run } from '../db/runs.js';
+import { appliedBatchSeqs, getRun } from '../db/run-lookups.js';
 import { FeedRejectedError, UsageError } from '../errors.js';
 import { openArchive } from '../archive/open.js';
 import type { Config } from '../config/schema.js';
@@ -97,7 +98,7 @@ export async function parseRun(ctx: IngestContext, run: Run, selection: ParseSel
   const { config, db, sink } = ctx;
   if (run.entity === 'ddex' || run.kind === 'ddex') throw new UsageError(`run ${run.id} is a DDEX message, not a CSV feed`);
   if (run.entity === 'unknown' || run.kind === 'unknown') throw new UsageError(`run ${run.id} is a file that was not identified as a feed`);
-  if (run.kind === 'event') throw new UsageError(`run ${run.id} is a Catalogue Event: feedline events replay re-applies events`);
+  if (run.entity === 'event' || run.kind === 'event') throw new UsageError(`run ${run.id} is a Catalogue Event: feedline events replay re-applies events`);
   const options = { name: run.fileName, maxInflatedBytes: config.maxInflatedBytes };
   // A local copy of the archived bytes: with FEEDLINE_ARCHIVE=postgres, streamed out of the
   // database, so a worker that never saw the file can parse it.

@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { applyDdexEvents } from '../apply/ddex.js';
 import { versionBase } from '../catalogue/version.js';
-import { databaseNow, finishDdexRun, heartbeat } from '../db/runs.js';
+import { countQuarantined, databaseNow, finishRuns, heartbeat, logRunFinish } from '../db/runs.js';
 import { DdexRejectedError, FeedRejectedError } from '../errors.js';
 import { openArchive } from '../archive/open.js';
 import { readDdexMessage } from '../parse/ddex/index.js';
@@ -80,8 +80,17 @@ export function ddexSource(ctx: IngestContext, request: IngestRequest): SourceAd
             const events = skipHeader(readDdexMessage(await openFeed(archived, { name, maxInflatedBytes: config.maxInflatedBytes }), name, { recipientPartyId: config.ddexRecipientPartyId }));
             // Between transactions: the heartbeat tells other processes the run is alive.
             const totals = await applyDdexEvents(db.orm, { runId: run.id, file: name, header: head.header, versionBase: run.versionBase }, events, now, () => heartbeat(db.orm, run.id));
-            await finishDdexRun(db.orm, run.id, totals, { releases: totals.releases, purges: totals.purges, stale: totals.stale, scheduled: totals.scheduled });
-            log.info({ ...totals }, 'DDEX run applied');
+            // The items quarantined are changes the message states too, counted from their
+            // records, so a resumed run counts those of its first pass (docs/design.md invariant 10).
+            const [finished] = await db.orm.transaction(async (tx) => {
+              const quarantined = await countQuarantined(tx, run.id);
+              const { inserted, updated, takenDown, unchanged } = totals;
+              return finishRuns(tx, [{
+                runId: run.id, counts: { rows: totals.rows + quarantined, inserted, updated, takenDown, unchanged, quarantined },
+                meta: { releases: totals.releases, purges: totals.purges, stale: totals.stale, scheduled: totals.scheduled },
+              }]);
+            });
+            if (finished) logRunFinish(log, finished);
             return 'applied';
           } catch (err) {
             // A gzip that does not inflate has no place in the XML: malformed at line 0.

@@ -3,7 +3,8 @@
 // until a queued run is applied.
 import { stat } from 'node:fs/promises';
 import { outlastOutage } from '../db/outage.js';
-import { getRun, type Run } from '../db/runs.js';
+import { type Run } from '../db/runs.js';
+import { getRun } from '../db/run-lookups.js';
 import { NotFoundError } from '../errors.js';
 import { pollUntil } from '../periodic.js';
 import { csvSource } from './csv.js';

@@ -8,8 +8,9 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/client.js';
 import type { OutageOptions } from '../db/outage.js';
-import { addQuarantine, claimStaleRun, createRun, getRun, recountQuarantine, rejectRun, type NewRun, type Run } from '../db/runs.js';
-import { DdexRejectedError, FeedRejectedError } from '../errors.js';
+import { addQuarantine, claimStaleRun, createRuns, failRun, rejectRuns, type NewRun, type Run } from '../db/runs.js';
+import { getRun } from '../db/run-lookups.js';
+import { DdexRejectedError, FeedRejectedError, UnaccountedChangesError } from '../errors.js';
 import { openArchive } from '../archive/open.js';
 import type { StoredFile } from '../archive/store.js';
 import type { Logger } from '../log.js';
@@ -91,7 +92,7 @@ export async function runLifecycle(ctx: IngestContext, request: IngestRequest, s
   const name = runName(request);
   const file = await openArchive(config, db).putFile(request.input);
   const opened = await source.open(file);
-  const registered = await createRun(db.orm, {
+  const [registered] = await createRuns(db.orm, [{
     ...opened.registration,
     fileName: name,
     fileSha256: file.sha256,
@@ -99,10 +100,10 @@ export async function runLifecycle(ctx: IngestContext, request: IngestRequest, s
     archivePath: file.location,
     forced: request.force ?? false,
     batchSize: config.batchSize,
-  });
+  }]);
   let run: Run;
-  if (registered.duplicateOf) {
-    const earlier = registered.duplicateOf;
+  if (registered!.duplicateOf) {
+    const earlier = registered!.duplicateOf;
     // The same file again while its first run's process is dead (killed half-way): take the
     // run over and finish it (a CSV parse skips the batches applied, the version guard the
     // DDEX releases applied) rather than call it a duplicate.
@@ -112,18 +113,20 @@ export async function runLifecycle(ctx: IngestContext, request: IngestRequest, s
     ctx.logger.warn({ runId: earlier.id }, 'resuming a run whose process stopped');
     run = earlier;
   } else {
-    run = registered.run;
+    run = registered!.run;
   }
   const log = ctx.logger.child({ runId: run.id, feed: name });
-  if (registered.run) log.info({ sha256: run.fileSha256, bytes: run.fileBytes, ...opened.logFields }, 'run registered');
+  if (registered!.run) log.info({ sha256: run.fileSha256, bytes: run.fileBytes, ...opened.logFields }, 'run registered');
   // The SLA clock is already running (it starts at publication or delivery): arm its timers
   // now, also for a run taken over (its process may have had no Redis; the ids are fixed).
   // A failure here must not lose the feed: the SLA sweep arms them from the ledger anyway.
   await ctx.timers?.onRunRegistered(run).catch((err: unknown) => log.warn({ err }, 'could not arm the SLA timers; the sweep will'));
   let status: 'queued' | 'applied';
   try {
-    status = await opened.read(run, { resumed: !registered.run, log });
+    status = await opened.read(run, { resumed: !registered!.run, log });
   } catch (err) {
+    // A run applied whose counts do not add up stays on record as failed (it alerts), not parsing.
+    if (err instanceof UnaccountedChangesError) await failRun(db.orm, run.id, err.message);
     if (!(err instanceof FeedRejectedError)) throw err;
     return reject(ctx, run, err, log);
   }
@@ -135,8 +138,7 @@ async function reject(ctx: IngestContext, run: Run, err: FeedRejectedError, log:
   const orm = ctx.db.orm;
   const problem = err instanceof DdexRejectedError ? err.problem : undefined;
   if (problem) await addQuarantine(orm, run.id, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason }]);
-  await rejectRun(orm, run.id, err.reason);
-  if (problem) await recountQuarantine(orm, run.id);
+  await rejectRuns(orm, [{ runId: run.id, reason: err.reason }]);
   log.error({ reason: err.reason }, 'feed rejected');
   return { status: 'rejected', run: (await getRun(orm, run.id))!, reason: err.message };
 }

@@ -4,7 +4,8 @@
 // skipping the batches already applied. Applying twice is harmless (the batch ledger and
 // the version guard), so recovery may err on the side of re-enqueueing.
 import type { Queue } from 'bullmq';
-import { appliedBatchSeqs, claimStaleRun, runsToRecover, unappliedBatchSeqs, type Run } from '../db/runs.js';
+import { claimStaleRun, type Run } from '../db/runs.js';
+import { appliedBatchSeqs, runsToRecover, unappliedBatchSeqs } from '../db/run-lookups.js';
 import type { BatchJob } from '../catalogue/batch.js';
 import { batchJobId } from '../queue/jobs.js';
 import { parseRun } from './csv.js';

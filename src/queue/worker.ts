@@ -3,7 +3,7 @@
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Database } from '../db/client.js';
 import { applyBatch, applyBatchRowByRow, type BatchOutcome } from '../apply/batch.js';
-import { recordBatchFailure } from '../db/runs.js';
+import { logRunFinish, recordBatchFailure } from '../db/runs.js';
 import { isConnectionError, isUnrecoverable } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BatchJob } from '../catalogue/batch.js';
@@ -50,7 +50,7 @@ export function startApplyWorker(db: Database, redis: RedisConnection, logger: L
     const ms = Math.round(performance.now() - started);
     if (outcome.state === 'applied') {
       log.debug({ runId, seq, ms, inserted: outcome.inserted, updated: outcome.updated, takenDown: outcome.takenDown }, 'batch applied');
-      if (outcome.runCompleted) log.info({ runId }, 'run applied');
+      if (outcome.finished) logRunFinish(log, outcome.finished);
     }
     return outcome.state;
   }, {

@@ -60,7 +60,7 @@ export async function scheduleRunTimers(queue: Queue<SlaTimerJob>, run: TimedRun
 }
 
 /**
- * The hook the ingest path calls right after a run is registered (`createRun`): arms its
+ * The hook the ingest path calls right after a run is registered (`createRuns`): arms its
  * timers on the `sla` queue. Without Redis there is no queue, and the sweep alone keeps
  * the clock.
  */

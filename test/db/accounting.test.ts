@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBatch } from '../../src/apply/batch.js';
 import { versionBase } from '../../src/catalogue/version.js';
 import { query, type Database } from '../../src/db/client.js';
-import { createRun, finishParsing, getRun, registerBatch, type Run } from '../../src/db/runs.js';
+import { createRuns, finishParsing, registerBatch, type Run } from '../../src/db/runs.js';
+import { getRun } from '../../src/db/run-lookups.js';
 import { createAlerter } from '../../src/sla/alerts.js';
 import { sweepOnce } from '../../src/sla/sweep.js';
 import type { CsvRow, ParsedBatch } from '../../src/catalogue/rows.js';
@@ -22,12 +23,12 @@ beforeAll(async () => {
 afterAll(async () => db.close());
 
 async function registeredRun(day: string): Promise<Run> {
-  const created = await createRun(db.orm, {
+  const [created] = await createRuns(db.orm, [{
     source: '7digital', entity: 'artist', kind: 'updates', country: 'GB', feedDate: day, publishedAt: new Date(`${day}T06:00:00Z`),
     fileName: `GB_artist_updates_${day.replaceAll('-', '')}.csv.gz`, fileSha256: `sha-${day}`, fileBytes: 10, archivePath: '/nowhere',
     forced: false, versionBase: versionBase(new Date(`${day}T00:00:00Z`), 'updates'), batchSize: 100,
-  });
-  return created.run!;
+  }]);
+  return created!.run!;
 }
 
 const artistBatch = (rows: CsvRow[], quarantined: ParsedBatch['quarantined'] = []): ParsedBatch => ({
@@ -65,7 +66,7 @@ describe('a run is applied only when every record is accounted for', () => {
     // The parser counted three records, but only one reached a batch.
     const failed = await parseAndApply(run, artistBatch([[2, null, 'I', '2', 'Two']]), 3);
     expect(failed?.status).toBe('failed');
-    expect(failed?.error).toBe('records not accounted for: 3 rows in the file, but 1 inserted + 0 updated + 0 taken down + 0 unchanged + 0 quarantined = 1');
+    expect(failed?.error).toBe(`changes not accounted for: run ${run.id} states 3 rows, but 1 inserted + 0 updated + 0 taken down + 0 unchanged + 0 quarantined = 1`);
     const [cursor] = await query<{ n: number }>(db.orm, sql`select count(*)::integer as n from feed_cursors where last_applied_date = '2026-11-02'`);
     expect(cursor?.n).toBe(0);
     await sweep();

@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { query, type Database } from '../../src/db/client.js';
-import { listQuarantine } from '../../src/db/runs.js';
+import { listQuarantine } from '../../src/db/run-lookups.js';
 import { ingestDdexBatch } from '../../src/ingest/ddex-batch.js';
 import { startDdexService } from '../../src/ingest/ddex-drop.js';
 import { inlineSink } from '../../src/queue/sink.js';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
-import { listQuarantine } from '../../src/db/runs.js';
+import { listQuarantine } from '../../src/db/run-lookups.js';
 import { auditReasons, fixture, ingestDdex, state, territories, openDdexWorld } from '../helpers/ddex.js';
 
 const NOW = new Date('2026-03-01T00:00:00Z');

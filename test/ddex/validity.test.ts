@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
-import { listQuarantine } from '../../src/db/runs.js';
+import { listQuarantine } from '../../src/db/run-lookups.js';
 import { fixture, ingestDdex, territories, openDdexWorld, variant } from '../helpers/ddex.js';
 import { testConfig } from '../helpers/pipeline.js';
 

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { query, type Database } from '../../src/db/client.js';
-import { listQuarantine } from '../../src/db/runs.js';
+import { listQuarantine } from '../../src/db/run-lookups.js';
 import { alertSubject } from '../../src/sla/subjects.js';
 import { feedline, feedlineProcess } from '../helpers/cli.js';
 import { TRACK_HEADER, tempDir, trackRecord } from '../helpers/feeds.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileRun } from '../../src/feeds/reconcile.js';
 import type { Config } from '../../src/config/schema.js';
 import { query, type Database } from '../../src/db/client.js';
-import { getRun } from '../../src/db/runs.js';
+import { getRun } from '../../src/db/run-lookups.js';
 import { feedline } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { TRACK_HEADER, tempDir, trackRecord, updatesFeed, writeFeed } from '../helpers/feeds.js';

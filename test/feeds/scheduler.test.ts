@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedSpec } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
 import { getCursor } from '../../src/db/cursors.js';
-import { listRuns } from '../../src/db/runs.js';
+import { listRuns } from '../../src/db/run-lookups.js';
 import { addDays } from '../../src/feeds/due.js';
 import type { PullDeps } from '../../src/feeds/pull.js';
 import { createScheduler, type Scheduler } from '../../src/feeds/scheduler.js';

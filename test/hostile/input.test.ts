@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
-import { listQuarantine } from '../../src/db/runs.js';
+import { listQuarantine } from '../../src/db/run-lookups.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { TRACK_HEADER, tempDir, trackRecord, updatesFeed } from '../helpers/feeds.js';
 import { ingest, item, testConfig } from '../helpers/pipeline.js';

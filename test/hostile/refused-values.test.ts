@@ -5,7 +5,8 @@
 // takedown row the parser let through, the row-by-row fallback applies it by its key alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
-import { listQuarantine, type Run } from '../../src/db/runs.js';
+import { type Run } from '../../src/db/runs.js';
+import { listQuarantine } from '../../src/db/run-lookups.js';
 import { inlineSink, type BatchSink } from '../../src/queue/sink.js';
 import type { CsvRow } from '../../src/catalogue/rows.js';
 import { connect, freshDatabase } from '../helpers/db.js';

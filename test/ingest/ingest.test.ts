@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/client.js';
 import { query } from '../../src/db/client.js';
-import { listQuarantine } from '../../src/db/runs.js';
+import { listQuarantine } from '../../src/db/run-lookups.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { TRACK_HEADER, tempDir, trackRecord, updatesFeed, writeFeed } from '../helpers/feeds.js';
 import { inlineSink, type BatchSink } from '../../src/queue/sink.js';
@@ -155,7 +155,7 @@ describe('ingest of a provider updates feed', () => {
     const file = updatesFeed(dir, 'GB_track_updates_20261121.csv.gz', [trackRecord(950, {}, 'I'), trackRecord(951, {}, 'I')]);
     const result = await ingest(db, config, { input: file }, lossy);
     expect(result.status).toBe('failed');
-    expect(result.run.error).toMatch(/records not accounted for/);
+    expect(result.run.error).toMatch(/^changes not accounted for: /);
   });
 
   it('rejects a feed whose header belongs to another entity', async () => {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBatch, applyBatchRowByRow } from '../../src/apply/batch.js';
 import type { Database } from '../../src/db/client.js';
-import { getRun } from '../../src/db/runs.js';
+import { getRun } from '../../src/db/run-lookups.js';
 import { ingestFeed } from '../../src/ingest/ingest.js';
 import { batchRowList, batchRows, type BatchJob } from '../../src/catalogue/batch.js';
 import type { BatchSink } from '../../src/queue/sink.js';

@@ -17,6 +17,8 @@ import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, Ddex
 import { displayTitle } from '../catalogue/display-title.js';
 import { availability, trackDeals, WORLDWIDE, type Availability, type ScheduledChange } from './ddex-availability.js';
 import { combinedAvailability } from './ddex-combined.js';
+import { admitRefused, applyChunk } from './ddex-refused.js';
+import { storableText } from '../catalogue/storable.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -62,9 +64,7 @@ export async function applyDdexEvents(db: Orm, target: DdexRunTarget, events: As
     if (pending.length === 0) return;
     const chunk = pending;
     pending = [];
-    await db.transaction(async (tx) => {
-      for (const event of chunk) await applyEvent(tx, target, event, now, totals);
-    });
+    await applyChunk(db, { runId: target.runId, now }, chunk, totals, (tx, event) => applyEvent(tx, target, event, now, totals));
     await onProgress?.(totals);
   };
   for await (const event of events) {
@@ -77,11 +77,13 @@ export async function applyDdexEvents(db: Orm, target: DdexRunTarget, events: As
 }
 
 async function applyEvent(db: Executor, target: DdexRunTarget, event: DdexEvent, now: Date, totals: DdexTotals): Promise<void> {
-  if (event.type === 'release') await applyRelease(db, target, event.release, now, totals);
-  else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
+  if (event.type === 'release') {
+    if (await admitRefused(db, { runId: target.runId, now }, event.release)) await applyRelease(db, target, event.release, now, totals);
+    else totals.quarantined++;
+  } else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
   else if (event.type === 'problem') {
     const { problem } = event;
-    await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason, ...(problem.warning ? { severity: 'warning' as const } : {}) }]);
+    await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: storableText(problem.detail), reason: problem.reason, ...(problem.warning ? { severity: 'warning' as const } : {}) }]);
     totals.quarantined++;
   }
 }

@@ -1,0 +1,129 @@
+// DDEX values PostgreSQL refuses though they read right (README "Bad input"): an impossible
+// calendar day, a duration past int4, a NUL in a title. A takedown needs only its key: such a
+// value is left out with a warning and the takedown applies; any other release is quarantined
+// with the reason and the rest of the message applies. And when the database still refuses a
+// release the parser let through, the takedown applies by its keys alone.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyDdexEvents } from '../../src/apply/ddex.js';
+import type { DdexEvent, DdexRelease } from '../../src/catalogue/ddex.js';
+import { versionBase } from '../../src/catalogue/version.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Database } from '../../src/db/client.js';
+import { listQuarantine } from '../../src/db/runs.js';
+import { tempDir } from '../helpers/feeds.js';
+import { ingestDdex, openDdexWorld, SENDER, state, territories } from '../helpers/ddex.js';
+
+const NOW = new Date('2026-03-01T00:00:00Z');
+const dir = tempDir('feedline-ddex-refused-');
+let db: Database;
+let config: Config;
+let messages = 0;
+
+beforeAll(async () => ({ db, config } = await openDdexWorld(import.meta.filename)));
+afterAll(async () => db.close());
+
+interface ReleaseSpec {
+  icpn: string;
+  isrc: string;
+  title?: string;
+  releaseDate?: string;
+  duration?: string;
+  /** Streams worldwide; without a deal the message takes the release down (no_deal). */
+  live: boolean;
+}
+
+function recording(spec: ReleaseSpec, ref: string): string {
+  return `<SoundRecording><SoundRecordingId><ISRC>${spec.isrc}</ISRC></SoundRecordingId><ResourceReference>${ref}</ResourceReference>
+    <ReferenceTitle><TitleText>Track of ${spec.icpn}</TitleText></ReferenceTitle><Duration>${spec.duration ?? 'PT3M30S'}</Duration></SoundRecording>`;
+}
+
+function release(spec: ReleaseSpec, ref: string, resource: string): string {
+  return `<Release IsMainRelease="true"><ReleaseId><ICPN>${spec.icpn}</ICPN></ReleaseId><ReleaseReference>${ref}</ReleaseReference>
+    <ReferenceTitle><TitleText>${spec.title ?? `Album ${spec.icpn}`}</TitleText></ReferenceTitle>
+    <ReleaseResourceReferenceList><ReleaseResourceReference>${resource}</ReleaseResourceReference></ReleaseResourceReferenceList>
+    <ReleaseType>Single</ReleaseType>
+    <ReleaseDetailsByTerritory><TerritoryCode>Worldwide</TerritoryCode><DisplayArtistName>The Lanterns</DisplayArtistName>
+      ${spec.releaseDate ? `<ReleaseDate>${spec.releaseDate}</ReleaseDate>` : ''}</ReleaseDetailsByTerritory></Release>`;
+}
+
+function deal(ref: string): string {
+  return `<ReleaseDeal><DealReleaseReference>${ref}</DealReleaseReference><Deal><DealTerms>
+    <CommercialModelType>SubscriptionModel</CommercialModelType><Usage><UseType>OnDemandStream</UseType></Usage>
+    <TerritoryCode>Worldwide</TerritoryCode><ValidityPeriod><StartDate>2026-01-01</StartDate></ValidityPeriod></DealTerms></Deal></ReleaseDeal>`;
+}
+
+/** An ERN 3.8.2 message of these releases, each newer than the last. */
+function message(specs: ReleaseSpec[]): string {
+  messages++;
+  const created = `2026-02-${String(messages).padStart(2, '0')}T09:00:00Z`;
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<ern:NewReleaseMessage MessageSchemaVersionId="ern/382" xmlns:ern="http://ddex.net/xml/ern/382">
+  <MessageHeader><MessageId>REFUSED-${messages}</MessageId><MessageSender><PartyId>${SENDER}</PartyId></MessageSender>
+    <MessageCreatedDateTime>${created}</MessageCreatedDateTime></MessageHeader>
+  <ResourceList>${specs.map((s, i) => recording(s, `A${i}`)).join('\n')}</ResourceList>
+  <ReleaseList>${specs.map((s, i) => release(s, `R${i}`, `A${i}`)).join('\n')}</ReleaseList>
+  <DealList>${specs.flatMap((s, i) => (s.live ? [deal(`R${i}`)] : [])).join('\n')}</DealList>
+</ern:NewReleaseMessage>`;
+  const file = path.join(dir, `refused-${messages}.xml`);
+  writeFileSync(file, xml);
+  return file;
+}
+
+const REFUSED: { name: string; value: Partial<ReleaseSpec>; reason: RegExp }[] = [
+  { name: 'an impossible calendar day', value: { releaseDate: '2026-02-30' }, reason: /ReleaseDate "2026-02-30" is not a calendar date \(2026-02 has 28 days\)/ },
+  { name: 'a duration past int4', value: { duration: 'PT9999999999S' }, reason: /Duration of 9999999999 s is out of range for an integer column/ },
+  { name: 'a NUL in a title', value: { title: 'Quiet\u0000Rooms' }, reason: /TitleText "Quiet\\u0000Rooms" has a NUL character/ },
+];
+
+describe('DDEX values the database refuses are caught by the parser', () => {
+  it.each(REFUSED)('$name: a takedown applies with a warning; a live release is quarantined, the rest of the message applies', async ({ value, reason }) => {
+    const n = 1000 + messages * 3;
+    const takedown = { icpn: `50123456${n}0`, isrc: `GBNWR26${n}0` };
+    const other = { icpn: `50123456${n}1`, isrc: `GBNWR26${n}1` };
+    const good = { icpn: `50123456${n}2`, isrc: `GBNWR26${n}2` };
+    await ingestDdex(db, config, message([{ ...takedown, live: true }]), { now: NOW });
+    expect(await territories(db, 'release', takedown.icpn)).toEqual({ WW: 'live' });
+
+    const outcome = await ingestDdex(db, config, message([{ ...takedown, ...value, live: false }, { ...other, ...value, live: true }, { ...good, live: true }]), { now: NOW });
+    expect(outcome.status, outcome.run.error ?? '').toBe('applied');
+    expect(await territories(db, 'release', takedown.icpn)).toEqual({ WW: 'no_deal' });
+    expect(await territories(db, 'track', takedown.isrc)).toEqual({ WW: 'no_deal' });
+    expect(await territories(db, 'release', other.icpn)).toEqual({});
+    expect(await territories(db, 'release', good.icpn)).toEqual({ WW: 'live' });
+    const entries = await listQuarantine(db.orm, outcome.run.id);
+    expect(entries.map((e) => [e.severity, e.reason])).toEqual([['warning', 'unstorable_value'], ['quarantined', 'unstorable_value']]);
+    expect(entries[0]!.raw).toMatch(reason);
+    expect(entries[0]!.raw).toMatch(/left out, the takedown applies/);
+    expect(entries[1]!.raw).toMatch(reason);
+    expect(outcome.run.quarantined).toBe(1);
+  });
+});
+
+describe('DDEX values the database refuses past the parser', () => {
+  it('a refused takedown applies by its keys alone with the refusal as a warning; a refused live release is quarantined', async () => {
+    const first = await ingestDdex(db, config, message([{ icpn: '5012345699990', isrc: 'GBNWR2699990', live: true }, { icpn: '5012345699991', isrc: 'GBNWR2699991', live: true }]), { now: NOW });
+    expect(await territories(db, 'release', '5012345699990')).toEqual({ WW: 'live' });
+    const header = { messageType: 'NewReleaseMessage' as const, schemaVersion: '3.8.2', senderPartyId: SENDER, messageId: 'PAST-PARSER', createdAt: new Date('2026-02-27T09:00:00Z') };
+    const position = { line: 5, column: 1 };
+    // Values the parser would have taken out, handed straight to apply as a rule nobody foresaw would.
+    const bad = (icpn: string, isrc: string, live: boolean): DdexRelease => ({
+      ids: { icpn, proprietaryIds: [] }, title: 'Bad\u0000Title', explicit: false, position: { ...position, line: position.line + Number(live) },
+      tracks: [{ isrc, title: 'Bad\u0000Track', explicit: false, trackReleaseDeals: [] }],
+      deals: live ? [{ useTypes: ['OnDemandStream'], commercialModelTypes: ['SubscriptionModel'], territories: { kind: 'included', codes: ['Worldwide'] }, takeDown: false }] : [],
+    });
+    async function* events(): AsyncGenerator<DdexEvent> {
+      yield { type: 'release', release: bad('5012345699990', 'GBNWR2699990', false) };
+      yield { type: 'release', release: bad('5012345699991', 'GBNWR2699991', true) };
+    }
+    const totals = await applyDdexEvents(db.orm, { runId: first.run.id, file: 'past-parser.xml', header, versionBase: versionBase(header.createdAt, 'ddex').toString() }, events(), NOW);
+    expect(totals).toMatchObject({ releases: 1, quarantined: 1 });
+    expect(await territories(db, 'release', '5012345699990')).toEqual({ WW: 'no_deal' });
+    expect(await territories(db, 'track', 'GBNWR2699990')).toEqual({ WW: 'no_deal' });
+    expect((await state(db, 'release', '5012345699991', 'WW'))?.title).toBe('Album 5012345699991');
+    const entries = (await listQuarantine(db.orm, first.run.id)).filter((e) => e.line >= position.line);
+    expect(entries.map((e) => [e.line, e.severity])).toEqual([[5, 'warning'], [6, 'quarantined']]);
+    expect(entries[0]!.raw).toMatch(/refused by the database: .*takedown applied by its keys alone/);
+  });
+});

@@ -6,7 +6,7 @@
 // once more by its keys alone, and every refusal is on the run's record.
 import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
-import { coerceError, isConnectionError } from '../errors.js';
+import { coerceError, isRefusedValue } from '../errors.js';
 import type { DdexEvent, DdexRelease } from '../catalogue/ddex.js';
 import type { QuarantinedRow } from '../catalogue/rows.js';
 import { storableText } from '../catalogue/storable.js';
@@ -60,13 +60,13 @@ function keysOnly(release: DdexRelease): DdexRelease {
   };
 }
 
-/** Runs `work` on a savepoint; the database's reason when it refuses. A lost connection is no refusal: it is thrown. */
+/** Runs `work` on a savepoint; the database's reason when it refuses the values. Any other error (a lost connection) is thrown. */
 async function refusal(tx: Transaction, work: (savepoint: Executor) => Promise<void>): Promise<string | undefined> {
   try {
     await tx.transaction(work);
     return undefined;
   } catch (err) {
-    if (isConnectionError(err)) throw err;
+    if (!isRefusedValue(err)) throw err;
     return `refused by the database: ${coerceError(err).message}`;
   }
 }
@@ -88,7 +88,7 @@ export async function applyChunk<T extends { quarantined: number }>(db: Orm, sco
     });
     return;
   } catch (err) {
-    if (isConnectionError(err)) throw err;
+    if (!isRefusedValue(err)) throw err;
     Object.assign(totals, before);
   }
   await db.transaction(async (tx) => {

@@ -22,6 +22,7 @@ import { alertSubject } from '../sla/subjects.js';
 import {
   enhancedTags, readStandardItem, releaseColumns, releaseDeals, trackColumns, trackDeals, tracksOf, type ReleaseItem,
 } from './model.js';
+import { applySnapshotOrKeys, recordTakedownWarnings } from './refused.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -36,7 +37,7 @@ export interface EventApplyOptions {
   /** How long an enhancement waits for its track before it is rejected (and alerts). */
   enhancedWaitSeconds: number;
   now?: Clock;
-  /** Raises the alert of an event whose availability cannot be read; without it, the SLA sweep alerts its rejected run later. */
+  /** Raises the alert of an event whose availability cannot be read or whose values the database refuses; without it, the SLA sweep alerts its rejected run later. */
   alerter?: Alerter;
 }
 
@@ -52,8 +53,9 @@ export async function applyInboxEvent(db: Database, id: number, options: EventAp
     const body: unknown = JSON.parse(event.body);
     if (event.endpoint === 'enhanced') return { outcome: await applyEnhanced(tx, event, body, options, now) };
     const item = readStandardItem(body);
+    if (item.kind === 'takedown') await recordTakedownWarnings(tx, event, body);
     const result = item.kind === 'release'
-      ? await applySnapshot(tx, event, item.release, options.source, now)
+      ? await applySnapshotOrKeys(tx, event, item.release, now, (db, snapshot) => applySnapshot(db, event, snapshot, options.source, now))
       : await applyTakedown(tx, event, options.source);
     if ('unreadable' in result) {
       await markUnreadable(tx, event, result.unreadable);
@@ -66,7 +68,7 @@ export async function applyInboxEvent(db: Database, id: number, options: EventAp
   if (done.unreadable && options.alerter) {
     await options.alerter.raise({
       subject: alertSubject.rejected(done.unreadable.runId), kind: 'rejected', state: 'breach',
-      message: `event ${id} not applied: its availability cannot be read (${done.unreadable.reason}); the release keeps its previous state`,
+      message: `event ${id} not applied (${done.unreadable.reason}); the release keeps its previous state`,
       details: { inboxId: id, runId: done.unreadable.runId, reason: done.unreadable.reason },
     });
   }
@@ -84,7 +86,7 @@ function add(into: ApplyCounts, counts: WriteCounts): void {
 
 /** What an event older than the stored release wrote: its counts, for the run's records. */
 interface Stale { stale: ApplyCounts }
-/** A snapshot whose availability feedline cannot read: nothing of it is written. */
+/** A snapshot whose availability feedline cannot read, or the database refuses: nothing of it is written. */
 interface Unreadable { unreadable: string }
 
 /** The stored row that decides staleness (DDEX's rule: the WW row), when it is as new as this event or newer. */

@@ -1,7 +1,8 @@
 // The Catalogue Events receiver (docs/feeds.md "Catalogue Events"): plain node:http (or https
 // with FEEDLINE_EVENTS_TLS_*), one POST endpoint per metadata type. A request is answered 2XX
 // only after every item of its body is committed to the inbox, each as its own event, in one
-// statement; a body with any invalid item is refused whole (400, every reason recorded). Within
+// statement; a body with any invalid item is refused whole (400, every reason recorded), and so
+// is one whose item (a takedown aside) holds a string PostgreSQL cannot store. Within
 // the provider's 10 s it is answered either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
 // away) is a 503, which the provider retries.
 import { createHash } from 'node:crypto';
@@ -19,6 +20,7 @@ import type { TokenVerifier } from './jwt.js';
 import { validateBody, type BodyItem, type BodyValidation, type EndpointKind } from './model.js';
 import { eventChangeVersion } from './version.js';
 import { systemClock } from '../clock.js';
+import { storableText } from '../catalogue/storable.js';
 
 export interface ReceiverOptions {
   host: string;
@@ -72,9 +74,10 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
     const bytes = Buffer.byteLength(body.text);
     const checked = checkBody(endpoint, body.text);
     if (!checked.ok) {
-      const why = checked.reasons.join('; ');
+      // What is refused is on record even when it holds what text cannot (a NUL in invalid JSON): escaped.
+      const why = storableText(checked.reasons.join('; '));
       const stored = await withinDeadline(() => storeRejected(options.db.orm, {
-        endpoint, source: options.source, body: body.text, sha256, bytes, gzip: body.gzip, receivedAt, reason: why, ackMs: performance.now() - started,
+        endpoint, source: options.source, body: storableText(body.text), sha256, bytes, gzip: body.gzip, receivedAt, reason: why, ackMs: performance.now() - started,
       }));
       if (stored === 'unavailable') return unavailable(res);
       log.warn({ endpoint, reason: why, sha256 }, 'event request rejected: 400 (recorded)');
@@ -84,10 +87,11 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
       endpoint, source: options.source, gzip: body.gzip, receivedAt, iat: token.token.iat, jti: token.token.jti, ackMs: performance.now() - started,
     }, checked.items.map(storable)));
     if (outcomes === 'unavailable') return unavailable(res);
-    respondStored(res, outcomes);
+    respondStored(res, outcomes, checked.items);
     outcomes.forEach((outcome, i) => {
       if (outcome.outcome !== 'stored') return;
-      const { key } = checked.items[i]!;
+      const { key, warnings } = checked.items[i]!;
+      if (warnings) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString(), warnings }, 'a takedown with fields the catalogue cannot store: stored, applied by its key');
       if (outcome.conflicting) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString() }, 'a different body under a version already stored: stored and flagged');
       options.dispatcher.submit(outcome.id);
     });
@@ -153,10 +157,11 @@ const DESCRIPTION: Record<StoreOutcome['outcome'], string> = {
   stored: 'stored', duplicate: 'duplicate', test: 'test event: acknowledged, not applied',
 };
 
-/** 202 when any item was newly stored for apply, else 200; each item's outcome in body order. */
-function respondStored(res: ServerResponse, outcomes: readonly StoreOutcome[]): void {
+/** 202 when any item was newly stored for apply, else 200; each item's outcome (and warnings) in body order. */
+function respondStored(res: ServerResponse, outcomes: readonly StoreOutcome[], bodyItems: readonly BodyItem[]): void {
   const items = outcomes.map((o, index) => ({
     index, status: DESCRIPTION[o.outcome], ...(o.outcome === 'stored' ? { id: o.id, ...(o.conflicting ? { conflicting: true } : {}) } : {}),
+    ...(bodyItems[index]?.warnings ? { warnings: bodyItems[index].warnings } : {}),
   }));
   const stored = outcomes.some((o) => o.outcome === 'stored');
   const status = stored ? 'stored' : outcomes.every((o) => o.outcome === 'test') ? DESCRIPTION.test : 'duplicate';

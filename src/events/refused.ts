@@ -1,0 +1,60 @@
+// Takedown first when a Catalogue Event holds what the catalogue cannot store (README "Bad
+// input", docs/design.md invariant 9). The receiver refuses such a release item (400), so this
+// is for a rule nobody foresaw: a snapshot the database refuses is applied again by its keys
+// alone when it takes the release down everywhere, the refusal a warning on the event's run;
+// any other is rejected with the database's reason (on its run, alerting), never retried.
+// A takedown event's own unstorable fields (the receiver stores it) are warnings on its run.
+import type { Orm } from '../db/client.js';
+import { addQuarantine } from '../db/runs.js';
+import type { InboxEvent } from '../db/events.js';
+import { coerceError, isRefusedValue } from '../errors.js';
+import { storableText } from '../catalogue/storable.js';
+import { availability } from '../apply/ddex-availability.js';
+import { releaseDeals, tracksOf, unstorableFields, type ReleaseItem } from './model.js';
+
+type Executor = Pick<Orm, 'execute'>;
+type Transaction = Parameters<Parameters<Orm['transaction']>[0]>[0];
+
+const UNSTORABLE = 'unstorable_value';
+
+function warning(event: InboxEvent, text: string) {
+  return { line: 1, raw: storableText(`release ${event.itemId} v${event.version}: ${text}`), reason: UNSTORABLE, severity: 'warning' as const };
+}
+
+/** A snapshot that makes nothing live now: a takedown, which needs only its keys. */
+function isTakedown(snapshot: ReleaseItem, now: Date): boolean {
+  const deals = releaseDeals(snapshot);
+  return deals.ok && ![...availability(deals.deals, now).territories.values()].some((state) => state.status === 'live');
+}
+
+/** The snapshot with its keys and availability only. */
+function keysOnly(snapshot: ReleaseItem): ReleaseItem {
+  const { id, version, streamingAvailability, downloadAvailability } = snapshot;
+  return {
+    id, version, streamingAvailability, downloadAvailability,
+    tracks: tracksOf(snapshot).map((t) => ({ id: t.id, streamingAvailability: t.streamingAvailability, downloadAvailability: t.downloadAvailability })),
+  };
+}
+
+/**
+ * Applies a release snapshot on a savepoint. When the database refuses its values, a takedown
+ * applies again by its keys alone (the refusal a warning on the run); any other snapshot comes
+ * back `unreadable` with the database's reason, to be rejected on its run.
+ */
+export async function applySnapshotOrKeys<R>(tx: Transaction, event: InboxEvent, snapshot: ReleaseItem, now: Date,
+  apply: (db: Executor, snapshot: ReleaseItem) => Promise<R>): Promise<R | { unreadable: string }> {
+  try {
+    return await tx.transaction((savepoint) => apply(savepoint, snapshot));
+  } catch (err) {
+    if (!isRefusedValue(err)) throw err;
+    const reason = `refused by the database: ${coerceError(err).message}`;
+    if (!isTakedown(snapshot, now)) return { unreadable: reason };
+    await addQuarantine(tx, event.runId, [warning(event, `${reason}; its values were left out and the takedown applied by its keys alone`)]);
+    return apply(tx, keysOnly(snapshot));
+  }
+}
+
+/** A takedown event's fields the catalogue could not store: it applied by its key, and each is a warning on its run. */
+export async function recordTakedownWarnings(db: Executor, event: InboxEvent, body: unknown): Promise<void> {
+  await addQuarantine(db, event.runId, unstorableFields(body).map((why) => warning(event, `${why}; not written to the catalogue, the takedown applies by its key`)));
+}

@@ -5,6 +5,7 @@
 // release the parser let through, the takedown applies by its keys alone.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDdexEvents } from '../../src/apply/ddex.js';
 import type { DdexEvent, DdexRelease } from '../../src/catalogue/ddex.js';
@@ -13,6 +14,7 @@ import type { Config } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
 import { listQuarantine } from '../../src/db/runs.js';
 import { tempDir } from '../helpers/feeds.js';
+import { impossibleDay, outsideInt4, withNul } from '../helpers/refused-values.js';
 import { ingestDdex, openDdexWorld, SENDER, state, territories } from '../helpers/ddex.js';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
@@ -54,10 +56,10 @@ function deal(ref: string): string {
     <TerritoryCode>Worldwide</TerritoryCode><ValidityPeriod><StartDate>2026-01-01</StartDate></ValidityPeriod></DealTerms></Deal></ReleaseDeal>`;
 }
 
-/** An ERN 3.8.2 message of these releases, each newer than the last. */
-function message(specs: ReleaseSpec[]): string {
+/** An ERN 3.8.2 message of these releases, each newer than the last; `edit` changes its text. */
+function message(specs: ReleaseSpec[], edit: (xml: string) => string = (xml) => xml): string {
   messages++;
-  const created = `2026-02-${String(messages).padStart(2, '0')}T09:00:00Z`;
+  const created = new Date(Date.UTC(2026, 1, 1, 9) + messages * 60_000).toISOString();
   const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <ern:NewReleaseMessage MessageSchemaVersionId="ern/382" xmlns:ern="http://ddex.net/xml/ern/382">
   <MessageHeader><MessageId>REFUSED-${messages}</MessageId><MessageSender><PartyId>${SENDER}</PartyId></MessageSender>
@@ -67,7 +69,7 @@ function message(specs: ReleaseSpec[]): string {
   <DealList>${specs.flatMap((s, i) => (s.live ? [deal(`R${i}`)] : [])).join('\n')}</DealList>
 </ern:NewReleaseMessage>`;
   const file = path.join(dir, `refused-${messages}.xml`);
-  writeFileSync(file, xml);
+  writeFileSync(file, edit(xml));
   return file;
 }
 
@@ -101,6 +103,34 @@ describe('DDEX values the database refuses are caught by the parser', () => {
   });
 });
 
+describe('a NUL where a key, a deal term or the header is read', () => {
+  it('an identifier with one is skipped, the release applies under its valid one', async () => {
+    const outcome = await ingestDdex(db, config, message([{ icpn: '5012345688880', isrc: 'GBNWR2688880', live: true }],
+      (xml) => xml.replace('<ICPN>5012345688880</ICPN>', '<ICPN>5012345688880</ICPN><ProprietaryId Namespace="PADPIDA2026010101X">bad\u0000id</ProprietaryId>')), { now: NOW });
+    expect(await territories(db, 'release', '5012345688880')).toEqual({ WW: 'live' });
+    const [entry] = await listQuarantine(db.orm, outcome.run.id);
+    expect(entry).toMatchObject({ reason: 'invalid_identifier', severity: 'warning' });
+    expect(entry!.raw).toMatch(/ProprietaryId "bad\\u0000id" has a NUL character/);
+  });
+
+  it('a deal term with one makes the deal invalid: the release is quarantined, its stored state kept', async () => {
+    const outcome = await ingestDdex(db, config, message([{ icpn: '5012345688881', isrc: 'GBNWR2688881', live: true }],
+      (xml) => xml.replace('<TerritoryCode>Worldwide</TerritoryCode><ValidityPeriod>', '<TerritoryCode>G\u0000B</TerritoryCode><ValidityPeriod>')), { now: NOW });
+    expect(outcome.status).toBe('applied');
+    expect(await territories(db, 'release', '5012345688881')).toEqual({});
+    const [entry] = await listQuarantine(db.orm, outcome.run.id);
+    expect(entry).toMatchObject({ reason: 'invalid_deal', severity: 'quarantined' });
+    expect(entry!.raw).toMatch(/TerritoryCode "G\\u0000B" has a NUL character/);
+  });
+
+  it('a header field with one rejects the message', async () => {
+    const outcome = await ingestDdex(db, config, message([{ icpn: '5012345688882', isrc: 'GBNWR2688882', live: true }],
+      (xml) => xml.replace(/<MessageId>[^<]*<\/MessageId>/, '<MessageId>M\u00001</MessageId>')), { now: NOW });
+    expect(outcome.status).toBe('rejected');
+    expect(outcome.run.error).toMatch(/MessageHeader messageId "M\\u00001" has a NUL character/);
+  });
+});
+
 describe('DDEX values the database refuses past the parser', () => {
   it('a refused takedown applies by its keys alone with the refusal as a warning; a refused live release is quarantined', async () => {
     const first = await ingestDdex(db, config, message([{ icpn: '5012345699990', isrc: 'GBNWR2699990', live: true }, { icpn: '5012345699991', isrc: 'GBNWR2699991', live: true }]), { now: NOW });
@@ -126,4 +156,39 @@ describe('DDEX values the database refuses past the parser', () => {
     expect(entries.map((e) => [e.line, e.severity])).toEqual([[5, 'warning'], [6, 'quarantined']]);
     expect(entries[0]!.raw).toMatch(/refused by the database: .*takedown applied by its keys alone/);
   });
+});
+
+/** One value of each class the parser must take out, in the elements the message builder writes. */
+const REFUSED_VALUES = fc.oneof(
+  impossibleDay.map((releaseDate) => ({ releaseDate })),
+  outsideInt4.filter((n) => n > 0n).map((n) => ({ duration: `PT${n}S` })),
+  withNul(/[<&]/g).map((title) => ({ title: `x${title}` })),
+);
+
+const messageArbitrary = fc.array(fc.record({ live: fc.boolean(), refused: fc.option(REFUSED_VALUES, { freq: 2 }) }), { minLength: 1, maxLength: 5 });
+
+describe('property: a DDEX takedown is never lost to a value the database refuses', () => {
+  it('every takedown ends down, every clean release live, every refused live release keeps its stored state, each refusal on record', async () => {
+    let next = 3_000_000;
+    await fc.assert(fc.asyncProperty(messageArbitrary, async (releases) => {
+      const specs = releases.map(() => {
+        next++;
+        return { icpn: String(5_000_000_000_000 + next), isrc: `GBPRP${String(next).padStart(7, '0')}` };
+      });
+      await ingestDdex(db, config, message(specs.map((ids) => ({ ...ids, live: true }))), { now: NOW });
+      const outcome = await ingestDdex(db, config, message(specs.map((ids, i) => ({ ...ids, ...releases[i]!.refused, live: releases[i]!.live }))), { now: NOW });
+      expect(outcome.status, outcome.run.error ?? '').toBe('applied');
+      for (const [i, { live, refused }] of releases.entries()) {
+        const where = JSON.stringify(releases[i]);
+        expect(await territories(db, 'release', specs[i]!.icpn), where).toEqual({ WW: live ? 'live' : 'no_deal' });
+        expect(await territories(db, 'track', specs[i]!.isrc), where).toEqual({ WW: live ? 'live' : 'no_deal' });
+        if (live && refused) expect((await state(db, 'release', specs[i]!.icpn, 'WW'))?.title, where).toBe(`Album ${specs[i]!.icpn}`);
+      }
+      const entries = await listQuarantine(db.orm, outcome.run.id);
+      // The parser caught each one: none reached the database's fallback.
+      expect(entries.filter((e) => e.raw.includes('refused by the database'))).toEqual([]);
+      expect(entries.filter((e) => e.severity === 'warning').length).toBe(releases.filter((r) => !r.live && r.refused).length);
+      expect(outcome.run.quarantined).toBe(releases.filter((r) => r.live && r.refused).length);
+    }), { numRuns: 15 });
+  }, 120_000);
 });

@@ -4,6 +4,7 @@
 // stored and applied, its unstorable fields warnings. And when the database still refuses a
 // snapshot at apply (a rule nobody foresaw), a takedown applies by its keys alone.
 import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, type Database } from '../../src/db/client.js';
 import { listQuarantine } from '../../src/db/runs.js';
@@ -11,6 +12,7 @@ import { applyInboxEvent } from '../../src/events/apply.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { enhancedEvent, releaseEvent, SOURCE, startTestReceiver, storeTestEvent, takedownEvent, type TestReceiver } from '../helpers/events.js';
 import { postEvent, signToken } from '../helpers/provider.js';
+import { unstorableText } from '../helpers/refused-values.js';
 
 let db: Database;
 let rx: TestReceiver;
@@ -107,4 +109,41 @@ describe('a snapshot the database refuses at apply', () => {
     const [run] = await query<{ status: string; error: string }>(db.orm, sql`select status, error from feed_runs where id = ${event!.runId}`);
     expect(run).toMatchObject({ status: 'rejected', error: expect.stringMatching(/refused by the database: value "4000000000" is out of range for type integer/) });
   });
+});
+
+/** Where an unstorable string goes in an item: a known field, a nested one, a field the provider added, or a field's name. */
+const PLACES = {
+  title: (item: Record<string, unknown>, text: string) => ({ ...item, title: text }),
+  artistName: (item: Record<string, unknown>, text: string) => ({ ...item, artist: { id: 3, name: text } }),
+  addedField: (item: Record<string, unknown>, text: string) => ({ ...item, futureField: { note: text } }),
+  fieldName: (item: Record<string, unknown>, text: string) => ({ ...item, [text]: true }),
+} as const;
+
+const itemArbitrary = fc.record({
+  takedown: fc.boolean(),
+  unstorable: fc.option(fc.record({ place: fc.constantFrom(...(Object.keys(PLACES) as (keyof typeof PLACES)[])), text: unstorableText }), { freq: 2 }),
+});
+
+describe('property: the receiver refuses what the catalogue cannot store, except in a takedown', () => {
+  it('a body is refused (400) exactly when a release item holds an unstorable string, naming each such item; else every item is stored', async () => {
+    let next = 980_000;
+    await fc.assert(fc.asyncProperty(fc.array(itemArbitrary, { minLength: 1, maxLength: 4 }), async (items) => {
+      const ids = items.map(() => ++next);
+      const body = items.map(({ takedown, unstorable }, i) => {
+        const item: Record<string, unknown> = takedown ? takedownEvent(ids[i]!, 1) : releaseEvent(ids[i]!, 1);
+        return unstorable ? PLACES[unstorable.place](item, unstorable.text) : item;
+      });
+      const refusedReleases = items.flatMap((item, i) => (!item.takedown && item.unstorable ? [i] : []));
+      const res = await post(body);
+      if (refusedReleases.length > 0) {
+        expect(res.status).toBe(400);
+        expect(res.body.reasons?.map((r) => Number(/item (\d+):/.exec(r)?.[1]))).toEqual(refusedReleases);
+        for (const id of ids) expect(await inbox(String(id))).toEqual([]);
+        return;
+      }
+      expect(res.status).toBe(202);
+      expect(res.body.items?.map((item) => item.warnings !== undefined)).toEqual(items.map((item) => item.unstorable !== null));
+      for (const id of ids) expect((await inbox(String(id))).length).toBe(1);
+    }), { numRuns: 40 });
+  }, 120_000);
 });

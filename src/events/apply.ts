@@ -22,7 +22,7 @@ import { alertSubject } from '../sla/subjects.js';
 import {
   enhancedTags, readStandardItem, releaseColumns, releaseDeals, trackColumns, trackDeals, tracksOf, type ReleaseItem,
 } from './model.js';
-import { applySnapshotOrKeys, recordTakedownWarnings } from './refused.js';
+import { keysOrRefusal, recordTakedownWarnings, refusalOf } from './refused.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -43,28 +43,19 @@ export interface EventApplyOptions {
 
 export type EventOutcome = 'applied' | 'stale' | 'waiting' | 'rejected' | 'skipped';
 
+type Applied = { outcome: EventOutcome; unreadable?: { runId: number; reason: string } };
+
 /** Applies one inbox event if it is still open; `skipped` when another worker has it or it is done. */
 export async function applyInboxEvent(db: Database, id: number, options: EventApplyOptions): Promise<EventOutcome> {
-  const done = await db.orm.transaction(async (tx): Promise<{ outcome: EventOutcome; unreadable?: { runId: number; reason: string } }> => {
-    const event = await lockOpenEvent(tx, id);
-    if (!event) return { outcome: 'skipped' };
-    await lockEventItem(tx, `events:${event.endpoint}:${options.source}:${event.itemId}`);
-    const now = (options.now ?? systemClock)();
-    const body: unknown = JSON.parse(event.body);
-    if (event.endpoint === 'enhanced') return { outcome: await applyEnhanced(tx, event, body, options, now) };
-    const item = readStandardItem(body);
-    if (item.kind === 'takedown') await recordTakedownWarnings(tx, event, body);
-    const result = item.kind === 'release'
-      ? await applySnapshotOrKeys(tx, event, item.release, now, (db, snapshot) => applySnapshot(db, event, snapshot, options.source, now))
-      : await applyTakedown(tx, event, options.source);
-    if ('unreadable' in result) {
-      await markUnreadable(tx, event, result.unreadable);
-      return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };
-    }
-    const outcome = 'stale' in result ? 'stale' : 'applied';
-    await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result);
-    return { outcome };
-  });
+  let done: Applied;
+  try {
+    done = await db.orm.transaction((tx) => applyOpenEvent(tx, id, options));
+  } catch (err) {
+    const refused = refusalOf(err);
+    if (refused === undefined) throw err;
+    // Once more, a refused snapshot by its keys alone or rejected with the reason (src/events/refused.ts).
+    done = await db.orm.transaction((tx) => applyOpenEvent(tx, id, options, refused));
+  }
   if (done.unreadable && options.alerter) {
     await options.alerter.raise({
       subject: alertSubject.rejected(done.unreadable.runId), kind: 'rejected', state: 'breach',
@@ -73,6 +64,28 @@ export async function applyInboxEvent(db: Database, id: number, options: EventAp
     });
   }
   return done.outcome;
+}
+
+/** One open event in one transaction; `refused`: the database's reason for refusing its snapshot the first time. */
+async function applyOpenEvent(tx: Executor, id: number, options: EventApplyOptions, refused?: string): Promise<Applied> {
+  const event = await lockOpenEvent(tx, id);
+  if (!event) return { outcome: 'skipped' };
+  await lockEventItem(tx, `events:${event.endpoint}:${options.source}:${event.itemId}`);
+  const now = (options.now ?? systemClock)();
+  const body: unknown = JSON.parse(event.body);
+  if (event.endpoint === 'enhanced') return { outcome: await applyEnhanced(tx, event, body, options, now) };
+  const item = readStandardItem(body);
+  if (item.kind === 'takedown') await recordTakedownWarnings(tx, event, body);
+  const snapshot = (db: Executor, release: ReleaseItem) => applySnapshot(db, event, release, options.source, now);
+  const result = item.kind === 'takedown' ? await applyTakedown(tx, event, options.source)
+    : refused === undefined ? await snapshot(tx, item.release) : await keysOrRefusal(tx, event, item.release, now, refused, snapshot);
+  if ('unreadable' in result) {
+    await markUnreadable(tx, event, result.unreadable);
+    return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };
+  }
+  const outcome = 'stale' in result ? 'stale' : 'applied';
+  await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result);
+  return { outcome };
 }
 
 const ZERO: ApplyCounts = { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };

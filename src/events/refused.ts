@@ -1,8 +1,9 @@
 // Takedown first when a Catalogue Event holds what the catalogue cannot store (README "Bad
 // input", docs/design.md invariant 9). The receiver refuses such a release item (400), so this
-// is for a rule nobody foresaw: a snapshot the database refuses is applied again by its keys
-// alone when it takes the release down everywhere, the refusal a warning on the event's run;
-// any other is rejected with the database's reason (on its run, alerting), never retried.
+// is for a rule nobody foresaw: a snapshot the database refuses is applied again, in a new
+// transaction (no savepoint costs the common case anything), by its keys alone when it takes
+// the release down everywhere, the refusal a warning on the event's run; any other is rejected
+// with the database's reason (on its run, alerting), never retried.
 // A takedown event's own unstorable fields (the receiver stores it) are warnings on its run.
 import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
@@ -13,7 +14,6 @@ import { availability } from '../apply/ddex-availability.js';
 import { releaseDeals, tracksOf, unstorableFields, type ReleaseItem } from './model.js';
 
 type Executor = Pick<Orm, 'execute'>;
-type Transaction = Parameters<Parameters<Orm['transaction']>[0]>[0];
 
 const UNSTORABLE = 'unstorable_value';
 
@@ -36,22 +36,21 @@ function keysOnly(snapshot: ReleaseItem): ReleaseItem {
   };
 }
 
+/** The database's reason when it refused a statement's values (src/errors.ts isRefusedValue); undefined for any other error. */
+export function refusalOf(err: unknown): string | undefined {
+  return isRefusedValue(err) ? `refused by the database: ${coerceError(err).message}` : undefined;
+}
+
 /**
- * Applies a release snapshot on a savepoint. When the database refuses its values, a takedown
- * applies again by its keys alone (the refusal a warning on the run); any other snapshot comes
- * back `unreadable` with the database's reason, to be rejected on its run.
+ * A snapshot the database refused (`reason`), in a new transaction: a takedown applies by its
+ * keys alone, the refusal a warning on its run; any other comes back `unreadable` with the
+ * reason, to be rejected on its run.
  */
-export async function applySnapshotOrKeys<R>(tx: Transaction, event: InboxEvent, snapshot: ReleaseItem, now: Date,
+export async function keysOrRefusal<R>(db: Executor, event: InboxEvent, snapshot: ReleaseItem, now: Date, reason: string,
   apply: (db: Executor, snapshot: ReleaseItem) => Promise<R>): Promise<R | { unreadable: string }> {
-  try {
-    return await tx.transaction((savepoint) => apply(savepoint, snapshot));
-  } catch (err) {
-    if (!isRefusedValue(err)) throw err;
-    const reason = `refused by the database: ${coerceError(err).message}`;
-    if (!isTakedown(snapshot, now)) return { unreadable: reason };
-    await addQuarantine(tx, event.runId, [warning(event, `${reason}; its values were left out and the takedown applied by its keys alone`)]);
-    return apply(tx, keysOnly(snapshot));
-  }
+  if (!isTakedown(snapshot, now)) return { unreadable: reason };
+  await addQuarantine(db, event.runId, [warning(event, `${reason}; its values were left out and the takedown applied by its keys alone`)]);
+  return apply(db, keysOnly(snapshot));
 }
 
 /** A takedown event's fields the catalogue could not store: it applied by its key, and each is a warning on its run. */

@@ -59,6 +59,13 @@ describe('the receiver', () => {
     expect(await inbox('9701')).toEqual([]);
   });
 
+  it('refuses invalid JSON holding a raw NUL with 400, on record escaped (not a 503 the provider would retry)', async () => {
+    const res = await postEvent(rx.url(), '[{"id": 9704, "version": 1, "title": "a\u0000b"}]', { token: await signToken(rx.keys) });
+    expect(res.status).toBe(400);
+    const [stored] = await query<{ body: string }>(db.orm, sql`select body from events_inbox where body like '%9704%'`);
+    expect(stored?.body).toContain('"a\\u0000b"');
+  });
+
   it('refuses an enhancement with a NUL in a tag', async () => {
     const res = await post([enhancedEvent(9702, 97021, 1, { mood: 'calm\u0000' })], 'enhanced');
     expect(res.status).toBe(400);

@@ -78,7 +78,7 @@ async function applyOpenEvent(tx: Executor, id: number, options: EventApplyOptio
   if (item.kind === 'takedown') await recordTakedownWarnings(tx, event, body);
   const snapshot = (db: Executor, release: ReleaseItem) => applySnapshot(db, event, release, options.source, now);
   const result = item.kind === 'takedown' ? await applyTakedown(tx, event, options.source)
-    : refused === undefined ? await snapshot(tx, item.release) : await keysOrRefusal(tx, event, item.release, now, refused, snapshot);
+    : refused === undefined ? await snapshot(tx, item.release) : await keysOrRefusal(tx, options.source, event, item.release, now, refused, snapshot);
   if ('unreadable' in result) {
     await markUnreadable(tx, event, result.unreadable);
     return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };

@@ -2,15 +2,15 @@
 // input", docs/design.md invariant 9). The receiver refuses such a release item (400), so this
 // is for a rule nobody foresaw: a snapshot the database refuses is applied again, in a new
 // transaction (no savepoint costs the common case anything), by its keys alone when it takes
-// the release down everywhere, the refusal a warning on the event's run; any other is rejected
+// something down, the refusal a warning on the event's run; any other is rejected
 // with the database's reason (on its run, alerting), never retried.
 // A takedown event's own unstorable fields (the receiver stores it) are warnings on its run.
 import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
-import type { InboxEvent } from '../db/events.js';
+import { releaseRows, type InboxEvent } from '../db/events.js';
 import { coerceError, isRefusedValue } from '../errors.js';
 import { storableText } from '../catalogue/storable.js';
-import { availability } from '../apply/ddex-availability.js';
+import { takesDown } from '../apply/ddex-refused.js';
 import { releaseDeals, tracksOf, unstorableFields, type ReleaseItem } from './model.js';
 
 type Executor = Pick<Orm, 'execute'>;
@@ -21,10 +21,10 @@ function warning(event: InboxEvent, text: string) {
   return { line: 1, raw: storableText(`release ${event.itemId} v${event.version}: ${text}`), reason: UNSTORABLE, severity: 'warning' as const };
 }
 
-/** A snapshot that makes nothing live now: a takedown, which needs only its keys. */
-function isTakedown(snapshot: ReleaseItem, now: Date): boolean {
+/** A snapshot that takes something down (src/apply/ddex-refused.ts takesDown), which needs only its keys. */
+async function isTakedown(db: Executor, source: string, event: InboxEvent, snapshot: ReleaseItem, now: Date): Promise<boolean> {
   const deals = releaseDeals(snapshot);
-  return deals.ok && ![...availability(deals.deals, now).territories.values()].some((state) => state.status === 'live');
+  return deals.ok && takesDown(deals.deals, now, await releaseRows(db, source, event.itemId));
 }
 
 /** The snapshot with its keys and availability only. */
@@ -42,13 +42,13 @@ export function refusalOf(err: unknown): string | undefined {
 }
 
 /**
- * A snapshot the database refused (`reason`), in a new transaction: a takedown applies by its
- * keys alone, the refusal a warning on its run; any other comes back `unreadable` with the
+ * A snapshot the database refused (`reason`), in a new transaction: one that takes something
+ * down applies by its keys and availability alone, the refusal a warning on its run; any other comes back `unreadable` with the
  * reason, to be rejected on its run.
  */
-export async function keysOrRefusal<R>(db: Executor, event: InboxEvent, snapshot: ReleaseItem, now: Date, reason: string,
+export async function keysOrRefusal<R>(db: Executor, source: string, event: InboxEvent, snapshot: ReleaseItem, now: Date, reason: string,
   apply: (db: Executor, snapshot: ReleaseItem) => Promise<R>): Promise<R | { unreadable: string }> {
-  if (!isTakedown(snapshot, now)) return { unreadable: reason };
+  if (!(await isTakedown(db, source, event, snapshot, now))) return { unreadable: reason };
   await addQuarantine(db, event.runId, [warning(event, `${reason}; its values were left out and the takedown applied by its keys alone`)]);
   return apply(db, keysOnly(snapshot));
 }

@@ -32,8 +32,9 @@ interface ReleaseSpec {
   title?: string;
   releaseDate?: string;
   duration?: string;
-  /** Streams worldwide; without a deal the message takes the release down (no_deal). */
+  /** Streams worldwide (or in `territory` only); without a deal the message takes the release down (no_deal). */
   live: boolean;
+  territory?: string;
 }
 
 function recording(spec: ReleaseSpec, ref: string): string {
@@ -50,10 +51,10 @@ function release(spec: ReleaseSpec, ref: string, resource: string): string {
       ${spec.releaseDate ? `<ReleaseDate>${spec.releaseDate}</ReleaseDate>` : ''}</ReleaseDetailsByTerritory></Release>`;
 }
 
-function deal(ref: string): string {
+function deal(ref: string, territory = 'Worldwide'): string {
   return `<ReleaseDeal><DealReleaseReference>${ref}</DealReleaseReference><Deal><DealTerms>
     <CommercialModelType>SubscriptionModel</CommercialModelType><Usage><UseType>OnDemandStream</UseType></Usage>
-    <TerritoryCode>Worldwide</TerritoryCode><ValidityPeriod><StartDate>2026-01-01</StartDate></ValidityPeriod></DealTerms></Deal></ReleaseDeal>`;
+    <TerritoryCode>${territory}</TerritoryCode><ValidityPeriod><StartDate>2026-01-01</StartDate></ValidityPeriod></DealTerms></Deal></ReleaseDeal>`;
 }
 
 /** An ERN 3.8.2 message of these releases, each newer than the last; `edit` changes its text. */
@@ -66,7 +67,7 @@ function message(specs: ReleaseSpec[], edit: (xml: string) => string = (xml) => 
     <MessageCreatedDateTime>${created}</MessageCreatedDateTime></MessageHeader>
   <ResourceList>${specs.map((s, i) => recording(s, `A${i}`)).join('\n')}</ResourceList>
   <ReleaseList>${specs.map((s, i) => release(s, `R${i}`, `A${i}`)).join('\n')}</ReleaseList>
-  <DealList>${specs.flatMap((s, i) => (s.live ? [deal(`R${i}`)] : [])).join('\n')}</DealList>
+  <DealList>${specs.flatMap((s, i) => (s.live ? [deal(`R${i}`, s.territory)] : [])).join('\n')}</DealList>
 </ern:NewReleaseMessage>`;
   const file = path.join(dir, `refused-${messages}.xml`);
   writeFileSync(file, edit(xml));
@@ -100,6 +101,19 @@ describe('DDEX values the database refuses are caught by the parser', () => {
     expect(entries[0]!.raw).toMatch(/left out, the takedown applies/);
     expect(entries[1]!.raw).toMatch(reason);
     expect(outcome.run.quarantined).toBe(1);
+  });
+});
+
+describe('a release that takes down some territories and not others', () => {
+  it('is a takedown: it applies without the refused value, with a warning', async () => {
+    const ids = { icpn: '5012345677770', isrc: 'GBNWR2677770' };
+    await ingestDdex(db, config, message([{ ...ids, live: true }]), { now: NOW });
+    const outcome = await ingestDdex(db, config, message([{ ...ids, live: true, territory: 'GB', title: 'Quiet\u0000Rooms' }]), { now: NOW });
+    expect(await territories(db, 'release', ids.icpn)).toEqual({ WW: 'territory_not_licensed', GB: 'live' });
+    expect(await territories(db, 'track', ids.isrc)).toEqual({ WW: 'territory_not_licensed', GB: 'live' });
+    const [warning] = await listQuarantine(db.orm, outcome.run.id);
+    expect(warning).toMatchObject({ severity: 'warning', reason: 'unstorable_value' });
+    expect(warning!.raw).toMatch(/TitleText "Quiet\\u0000Rooms" has a NUL character.*the takedown applies/);
   });
 });
 

@@ -105,6 +105,16 @@ describe('a snapshot the database refuses at apply', () => {
     expect(warning!.raw).toMatch(/refused by the database: value "4000000000" is out of range for type integer.*takedown applied by its keys alone/);
   });
 
+  it('a snapshot that takes one territory down and leaves another live is a takedown too: applied by its keys and availability', async () => {
+    expect(await apply(await storeTestEvent(db, releaseEvent(9712, 1)))).toBe('applied');
+    const gbOnly = { ...refusedSnapshot(9712, 2, true), streamingAvailability: releaseEvent(9712, 2, { streaming: [{ territories: ['GB'] }] }).streamingAvailability };
+    expect(await apply(await storeTestEvent(db, gbOnly))).toBe('applied');
+    expect(await releaseStatus('9712')).toEqual({ WW: 'territory_not_licensed', GB: 'live', IE: 'territory_not_licensed' });
+    const [, event] = await inbox('9712');
+    const [warning] = await listQuarantine(db.orm, event!.runId);
+    expect(warning).toMatchObject({ severity: 'warning', reason: 'unstorable_value' });
+  });
+
   it('any other snapshot is rejected with the reason on its run, not retried, and the release keeps its state', async () => {
     expect(await apply(await storeTestEvent(db, releaseEvent(9711, 1)))).toBe('applied');
     const id = await storeTestEvent(db, refusedSnapshot(9711, 2, true));

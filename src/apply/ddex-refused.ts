@@ -1,9 +1,10 @@
 // Takedown first when a DDEX value cannot be stored (README "Bad input", docs/design.md
 // invariant 9). The parser takes out the values the database's rules refuse
 // (src/parse/ddex/storable.ts): a release that takes something down (takesDown) applies
-// without them, each a warning; any other is quarantined. And when PostgreSQL still refuses a chunk of the message
-// (a rule nobody foresaw), each release and purge is applied again alone, a refused takedown
-// once more by its keys alone, and every refusal is on the run's record.
+// without them, each a warning; any other is quarantined. And when PostgreSQL still refuses
+// a chunk of the message (a rule nobody foresaw), each release and purge is applied again
+// alone, a refused takedown once more by its keys alone, and every refusal is on the run's
+// record.
 import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
 import { coerceError, isRefusedValue } from '../errors.js';
@@ -97,9 +98,8 @@ async function refusal(tx: Transaction, work: (savepoint: Executor) => Promise<v
  * the chunk is applied again in one transaction, event by event, each on its own savepoint: a
  * release or purge refused alone is recorded with the database's reason, and one that takes
  * something down is applied once more by its keys, deals and ISRCs alone (the refusal a
- * warning); only a takedown refused
- * even so is quarantined, as a possible takedown, which alerts. `totals` is what `apply` counts
- * into; a refused attempt's counts are taken back.
+ * warning); only a takedown refused even so is quarantined, as a possible takedown, which
+ * alerts. `totals` is what `apply` counts into; a refused attempt's counts are taken back.
  */
 export async function applyChunk<T extends { quarantined: number }>(db: Orm, scope: RefusalScope, chunk: readonly DdexEvent[], totals: T,
   apply: (db: Executor, event: DdexEvent) => Promise<void>): Promise<void> {

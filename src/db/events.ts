@@ -228,8 +228,9 @@ export async function markWaiting(db: Executor, event: InboxEvent, reason: strin
 
 /**
  * A snapshot whose availability cannot be read, or whose values the database refuses
- * (src/events/refused.ts): the event and its run are rejected with the reason, nothing of it applied. The run's entity becomes `event` (as a refused request's is),
- * so a later event of the same day does not count as its fix and the alert stays open.
+ * (src/events/refused.ts): the event and its run are rejected with the reason, nothing of it
+ * applied. The run's entity becomes `event` (as a refused request's is), so a later event of
+ * the same day does not count as its fix and the alert stays open.
  */
 export async function markUnreadable(db: Executor, event: InboxEvent, reason: string): Promise<void> {
   await db.execute(sql`update events_inbox set status = 'rejected', reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);

@@ -134,11 +134,14 @@ export function validateBody(endpoint: EndpointKind, body: unknown): BodyValidat
   const reasons: string[] = [];
   body.forEach((item: unknown, index) => {
     const checked = validateItem(endpoint, item);
-    if (!checked.ok) return reasons.push(`item ${index}: ${checked.reason}`);
+    if (!checked.ok) {
+      reasons.push(`item ${index}: ${checked.reason}`);
+      return;
+    }
     // A test event is never applied; a takedown needs only its key (docs/design.md invariant 9).
     const unstorable = checked.key.test ? [] : unstorableFields(item);
-    if (unstorable.length > 0 && !checked.key.takedown) return reasons.push(`item ${index}: ${unstorable.join('; ')}`);
-    items.push({ index, key: checked.key, text: JSON.stringify(item), ...(unstorable.length > 0 ? { warnings: unstorable } : {}) });
+    if (unstorable.length > 0 && !checked.key.takedown) reasons.push(`item ${index}: ${unstorable.join('; ')}`);
+    else items.push({ index, key: checked.key, text: JSON.stringify(item), ...(unstorable.length > 0 ? { warnings: unstorable } : {}) });
   });
   return reasons.length > 0 ? { ok: false, reasons } : { ok: true, items };
 }

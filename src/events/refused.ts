@@ -2,8 +2,8 @@
 // input", docs/design.md invariant 9). The receiver refuses such a release item (400), so this
 // is for a rule nobody foresaw: a snapshot the database refuses is applied again, in a new
 // transaction (no savepoint costs the common case anything), by its keys alone when it takes
-// something down, the refusal a warning on the event's run; any other is rejected
-// with the database's reason (on its run, alerting), never retried.
+// something down, the refusal a warning on the event's run; any other is rejected with the
+// database's reason (on its run, alerting), never retried.
 // A takedown event's own unstorable fields (the receiver stores it) are warnings on its run.
 import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
@@ -43,8 +43,8 @@ export function refusalOf(err: unknown): string | undefined {
 
 /**
  * A snapshot the database refused (`reason`), in a new transaction: one that takes something
- * down applies by its keys and availability alone, the refusal a warning on its run; any other comes back `unreadable` with the
- * reason, to be rejected on its run.
+ * down applies by its keys and availability alone, the refusal a warning on its run; any
+ * other comes back `unreadable` with the reason, to be rejected on its run.
  */
 export async function keysOrRefusal<R>(db: Executor, source: string, event: InboxEvent, snapshot: ReleaseItem, now: Date, reason: string,
   apply: (db: Executor, snapshot: ReleaseItem) => Promise<R>): Promise<R | { unreadable: string }> {

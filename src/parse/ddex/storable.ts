@@ -1,7 +1,7 @@
 // The values of a release that the catalogue's columns cannot hold, found by the database's own
 // rules (src/catalogue/storable.ts) before SQL: such a value is taken out of the release and
-// named, so a takedown still applies by its key (docs/design.md invariant 9) and src/apply/ddex.ts
-// quarantines any other release with the reason. Identifiers, territories and deal terms are
+// named, so a takedown still applies by its key (docs/design.md invariant 9) and
+// src/apply/ddex-refused.ts quarantines any other release with the reason. Identifiers, territories and deal terms are
 // checked where they are read (drafts.ts, deals.ts).
 import type { DdexRelease, DdexTrack } from '../../catalogue/ddex.js';
 import { INT4_RANGE, textProblem, timestampProblem } from '../../catalogue/storable.js';

@@ -1,6 +1,5 @@
 // Small readers of DDEX text values (dates, durations, territory codes) and attribute lookup.
 import type { QualifiedAttribute } from 'sax';
-// Date.parse rolls 2026-02-30 over to March and takes year 0: the database's rules say which dates exist.
 import { timestampProblem } from '../../catalogue/storable.js';
 
 const ISO_DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
@@ -47,7 +46,10 @@ export function durationSeconds(text: string): number | undefined {
   return Math.round(Number(days ?? 0) * 86_400 + Number(hours ?? 0) * 3_600 + Number(minutes ?? 0) * 60 + Number(seconds ?? 0));
 }
 
-/** xs:dateTime; one without a zone is read as UTC. */
+/**
+ * xs:dateTime; one without a zone is read as UTC. Which dates exist is the database's rule
+ * (src/catalogue/storable.ts): Date.parse rolls 2026-02-30 over to March and takes year 0.
+ */
 export function dateTime(text: string): Date | undefined {
   const m = DATE_TIME.exec(text);
   if (!m || timestampProblem(text) !== undefined) return undefined;

@@ -127,3 +127,13 @@ export function isConnectionError(thrown: unknown): boolean {
   const code = (coerceError(thrown) as { code?: unknown }).code;
   return typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || PG_UNAVAILABLE_SQLSTATES.has(code));
 }
+
+/**
+ * Whether PostgreSQL refused the statement for its values (SQLSTATE class 22, data exception:
+ * a NUL, a number out of range, a date that does not exist; class 23, a constraint): trying it
+ * again will not help, unlike a lost connection, a deadlock or a serialization failure.
+ */
+export function isRefusedValue(thrown: unknown): boolean {
+  const code = (coerceError(thrown) as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}

@@ -20,6 +20,8 @@ import { displayTitle } from '../catalogue/display-title.js';
 import {
   availability, itemSchedule, newerStored, releaseTombstone, territoryRows, trackAvailability, trackDeals, type TrackIdentity,
 } from './availability.js';
+import { admitRefused, applyChunk, type RefusalScope } from './ddex-refused.js';
+import { storableText } from '../catalogue/storable.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -68,9 +70,7 @@ export async function applyDdexEvents(db: Orm, target: DdexRunTarget, events: As
     if (pending.length === 0) return;
     const chunk = pending;
     pending = [];
-    await db.transaction(async (tx) => {
-      for (const event of chunk) await applyEvent(tx, target, event, now, totals);
-    });
+    await applyChunk(db, refusalScope(target, now), chunk, totals, (tx, event) => applyEvent(tx, target, event, now, totals));
     await onProgress?.(totals);
   };
   for await (const event of events) {
@@ -83,13 +83,27 @@ export async function applyDdexEvents(db: Orm, target: DdexRunTarget, events: As
 }
 
 async function applyEvent(db: Executor, target: DdexRunTarget, event: DdexEvent, now: Date, totals: DdexTotals): Promise<void> {
-  if (event.type === 'release') await applyRelease(db, target, event.release, now, totals);
-  else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
+  if (event.type === 'release') {
+    if (await admitRefused(db, refusalScope(target, now), event.release)) await applyRelease(db, target, event.release, now, totals);
+    else totals.quarantined++;
+  } else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
   else if (event.type === 'problem') {
     const { problem } = event;
-    await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: problem.detail, reason: problem.reason, ...(problem.warning ? { severity: 'warning' as const } : {}) }]);
+    await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: storableText(problem.detail), reason: problem.reason, ...(problem.warning ? { severity: 'warning' as const } : {}) }]);
     totals.quarantined++;
   }
+}
+
+/** What src/apply/ddex-refused.ts needs to tell a takedown: the release's stored rows, looked up without registering its keys. */
+function refusalScope(target: DdexRunTarget, now: Date): RefusalScope {
+  const source = target.header.senderPartyId;
+  return {
+    runId: target.runId, now,
+    async stored(db, release) {
+      const id = await resolveRelease(db, source, releaseKeys(release.ids));
+      return id === undefined ? [] : storedTerritories(db, 'release', source, [id]);
+    },
+  };
 }
 
 /** Every key of a release, for lookup and for the alias table. */

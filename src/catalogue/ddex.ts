@@ -104,6 +104,11 @@ export interface DdexRelease {
   /** Every deal of this message for this release: the whole current truth, replacing earlier ones. */
   deals: DdexDeal[];
   position: SourcePosition;
+  /**
+   * Values the parser took out because the catalogue's columns cannot hold them (src/parse/ddex/storable.ts),
+   * each named with its reason: the release applies without them only as a takedown (src/apply/ddex-refused.ts).
+   */
+  refused?: string[];
 }
 
 export interface DdexPurgedRelease {
@@ -131,7 +136,9 @@ export type DdexProblemReason =
   /** A track-level release whose recordings are on no main release of the message. */
   | 'orphan_track_release'
   /** An identifier that is malformed beside a valid one: skipped, a warning; the item applies under the valid one. */
-  | 'invalid_identifier';
+  | 'invalid_identifier'
+  /** A value its catalogue column cannot hold (no calendar day, out of an integer's range, a NUL): a takedown applies without it, with a warning; any other release is quarantined. */
+  | 'unstorable_value';
 
 /** A quarantine record: where, and why. */
 export interface DdexProblem {

@@ -225,7 +225,8 @@ export async function closeEvent(db: Executor, event: InboxEvent, status: Extrac
 
 /**
  * An event that will not apply, with the reason: `waiting` (an enhancement whose track is not
- * stored yet: the sweep tries again) or `rejected`, whose run the caller rejects (rejectRuns).
+ * stored yet: the sweep tries again) or `rejected` (availability that cannot be read, or values the database refuses:
+ * src/events/refused.ts), whose run the caller rejects (rejectRuns).
  */
 export async function markEvent(db: Executor, event: InboxEvent, status: Extract<InboxStatus, 'waiting' | 'rejected'>, reason: string): Promise<void> {
   await db.execute(sql`update events_inbox set status = ${status}, reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);

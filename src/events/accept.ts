@@ -3,6 +3,7 @@
 // validated whole, then every item is stored in the inbox with its own run, or the body is
 // recorded as rejected with every reason (its run rejected: src/db/events.ts).
 import { createHash } from 'node:crypto';
+import { storableText } from '../catalogue/storable.js';
 import type { Orm } from '../db/client.js';
 import { storeEvents, storeRejected, type IncomingItem, type StoreOutcome } from '../db/events.js';
 import { validateBody, type BodyItem, type BodyValidation, type EndpointKind } from './model.js';
@@ -33,9 +34,10 @@ export async function acceptBody(db: Orm, body: ArrivedBody): Promise<AcceptOutc
   const bytes = Buffer.byteLength(body.text);
   const checked = checkBody(body.endpoint, body.text);
   if (!checked.ok) {
-    const reason = `${body.reasonPrefix ?? ''}${checked.reasons.join('; ')}`;
+    // What is refused is on record even when it holds what text cannot (a NUL in invalid JSON): escaped.
+    const reason = storableText(`${body.reasonPrefix ?? ''}${checked.reasons.join('; ')}`);
     await storeRejected(db, {
-      endpoint: body.endpoint, source: body.source, body: body.text, sha256, bytes, gzip: body.gzip, receivedAt: body.receivedAt, reason, ackMs: body.ackMs(),
+      endpoint: body.endpoint, source: body.source, body: storableText(body.text), sha256, bytes, gzip: body.gzip, receivedAt: body.receivedAt, reason, ackMs: body.ackMs(),
     });
     return { accepted: false, reason, reasons: checked.reasons };
   }

@@ -27,6 +27,7 @@ import { alertSubject } from '../sla/subjects.js';
 import {
   enhancedTags, readStandardItem, releaseColumns, releaseDeals, trackColumns, trackDeals, tracksOf, type ReleaseItem,
 } from './model.js';
+import { keysOrRefusal, recordTakedownWarnings, refusalOf } from './refused.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -43,7 +44,7 @@ export interface EventApplyOptions {
   /** How long an enhancement waits for its track before it is rejected (and alerts). */
   enhancedWaitSeconds: number;
   now?: Clock;
-  /** Raises the alert of an event whose availability cannot be read; without it, the SLA sweep alerts its rejected run later. */
+  /** Raises the alert of an event whose availability cannot be read or whose values the database refuses; without it, the SLA sweep alerts its rejected run later. */
   alerter?: Alerter;
   /** Where each event's finished run is logged (logRunFinish). */
   log?: Logger;
@@ -51,38 +52,52 @@ export interface EventApplyOptions {
 
 export type EventOutcome = 'applied' | 'stale' | 'waiting' | 'rejected' | 'skipped';
 
+type Applied = { outcome: EventOutcome; unreadable?: { runId: number; reason: string } };
+
 /** Applies one inbox event if it is still open; `skipped` when another worker has it or it is done. */
 export async function applyInboxEvent(db: Database, id: number, options: EventApplyOptions): Promise<EventOutcome> {
-  const done = await db.orm.transaction(async (tx): Promise<{ outcome: EventOutcome; unreadable?: { runId: number; reason: string } }> => {
-    const event = await lockOpenEvent(tx, id);
-    if (!event) return { outcome: 'skipped' };
-    await lockEventItem(tx, `events:${event.endpoint}:${options.source}:${event.itemId}`);
-    const now = (options.now ?? systemClock)();
-    const body: unknown = JSON.parse(event.body);
-    if (event.endpoint === 'enhanced') return { outcome: await applyEnhanced(tx, event, body, options, now) };
-    const item = readStandardItem(body);
-    const result = item.kind === 'release'
-      ? await applySnapshot(tx, event, item.release, options.source, now)
-      : await applyTakedown(tx, event, options.source, now);
-    if ('unreadable' in result) {
-      // The run's entity becomes `event` (as a refused request's is), so a later event of the
-      // same day does not count as its fix and the alert stays open.
-      await markEvent(tx, event, 'rejected', result.unreadable);
-      await rejectRuns(tx, [{ runId: event.runId, reason: result.unreadable, entity: 'event' }]);
-      return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };
-    }
-    const outcome = 'stale' in result ? 'stale' : 'applied';
-    await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result, options);
-    return { outcome };
-  });
+  let done: Applied;
+  try {
+    done = await db.orm.transaction((tx) => applyOpenEvent(tx, id, options));
+  } catch (err) {
+    const refused = refusalOf(err);
+    if (refused === undefined) throw err;
+    // Once more, a refused snapshot by its keys alone or rejected with the reason (src/events/refused.ts).
+    done = await db.orm.transaction((tx) => applyOpenEvent(tx, id, options, refused));
+  }
   if (done.unreadable && options.alerter) {
     await options.alerter.raise({
       subject: alertSubject.rejected(done.unreadable.runId), kind: 'rejected', state: 'breach',
-      message: `event ${id} not applied: its availability cannot be read (${done.unreadable.reason}); the release keeps its previous state`,
+      message: `event ${id} not applied (${done.unreadable.reason}); the release keeps its previous state`,
       details: { inboxId: id, runId: done.unreadable.runId, reason: done.unreadable.reason },
     });
   }
   return done.outcome;
+}
+
+/** One open event in one transaction; `refused`: the database's reason for refusing its snapshot the first time. */
+async function applyOpenEvent(tx: Executor, id: number, options: EventApplyOptions, refused?: string): Promise<Applied> {
+  const event = await lockOpenEvent(tx, id);
+  if (!event) return { outcome: 'skipped' };
+  await lockEventItem(tx, `events:${event.endpoint}:${options.source}:${event.itemId}`);
+  const now = (options.now ?? systemClock)();
+  const body: unknown = JSON.parse(event.body);
+  if (event.endpoint === 'enhanced') return { outcome: await applyEnhanced(tx, event, body, options, now) };
+  const item = readStandardItem(body);
+  if (item.kind === 'takedown') await recordTakedownWarnings(tx, event, body);
+  const snapshot = (db: Executor, release: ReleaseItem) => applySnapshot(db, event, release, options.source, now);
+  const result = item.kind === 'takedown' ? await applyTakedown(tx, event, options.source, now)
+    : refused === undefined ? await snapshot(tx, item.release) : await keysOrRefusal(tx, options.source, event, item.release, now, refused, snapshot);
+  if ('unreadable' in result) {
+    // The run's entity becomes `event` (as a refused request's is), so a later event of the
+    // same day does not count as its fix and the alert stays open.
+    await markEvent(tx, event, 'rejected', result.unreadable);
+    await rejectRuns(tx, [{ runId: event.runId, reason: result.unreadable, entity: 'event' }]);
+    return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };
+  }
+  const outcome = 'stale' in result ? 'stale' : 'applied';
+  await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result, options);
+  return { outcome };
 }
 
 const ZERO: ApplyCounts = { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
@@ -96,7 +111,7 @@ function add(into: ApplyCounts, counts: WriteCounts): void {
 
 /** What an event older than the stored release wrote: its counts, for the run's records. */
 interface Stale { stale: ApplyCounts }
-/** A snapshot whose availability feedline cannot read: nothing of it is written. */
+/** A snapshot whose availability feedline cannot read, or the database refuses: nothing of it is written. */
 interface Unreadable { unreadable: string }
 
 /** A stale event changes no stored row: every row of its release counts as unchanged. */

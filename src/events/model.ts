@@ -8,15 +8,21 @@ import { z } from 'zod';
 import type { SnapshotColumns } from '../catalogue/columns.js';
 import { displayTitle } from '../catalogue/display-title.js';
 import type { DdexDeal } from '../catalogue/ddex.js';
+import { INT4_RANGE, storableText, textProblem, timestampProblem } from '../catalogue/storable.js';
 
 const id = z.number().int().refine((n) => n !== 0, 'must not be 0');
 /** Larger is newer, per item; a positive safe integer (test events aside, which are not applied). */
 const version = z.number().int().safe();
 const text = z.string().nullish();
 const integer = z.number().int().nullish();
+/** Numbers stored in an integer (int4) column, as they are or rounded. */
+const int4 = z.number().min(INT4_RANGE.min).max(INT4_RANGE.max);
+/** An ISO 8601 date the database can store: a real calendar day, clock and offset (src/catalogue/storable.ts). */
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2}))?$/, { error: 'must be an ISO 8601 date', abort: true })
+  .refine((text) => timestampProblem(text) === undefined, { error: (issue) => `${JSON.stringify(issue.input)} ${timestampProblem(String(issue.input))}` });
 const artist = z.object({ id: integer, name: text, normalisedName: text }).loose();
 const named = z.object({ id: integer, name: text }).loose();
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2}))?$/, 'must be an ISO 8601 date').nullish();
+const date = isoDate.nullish();
 /** Availability is read when applied, not here: one we cannot read is loud on its run, never a 400. */
 const availabilityField = z.unknown().optional();
 
@@ -26,9 +32,9 @@ const track = z.object({
   subtitle: text,
   isrc: text,
   explicitContent: z.boolean().nullish(),
-  trackNumber: integer,
+  trackNumber: int4.int().nullish(),
   discNumber: integer,
-  duration: z.number().nullish(),
+  duration: int4.nullish(),
   clipStartPoint: z.number().nullish(),
   artist: artist.nullish(),
   downloadAvailability: availabilityField,
@@ -50,7 +56,7 @@ const release = z.object({
   type: text,
   explicitContent: z.boolean().nullish(),
   releaseDate: date,
-  duration: z.number().nullish(),
+  duration: int4.nullish(),
   artist: artist.nullish(),
   label: named.extend({ licensor: named.nullish() }).loose().nullish(),
   pdfBooklet: named.nullish(),
@@ -87,6 +93,8 @@ export interface BodyItem {
   index: number;
   key: EventKey;
   text: string;
+  /** A takedown's fields the catalogue could not store (unstorableFields): it is stored and applied by its key, and they are a warning. */
+  warnings?: string[];
 }
 
 export type ItemValidation = { ok: true; key: EventKey } | { ok: false; reason: string };
@@ -127,10 +135,35 @@ export function validateBody(endpoint: EndpointKind, body: unknown): BodyValidat
   const reasons: string[] = [];
   body.forEach((item: unknown, index) => {
     const checked = validateItem(endpoint, item);
-    if (checked.ok) items.push({ index, key: checked.key, text: JSON.stringify(item) });
-    else reasons.push(`item ${index}: ${checked.reason}`);
+    if (!checked.ok) {
+      reasons.push(`item ${index}: ${checked.reason}`);
+      return;
+    }
+    // A test event is never applied; a takedown needs only its key (docs/design.md invariant 9).
+    const unstorable = checked.key.test ? [] : unstorableFields(item);
+    if (unstorable.length > 0 && !checked.key.takedown) reasons.push(`item ${index}: ${unstorable.join('; ')}`);
+    else items.push({ index, key: checked.key, text: JSON.stringify(item), ...(unstorable.length > 0 ? { warnings: unstorable } : {}) });
   });
   return reasons.length > 0 ? { ok: false, reasons } : { ok: true, items };
+}
+
+/**
+ * Every string of an item (field names too) that PostgreSQL cannot hold, a NUL or a lone
+ * surrogate, as `path: problem`: the catalogue stores the item's fields as text and JSON.
+ * Its stored body is JSON text, which escapes them, so it can always be stored itself.
+ */
+export function unstorableFields(value: unknown, path = ''): string[] {
+  const at = (key: string) => (path ? `${path}.${storableText(key)}` : storableText(key));
+  if (typeof value === 'string') {
+    const problem = textProblem(value);
+    return problem === undefined ? [] : [`${path || '(root)'}: ${problem}`];
+  }
+  if (Array.isArray(value)) return value.flatMap((element, i) => unstorableFields(element, at(String(i))));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, field]) => {
+    const problem = textProblem(key);
+    return [...(problem === undefined ? [] : [`${at(key)} (the field name): ${problem}`]), ...unstorableFields(field, at(key))];
+  });
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -159,7 +192,7 @@ const USAGE_TYPES: Record<string, string> = {
   adSupportedStreaming: 'AdvertisementSupportedModel',
 };
 const territory = z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2');
-const instantText = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2}))?$/, 'must be an ISO 8601 date').nullish();
+const instantText = isoDate.nullish();
 const windowFields = { start: instantText, end: instantText, territories: z.array(territory).min(1) };
 const streamingEntries = z.array(z.object({
   ...windowFields,

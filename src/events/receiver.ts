@@ -1,7 +1,8 @@
 // The Catalogue Events receiver (docs/feeds.md "Catalogue Events"): plain node:http (or https
 // with FEEDLINE_EVENTS_TLS_*), one POST endpoint per metadata type. A request is answered 2XX
 // only after every item of its body is committed to the inbox, each as its own event, in one
-// statement; a body with any invalid item is refused whole (400, every reason recorded). Within
+// statement; a body with any invalid item is refused whole (400, every reason recorded), and so
+// is one whose item (a takedown aside) holds a string PostgreSQL cannot store. Within
 // the provider's 10 s it is answered either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
 // away) is a 503, which the provider retries.
 import { readFile } from 'node:fs/promises';
@@ -16,7 +17,7 @@ import { readEventBody } from './body.js';
 import type { EventDispatcher } from './dispatch.js';
 import type { TokenVerifier } from './jwt.js';
 import { acceptBody } from './accept.js';
-import type { EndpointKind } from './model.js';
+import type { BodyItem, EndpointKind } from './model.js';
 import { systemClock } from '../clock.js';
 
 export interface ReceiverOptions {
@@ -76,10 +77,11 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
       log.warn({ endpoint, reason: accepted.reason }, 'event request rejected: 400 (recorded)');
       return answer(res, 400, { error: accepted.reason, reasons: accepted.reasons });
     }
-    respondStored(res, accepted.outcomes);
+    respondStored(res, accepted.outcomes, accepted.items);
     accepted.outcomes.forEach((outcome, i) => {
       if (outcome.outcome !== 'stored') return;
-      const { key } = accepted.items[i]!;
+      const { key, warnings } = accepted.items[i]!;
+      if (warnings) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString(), warnings }, 'a takedown with fields the catalogue cannot store: stored, applied by its key');
       if (outcome.conflicting) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString() }, 'a different body under a version already stored: stored and flagged');
       options.dispatcher.submit(outcome.id);
     });
@@ -125,10 +127,11 @@ const DESCRIPTION: Record<StoreOutcome['outcome'], string> = {
   stored: 'stored', duplicate: 'duplicate', test: 'test event: acknowledged, not applied',
 };
 
-/** 202 when any item was newly stored for apply, else 200; each item's outcome in body order. */
-function respondStored(res: ServerResponse, outcomes: readonly StoreOutcome[]): void {
+/** 202 when any item was newly stored for apply, else 200; each item's outcome (and warnings) in body order. */
+function respondStored(res: ServerResponse, outcomes: readonly StoreOutcome[], bodyItems: readonly BodyItem[]): void {
   const items = outcomes.map((o, index) => ({
     index, status: DESCRIPTION[o.outcome], ...(o.outcome === 'stored' ? { id: o.id, ...(o.conflicting ? { conflicting: true } : {}) } : {}),
+    ...(bodyItems[index]?.warnings ? { warnings: bodyItems[index].warnings } : {}),
   }));
   const stored = outcomes.some((o) => o.outcome === 'stored');
   const status = stored ? 'stored' : outcomes.every((o) => o.outcome === 'test') ? DESCRIPTION.test : 'duplicate';

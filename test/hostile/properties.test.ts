@@ -15,6 +15,7 @@ import { createAlerter } from '../../src/sla/alerts.js';
 import { sweepOnce } from '../../src/sla/sweep.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { TRACK_HEADER, csvField, tempDir } from '../helpers/feeds.js';
+import { impossibleDay, outsideInt4, withNul } from '../helpers/refused-values.js';
 import { ingest, item, silentLogger, testConfig } from '../helpers/pipeline.js';
 
 let db: Database;
@@ -43,20 +44,14 @@ const FIELD_DEFECTS = {
   badRef: (r: string[]) => { r[F.releaseId!] = 'R-9'; },
 } as const;
 
-/** Days past the end of their month: they match the date pattern and are no calendar day. */
-const impossibleDay = fc.constantFrom('02-29', '02-30', '02-31', '04-31', '06-31', '09-31', '11-31')
-  .chain((monthDay) => fc.integer({ min: 1, max: 9999 })
-    .filter((y) => monthDay !== '02-29' || !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)))
-    .map((y) => `${String(y).padStart(4, '0')}-${monthDay}`));
-
 /** A value of each class PostgreSQL refuses in its column though its text has the right shape. */
 const REFUSED_VALUES = fc.oneof(
   impossibleDay.map((value) => ({ field: 'streamingReleaseDate', value })),
   fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 16, max: 99 })).map(([h, offset]) => ({ field: 'streamingReleaseDate', value: `2026-01-01T${String(h).padStart(2, '0')}:00:00+${offset}:00` })),
-  fc.oneof(fc.bigInt({ min: 2n ** 31n, max: 10n ** 18n }), fc.bigInt({ min: -(10n ** 18n), max: -(2n ** 31n) - 1n })).map((n) => ({ field: 'trackNumber', value: String(n) })),
+  outsideInt4.map((n) => ({ field: 'trackNumber', value: String(n) })),
   fc.bigInt({ min: 10n ** 8n, max: 10n ** 19n }).map((n) => ({ field: 'price', value: `${n}.5` })),
   fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 39, max: 300 }), fc.boolean()).map(([m, e, tiny]) => ({ field: 'popularity', value: `${m}e${tiny ? -e - 8 : e}` })),
-  fc.tuple(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })).map(([a, b]) => ({ field: 'version', value: `${a}\u0000${b}`.replace(/[",\r\n]/g, '') })),
+  withNul(/[",\r\n]/g).map((value) => ({ field: 'version', value })),
 );
 
 /** Structural defects, at a field after the key; `benign` ones leave the record whole. */

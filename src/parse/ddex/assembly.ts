@@ -3,6 +3,7 @@
 import type { DdexDeal, DdexEvent, DdexTrack } from '../../catalogue/ddex.js';
 import type { ReleaseFacts, TrackFacts } from './drafts.js';
 import type { ErnState } from './state.js';
+import { withoutUnstorable } from './storable.js';
 import { definedOnly, rejectionNote } from './values.js';
 
 interface TrackReleaseDeals {
@@ -41,14 +42,14 @@ function releaseEvent(state: ErnState, facts: ReleaseFacts, trackDeals: TrackRel
   const tracks = facts.recordings.map((recording): DdexTrack => ({ ...recording, trackReleaseDeals: trackDeals.byRecording.get(recording) ?? [] }));
   return {
     type: 'release',
-    release: {
+    release: withoutUnstorable({
       ids: facts.ids,
       ...definedOnly({ title: facts.title, version: facts.version, displayArtist: facts.displayArtist, label: facts.label, releaseDate: facts.releaseDate }),
       explicit: facts.explicit,
       tracks,
       deals: (facts.reference !== undefined ? state.dealsByRelease.get(facts.reference) : undefined) ?? [],
       position: facts.position,
-    },
+    }),
   };
 }
 

@@ -3,14 +3,22 @@
 import type { DdexDeal } from '../../catalogue/ddex.js';
 import type { DealDraft, ReleaseDealDraft } from './drafts.js';
 import type { ElementHandler, ErnState, HandlerTable } from './state.js';
+import { textProblem } from '../../catalogue/storable.js';
 import { dealProblem, forOtherChannels } from './validity.js';
 import { dealInstant, territoryCode } from './values.js';
 
-/** A field of the deal being read, filed when its element sits where `parent` says. */
+/**
+ * A field of the deal being read, filed when its element sits where `parent` says. Deal terms
+ * are stored (territories as catalogue rows, the rest as JSON): one PostgreSQL cannot hold
+ * makes the deal invalid.
+ */
 function dealField(read: (deal: DealDraft, text: string, state: ErnState) => void, parents: readonly string[] = ['DealTerms']): ElementHandler {
   return {
     close(state, text) {
-      if (state.deal && parents.includes(state.parent(1))) read(state.deal, text, state);
+      if (!state.deal || !parents.includes(state.parent(1))) return;
+      const problem = textProblem(text);
+      if (problem === undefined) read(state.deal, text, state);
+      else state.deal.invalid ??= `${state.parent(0)} ${JSON.stringify(text)} ${problem}`;
     },
   };
 }

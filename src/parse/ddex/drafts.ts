@@ -1,6 +1,7 @@
 // What the reader keeps while a message streams past: drafts of the item being read, and the
 // compact facts that wait for the DealList (a few short strings each; never XML).
 import type { DdexDeal, DdexReleaseIds, DdexTrack, ProprietaryId, SourcePosition } from '../../catalogue/ddex.js';
+import { textProblem } from '../../catalogue/storable.js';
 
 const ICPN_SHAPE = /^\d{12,14}$/;
 
@@ -24,7 +25,10 @@ export class IdsDraft {
   readonly rejected: string[] = [];
 
   add(local: string, text: string, namespace: string | undefined): void {
-    if (local === 'GRid') this.grid ??= text.replace(/-/g, '').toUpperCase();
+    // A key is stored as text: one PostgreSQL cannot hold names no release.
+    const problem = textProblem(text) ?? (namespace === undefined ? undefined : textProblem(namespace));
+    if (problem !== undefined) this.rejected.push(`${local} ${JSON.stringify(text)} ${problem}`);
+    else if (local === 'GRid') this.grid ??= text.replace(/-/g, '').toUpperCase();
     else if (local === 'ICPN') {
       const digits = text.replace(/[\s.-]/g, '');
       if (ICPN_SHAPE.test(digits)) this.icpn ??= digits;

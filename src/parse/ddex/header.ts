@@ -3,6 +3,7 @@
 import type { QualifiedTag } from 'sax';
 import type { DdexMessageHeader } from '../../catalogue/ddex.js';
 import type { ErnState, HandlerTable } from './state.js';
+import { textProblem } from '../../catalogue/storable.js';
 import { attribute, dateTime } from './values.js';
 
 /** http://ddex.net/xml/ern/382, http://ddex.net/xml/ern/43 */
@@ -62,6 +63,8 @@ function finishHeader(state: ErnState): void {
     const missing = [!senderPartyId && 'MessageSender/PartyId', !messageId && 'MessageId', !createdAt && 'a valid MessageCreatedDateTime'];
     return state.fail('invalid_header', `MessageHeader lacks ${missing.filter(Boolean).join(', ')}`);
   }
+  const unstorable = Object.entries(state.header).find(([, text]) => text !== undefined && textProblem(text) !== undefined);
+  if (unstorable) return state.fail('invalid_header', `MessageHeader ${unstorable[0]} ${JSON.stringify(unstorable[1])} ${textProblem(unstorable[1]!)}`);
   const header: DdexMessageHeader = {
     messageType: state.messageType, schemaVersion: state.schemaVersion, senderPartyId, messageId, createdAt,
     ...(messageThreadId ? { messageThreadId } : {}), ...(recipientPartyId ? { recipientPartyId } : {}),

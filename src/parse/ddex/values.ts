@@ -1,5 +1,6 @@
 // Small readers of DDEX text values (dates, durations, territory codes) and attribute lookup.
 import type { QualifiedAttribute } from 'sax';
+import { timestampProblem } from '../../catalogue/storable.js';
 
 const ISO_DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const DATE_ONLY = /^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$/;
@@ -45,18 +46,15 @@ export function durationSeconds(text: string): number | undefined {
   return Math.round(Number(days ?? 0) * 86_400 + Number(hours ?? 0) * 3_600 + Number(minutes ?? 0) * 60 + Number(seconds ?? 0));
 }
 
-/** xs:dateTime; one without a zone is read as UTC. */
+/**
+ * xs:dateTime; one without a zone is read as UTC. Which dates exist is the database's rule
+ * (src/catalogue/storable.ts): Date.parse rolls 2026-02-30 over to March and takes year 0.
+ */
 export function dateTime(text: string): Date | undefined {
   const m = DATE_TIME.exec(text);
-  if (!m || !isCalendarDay(text.slice(0, 10))) return undefined;
+  if (!m || timestampProblem(text) !== undefined) return undefined;
   const ms = Date.parse(m[1] ? text : `${text}Z`);
   return Number.isNaN(ms) ? undefined : new Date(ms);
-}
-
-/** Date.parse rolls 2026-02-30 over to March; a deal date that does not exist is an error. */
-function isCalendarDay(yyyyMmDd: string): boolean {
-  const day = new Date(`${yyyyMmDd}T00:00:00Z`);
-  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(yyyyMmDd);
 }
 
 /**
@@ -70,7 +68,7 @@ export function dealInstant(text: string, edge: 'start' | 'end'): Date | undefin
   const day = DATE_ONLY.exec(text);
   if (!day) return dateTime(text);
   const [, yyyyMmDd, zone] = day;
-  if (!yyyyMmDd || !isCalendarDay(yyyyMmDd)) return undefined;
+  if (!yyyyMmDd || timestampProblem(yyyyMmDd) !== undefined) return undefined;
   const start = Date.parse(`${yyyyMmDd}T00:00:00${zone ?? 'Z'}`);
   return new Date(edge === 'start' ? start : start + DAY_MS);
 }

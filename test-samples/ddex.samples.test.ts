@@ -5,17 +5,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { availability, trackDeals, WORLDWIDE } from '../src/apply/availability.js';
 import { readDdexMessage } from '../src/parse/ddex/index.js';
-import type { DdexEvent, DdexRelease } from '../src/parse/ddex/index.js';
+import type { DdexParsedItem, DdexRelease } from '../src/parse/ddex/index.js';
 
 const SAMPLES = path.resolve(import.meta.dirname, '../../shared/samples/ddex');
 
-async function read(name: string): Promise<DdexEvent[]> {
-  const events: DdexEvent[] = [];
+async function read(name: string): Promise<DdexParsedItem[]> {
+  const events: DdexParsedItem[] = [];
   for await (const event of readDdexMessage(createReadStream(path.join(SAMPLES, name)), name)) events.push(event);
   return events;
 }
 
-function releases(events: DdexEvent[]): DdexRelease[] {
+function releases(events: DdexParsedItem[]): DdexRelease[] {
   return events.flatMap((e) => (e.type === 'release' ? [e.release] : []));
 }
 

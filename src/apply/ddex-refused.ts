@@ -8,7 +8,7 @@
 import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
 import { coerceError, isRefusedValue } from '../errors.js';
-import type { DdexDeal, DdexEvent, DdexRelease } from '../catalogue/ddex.js';
+import type { DdexDeal, DdexParsedItem, DdexRelease } from '../catalogue/ddex.js';
 import type { QuarantinedRow } from '../catalogue/rows.js';
 import { storableText } from '../catalogue/storable.js';
 import { availability, WORLDWIDE } from './availability.js';
@@ -94,19 +94,19 @@ async function refusal(tx: Transaction, work: (savepoint: Executor) => Promise<v
 }
 
 /**
- * Applies a chunk of the message's events in one transaction. When the database refuses it,
- * the chunk is applied again in one transaction, event by event, each on its own savepoint: a
+ * Applies a chunk of the message's parsed items in one transaction. When the database refuses it,
+ * the chunk is applied again in one transaction, item by item, each on its own savepoint: a
  * release or purge refused alone is recorded with the database's reason, and one that takes
  * something down is applied once more by its keys, deals and ISRCs alone (the refusal a
  * warning); only a takedown refused even so is quarantined, as a possible takedown, which
  * alerts. `totals` is what `apply` counts into; a refused attempt's counts are taken back.
  */
-export async function applyChunk<T extends { quarantined: number }>(db: Orm, scope: RefusalScope, chunk: readonly DdexEvent[], totals: T,
-  apply: (db: Executor, event: DdexEvent) => Promise<void>): Promise<void> {
+export async function applyChunk<T extends { quarantined: number }>(db: Orm, scope: RefusalScope, chunk: readonly DdexParsedItem[], totals: T,
+  apply: (db: Executor, parsed: DdexParsedItem) => Promise<void>): Promise<void> {
   const before = structuredClone(totals);
   try {
     await db.transaction(async (tx) => {
-      for (const event of chunk) await apply(tx, event);
+      for (const parsed of chunk) await apply(tx, parsed);
     });
     return;
   } catch (err) {
@@ -114,19 +114,19 @@ export async function applyChunk<T extends { quarantined: number }>(db: Orm, sco
     Object.assign(totals, before);
   }
   await db.transaction(async (tx) => {
-    for (const event of chunk) {
+    for (const parsed of chunk) {
       const counted = structuredClone(totals);
-      const reason = await refusal(tx, (savepoint) => apply(savepoint, event));
+      const reason = await refusal(tx, (savepoint) => apply(savepoint, parsed));
       if (reason === undefined) continue;
       Object.assign(totals, counted);
-      if (event.type !== 'release' && event.type !== 'purge') throw new Error(`a ${event.type} record was refused: ${reason}`);
-      const item = event.type === 'release' ? event.release : event.purge;
-      const takedown = event.type === 'purge' || await isTakedown(tx, scope, event.release);
-      if (event.type === 'release' && takedown) {
+      if (parsed.type !== 'release' && parsed.type !== 'purge') throw new Error(`a ${parsed.type} record was refused: ${reason}`);
+      const item = parsed.type === 'release' ? parsed.release : parsed.purge;
+      const takedown = parsed.type === 'purge' || await isTakedown(tx, scope, parsed.release);
+      if (parsed.type === 'release' && takedown) {
         const warning = record(item, `${named(item)}: ${reason}; its values were left out and the takedown applied by its keys alone`, 'warning');
         const again = await refusal(tx, async (savepoint) => {
           await addQuarantine(savepoint, scope.runId, [warning]);
-          await apply(savepoint, { type: 'release', release: keysOnly(event.release) });
+          await apply(savepoint, { type: 'release', release: keysOnly(parsed.release) });
         });
         if (again === undefined) continue;
         Object.assign(totals, counted);

@@ -14,7 +14,7 @@ import {
 } from '../db/ddex.js';
 import { addQuarantine } from '../db/runs.js';
 import { DdexRejectedError } from '../errors.js';
-import type { DdexEvent, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../catalogue/ddex.js';
+import type { DdexParsedItem, DdexMessageHeader, DdexPurgedRelease, DdexRelease, DdexReleaseIds, DdexTrack } from '../catalogue/ddex.js';
 import type { SnapshotColumns } from '../catalogue/columns.js';
 import { displayTitle } from '../catalogue/display-title.js';
 import {
@@ -62,33 +62,33 @@ const DDEX_TRACKS: TrackIdentity = { trackBelongsToOneRelease: false };
  */
 const RELEASES_PER_TRANSACTION = 50;
 
-/** Applies the events after the header; throws DdexRejectedError on a fatal problem. */
-export async function applyDdexEvents(db: Orm, target: DdexRunTarget, events: AsyncIterable<DdexEvent>, now: Date, onProgress?: (totals: DdexTotals) => Promise<void>): Promise<DdexTotals> {
+/** Applies a message's parsed items after its header; throws DdexRejectedError on a fatal problem. */
+export async function applyDdexMessage(db: Orm, target: DdexRunTarget, items: AsyncIterable<DdexParsedItem>, now: Date, onProgress?: (totals: DdexTotals) => Promise<void>): Promise<DdexTotals> {
   const totals: DdexTotals = { rows: 0, inserted: 0, updated: 0, takenDown: 0, unchanged: 0, releases: 0, purges: 0, stale: 0, quarantined: 0, scheduled: 0 };
-  let pending: DdexEvent[] = [];
+  let pending: DdexParsedItem[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
     const chunk = pending;
     pending = [];
-    await applyChunk(db, refusalScope(target, now), chunk, totals, (tx, event) => applyEvent(tx, target, event, now, totals));
+    await applyChunk(db, refusalScope(target, now), chunk, totals, (tx, item) => applyParsedItem(tx, target, item, now, totals));
     await onProgress?.(totals);
   };
-  for await (const event of events) {
-    if (event.type === 'problem' && event.problem.fatal) throw new DdexRejectedError(event.problem);
-    pending.push(event);
+  for await (const item of items) {
+    if (item.type === 'problem' && item.problem.fatal) throw new DdexRejectedError(item.problem);
+    pending.push(item);
     if (pending.length >= RELEASES_PER_TRANSACTION) await flush();
   }
   await flush();
   return totals;
 }
 
-async function applyEvent(db: Executor, target: DdexRunTarget, event: DdexEvent, now: Date, totals: DdexTotals): Promise<void> {
-  if (event.type === 'release') {
-    if (await admitRefused(db, refusalScope(target, now), event.release)) await applyRelease(db, target, event.release, now, totals);
+async function applyParsedItem(db: Executor, target: DdexRunTarget, item: DdexParsedItem, now: Date, totals: DdexTotals): Promise<void> {
+  if (item.type === 'release') {
+    if (await admitRefused(db, refusalScope(target, now), item.release)) await applyRelease(db, target, item.release, now, totals);
     else totals.quarantined++;
-  } else if (event.type === 'purge') await applyPurge(db, target, event.purge, now, totals);
-  else if (event.type === 'problem') {
-    const { problem } = event;
+  } else if (item.type === 'purge') await applyPurge(db, target, item.purge, now, totals);
+  else if (item.type === 'problem') {
+    const { problem } = item;
     await addQuarantine(db, target.runId, [{ line: problem.line, column: problem.column, raw: storableText(problem.detail), reason: problem.reason, ...(problem.warning ? { severity: 'warning' as const } : {}) }]);
     totals.quarantined++;
   }

@@ -157,7 +157,7 @@ export interface DdexProblem {
   warning?: boolean;
 }
 
-export type DdexEvent =
+export type DdexParsedItem =
   | { type: 'header'; header: DdexMessageHeader }
   | { type: 'release'; release: DdexRelease }
   | { type: 'purge'; purge: DdexPurgedRelease }

@@ -5,13 +5,13 @@
 // (src/apply/ddex.ts). Every release is its own whole truth, so a message is not cut into
 // queued batches; REDIS_URL does not change this. Batch folders: src/ingest/ddex-batch.ts.
 import { stat } from 'node:fs/promises';
-import { applyDdexEvents } from '../apply/ddex.js';
+import { applyDdexMessage } from '../apply/ddex.js';
 import { versionBase } from '../catalogue/version.js';
 import { countQuarantined, databaseNow, finishRuns, heartbeat, logRunFinish } from '../db/runs.js';
 import { DdexRejectedError, FeedRejectedError } from '../errors.js';
 import { openArchive } from '../archive/open.js';
 import { readDdexMessage } from '../parse/ddex/index.js';
-import type { DdexEvent, DdexMessageHeader, DdexProblem } from '../catalogue/ddex.js';
+import type { DdexParsedItem, DdexMessageHeader, DdexProblem } from '../catalogue/ddex.js';
 import { encodingReason, fileHead, foreignEncoding, headText } from '../parse/encoding.js';
 import { openFeed, peekFeed } from '../parse/input.js';
 import { runName, type IngestContext, type IngestRequest, type SourceAdapter } from './lifecycle.js';
@@ -32,17 +32,17 @@ export async function readHeader(filePath: string, name: string): Promise<{ head
   const encoding = foreignEncoding(await fileHead(filePath, 4));
   if (encoding) return { problem: { file: name, line: 1, column: 1, reason: 'malformed_xml', detail: encodingReason(encoding), fatal: true } };
   const { stream, close } = await peekFeed(filePath);
-  const events = readDdexMessage(stream, name);
+  const items = readDdexMessage(stream, name);
   try {
-    for await (const event of events) {
-      if (event.type === 'header') return { header: event.header };
-      if (event.type === 'problem' && event.problem.fatal) return { problem: event.problem };
+    for await (const item of items) {
+      if (item.type === 'header') return { header: item.header };
+      if (item.type === 'problem' && item.problem.fatal) return { problem: item.problem };
     }
     return { problem: { file: name, line: 1, column: 1, reason: 'invalid_header', detail: 'no MessageHeader', fatal: true } };
   } catch (err) {
     return { problem: { file: name, line: 1, column: 1, reason: 'malformed_xml', detail: `unreadable: ${(err as Error).message}`, fatal: true } };
   } finally {
-    await events.return(undefined);
+    await items.return(undefined);
     close();
   }
 }
@@ -77,9 +77,9 @@ export function ddexSource(ctx: IngestContext, request: IngestRequest): SourceAd
           if ('problem' in head) throw new DdexRejectedError(head.problem);
           try {
             const now = ctx.now?.() ?? (await databaseNow(db.orm));
-            const events = skipHeader(readDdexMessage(await openFeed(archived, { name, maxInflatedBytes: config.maxInflatedBytes }), name, { recipientPartyId: config.ddexRecipientPartyId }));
+            const items = skipHeader(readDdexMessage(await openFeed(archived, { name, maxInflatedBytes: config.maxInflatedBytes }), name, { recipientPartyId: config.ddexRecipientPartyId }));
             // Between transactions: the heartbeat tells other processes the run is alive.
-            const totals = await applyDdexEvents(db.orm, { runId: run.id, file: name, header: head.header, versionBase: run.versionBase }, events, now, () => heartbeat(db.orm, run.id));
+            const totals = await applyDdexMessage(db.orm, { runId: run.id, file: name, header: head.header, versionBase: run.versionBase }, items, now, () => heartbeat(db.orm, run.id));
             // The items quarantined are changes the message states too, counted from their
             // records, so a resumed run counts those of its first pass (docs/design.md invariant 10).
             const [finished] = await db.orm.transaction(async (tx) => {
@@ -103,6 +103,6 @@ export function ddexSource(ctx: IngestContext, request: IngestRequest): SourceAd
   };
 }
 
-async function* skipHeader(events: AsyncGenerator<DdexEvent>): AsyncGenerator<DdexEvent> {
-  for await (const event of events) if (event.type !== 'header') yield event;
+async function* skipHeader(items: AsyncGenerator<DdexParsedItem>): AsyncGenerator<DdexParsedItem> {
+  for await (const item of items) if (item.type !== 'header') yield item;
 }

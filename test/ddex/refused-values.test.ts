@@ -7,8 +7,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyDdexEvents } from '../../src/apply/ddex.js';
-import type { DdexEvent, DdexRelease } from '../../src/catalogue/ddex.js';
+import { applyDdexMessage } from '../../src/apply/ddex.js';
+import type { DdexParsedItem, DdexRelease } from '../../src/catalogue/ddex.js';
 import { versionBase } from '../../src/catalogue/version.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/client.js';
@@ -157,11 +157,11 @@ describe('DDEX values the database refuses past the parser', () => {
       tracks: [{ isrc, title: 'Bad\u0000Track', explicit: false, trackReleaseDeals: [] }],
       deals: live ? [{ useTypes: ['OnDemandStream'], commercialModelTypes: ['SubscriptionModel'], territories: { kind: 'included', codes: ['Worldwide'] }, takeDown: false }] : [],
     });
-    async function* events(): AsyncGenerator<DdexEvent> {
+    async function* events(): AsyncGenerator<DdexParsedItem> {
       yield { type: 'release', release: bad('5012345699990', 'GBNWR2699990', false) };
       yield { type: 'release', release: bad('5012345699991', 'GBNWR2699991', true) };
     }
-    const totals = await applyDdexEvents(db.orm, { runId: first.run.id, file: 'past-parser.xml', header, versionBase: versionBase(header.createdAt, 'ddex').toString() }, events(), NOW);
+    const totals = await applyDdexMessage(db.orm, { runId: first.run.id, file: 'past-parser.xml', header, versionBase: versionBase(header.createdAt, 'ddex').toString() }, events(), NOW);
     expect(totals).toMatchObject({ releases: 1, quarantined: 1 });
     expect(await territories(db, 'release', '5012345699990')).toEqual({ WW: 'no_deal' });
     expect(await territories(db, 'track', 'GBNWR2699990')).toEqual({ WW: 'no_deal' });

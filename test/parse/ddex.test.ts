@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readDdexMessage } from '../../src/parse/ddex/index.js';
-import type { DdexEvent, DdexMessageHeader, DdexProblem, DdexPurgedRelease, DdexRelease } from '../../src/catalogue/ddex.js';
+import type { DdexParsedItem, DdexMessageHeader, DdexProblem, DdexPurgedRelease, DdexRelease } from '../../src/catalogue/ddex.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/ddex');
 
 interface Read {
-  events: DdexEvent[];
+  events: DdexParsedItem[];
   header: DdexMessageHeader | undefined;
   releases: DdexRelease[];
   purges: DdexPurgedRelease[];
@@ -16,7 +16,7 @@ interface Read {
 }
 
 async function read(input: AsyncIterable<Uint8Array | string>, file: string): Promise<Read> {
-  const events: DdexEvent[] = [];
+  const events: DdexParsedItem[] = [];
   for await (const event of readDdexMessage(input, file)) events.push(event);
   return {
     events,
@@ -308,7 +308,7 @@ describe('readDdexMessage: rejected files', () => {
   // With the DOCTYPE refusal off, the entities reach sax itself: it must expand none of them,
   // so this would fail on a parser that resolves external or nested entities.
   it.each(['xxe.xml', 'billion-laughs.xml'])('expands no entity of %s even with the DOCTYPE refusal off', async (name) => {
-    const events: DdexEvent[] = [];
+    const events: DdexParsedItem[] = [];
     for await (const event of readDdexMessage(createReadStream(join(FIXTURES, name)), name, {}, { refuseDoctype: false })) events.push(event);
     expect(JSON.stringify(events)).not.toMatch(/root:|lol/);
     expect(events.filter((e) => e.type === 'release')).toEqual([]);

@@ -1,6 +1,6 @@
 // Once the whole document has been read: each release completed with its deals and its
 // recordings' track-level deals, each purge checked, in document order, problems first.
-import type { DdexDeal, DdexEvent, DdexTrack } from '../../catalogue/ddex.js';
+import type { DdexDeal, DdexParsedItem, DdexTrack } from '../../catalogue/ddex.js';
 import type { ReleaseFacts, TrackFacts } from './drafts.js';
 import type { ErnState } from './state.js';
 import { withoutUnstorable } from './storable.js';
@@ -10,11 +10,11 @@ interface TrackReleaseDeals {
   byRecording: Map<TrackFacts, DdexDeal[]>;
   /** Why a recording's track-level deals cannot be evaluated. */
   invalid: Map<TrackFacts, string>;
-  problems: DdexEvent[];
+  problems: DdexParsedItem[];
 }
 
 /** The message's changes, each released from memory as it is handed over. */
-export function* assembledChanges(state: ErnState): Generator<DdexEvent> {
+export function* assembledChanges(state: ErnState): Generator<DdexParsedItem> {
   yield* state.problems;
   for (const purge of state.purges) {
     const ids = purge.ids.result();
@@ -32,7 +32,7 @@ export function* assembledChanges(state: ErnState): Generator<DdexEvent> {
   }
 }
 
-function releaseEvent(state: ErnState, facts: ReleaseFacts, trackDeals: TrackReleaseDeals): DdexEvent {
+function releaseEvent(state: ErnState, facts: ReleaseFacts, trackDeals: TrackReleaseDeals): DdexParsedItem {
   if (!facts.ids) {
     return state.problem('missing_release_id', `release ${facts.reference ?? '(no ReleaseReference)'} has no usable GRid, ICPN or namespaced ProprietaryId${facts.idsProblem ?? ''}`, facts.position);
   }
@@ -59,7 +59,7 @@ function trackReleaseDeals(state: ErnState): TrackReleaseDeals {
   for (const facts of state.releases) facts?.recordings.forEach((recording) => onMainReleases.add(recording));
   const byRecording = new Map<TrackFacts, DdexDeal[]>();
   const invalid = new Map<TrackFacts, string>();
-  const problems: DdexEvent[] = [];
+  const problems: DdexParsedItem[] = [];
   for (const facts of state.trackReleases) {
     const orphans = facts.recordings.filter((recording) => !onMainReleases.has(recording));
     if (orphans.length > 0) {

@@ -32,7 +32,7 @@ import { assembledChanges } from './assembly.js';
 import { dealHandlers } from './deals.js';
 import { headerHandlers, openRoot } from './header.js';
 import { itemFieldHandlers } from './item-fields.js';
-import type { DdexEvent } from '../../catalogue/ddex.js';
+import type { DdexParsedItem } from '../../catalogue/ddex.js';
 import { releaseHandlers } from './releases.js';
 import { resourceHandlers } from './resources.js';
 import { ErnState, type DdexReadOptions, type ElementHandler, type HandlerTable } from './state.js';
@@ -71,7 +71,7 @@ export interface ReaderSafety {
  */
 export async function* readDdexMessage(
   input: AsyncIterable<Uint8Array | string>, file: string, options: DdexReadOptions = {}, safety: ReaderSafety = { refuseDoctype: true },
-): AsyncGenerator<DdexEvent, void, undefined> {
+): AsyncGenerator<DdexParsedItem, void, undefined> {
   const reader = new ErnReader(file, options, safety);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for await (const chunk of input) {
@@ -129,7 +129,7 @@ class ErnReader {
     if (!state.stopped && !state.headerRead) state.fail('invalid_header', 'has no MessageHeader');
   }
 
-  *drain(): Generator<DdexEvent> {
+  *drain(): Generator<DdexParsedItem> {
     while (this.state.ready.length > 0) yield this.state.ready.shift()!;
   }
 

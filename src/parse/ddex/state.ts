@@ -2,7 +2,7 @@
 // drafts being filled, the facts kept for the DealList, and how problems are reported.
 import type { QualifiedAttribute, QualifiedTag } from 'sax';
 import type {
-  DdexDeal, DdexEvent, DdexProblemReason, ErnMessageType, SourcePosition,
+  DdexDeal, DdexParsedItem, DdexProblemReason, ErnMessageType, SourcePosition,
 } from '../../catalogue/ddex.js';
 import type {
   DealDraft, ItemDraft, PeriodDraft, PurgeDraft, RecordingDraft, ReleaseDealDraft, ReleaseDraft, ReleaseFacts,
@@ -33,9 +33,9 @@ export const ONE_TERRITORY_RANK = 1;
 export class ErnState {
   stopped = false;
   /** Events ready to hand over now: the header, or a fatal problem. */
-  readonly ready: DdexEvent[] = [];
+  readonly ready: DdexParsedItem[] = [];
   /** Non-fatal problems wait with the changes: a file that turns out fatal yields only its fatal problem. */
-  readonly problems: DdexEvent[] = [];
+  readonly problems: DdexParsedItem[] = [];
   readonly stack: string[] = [];
   /** Attributes of the element opened last (on a leaf's close, its own). */
   attributes: Record<string, QualifiedAttribute> = {};
@@ -117,7 +117,7 @@ export class ErnState {
     return names.length > 0 ? names.join(', ') : undefined;
   }
 
-  problem(reason: DdexProblemReason, detail: string, at: SourcePosition, warning = false): DdexEvent {
+  problem(reason: DdexProblemReason, detail: string, at: SourcePosition, warning = false): DdexParsedItem {
     return { type: 'problem', problem: { file: this.file, line: at.line, column: at.column, reason, detail, fatal: false, ...(warning ? { warning } : {}) } };
   }
 

@@ -7,7 +7,7 @@ import type { LoadResult } from './events-load.js';
 export interface BenchResult {
   offered: { rate: number; seconds: number; requests: number; items: number; workers: number; workerKind: string };
   /** The load's figures; the acknowledged indexes are left out of the report. */
-  load: Omit<LoadResult, 'acked'> & { acked?: undefined };
+  load: Omit<LoadResult, 'acked'>;
   /** Seconds from the last acknowledgement to the last event of the load applied. */
   lastAckToLastApplySeconds: number | null;
   backlog: { events: number; stored: number; seconds: number; eventsPerSecond: number };

@@ -131,9 +131,10 @@ try {
 
   const acked = [...ackedItems(loadRequests, load), ...ackedItems(backlogRequests, backlog)];
   const memory = await redis.info('memory');
+  const { acked: _acknowledgedIndexes, ...loadFigures } = load;
   const result: BenchResult = {
     offered: { rate, seconds, requests: loadRequests.length, items: loadRequests.reduce((n, r) => n + r.items.length, 0), workers: workerCount, workerKind },
-    load: { ...load, acked: undefined },
+    load: loadFigures,
     lastAckToLastApplySeconds: afterLoad.at === null || load.lastAckAt === 0 ? null : (afterLoad.at - load.lastAckAt) / 1000,
     backlog: { events: backlogItems, stored: ackedItems(backlogRequests, backlog).length, seconds: backlogSeconds, eventsPerSecond: backlogSeconds > 0 ? afterBacklog.rows / backlogSeconds : 0 },
     peakRssMiB: { receiver: peakRssMiB(receiver.pid), workers: loadWorkersRss, backlogWorkers: workers.map((w) => peakRssMiB(w.pid)), loadGenerator: load.peakRssMiB },

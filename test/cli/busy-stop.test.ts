@@ -1,15 +1,13 @@
 // A busy process stops promptly too: a worker (or serve) in the middle of applying a queued
 // feed exits 0 within its grace period of SIGTERM, with no process of its tree left, and a
 // worker started afterwards finishes the run with exact counts (nothing in hand was lost).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, type Database } from '../../src/db/client.js';
-import { ROOT, feedline } from '../helpers/cli.js';
+import { feedline } from '../helpers/cli.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { tempDir, trackRecord, updatesFeed } from '../helpers/feeds.js';
+import { alive, descendants, startBuilt } from '../helpers/processes.js';
 import { REDIS_URL, clearPrefix, testPrefix } from '../helpers/redis.js';
 
 const FILE = 'test/cli/busy-stop.test.ts';
@@ -41,34 +39,7 @@ afterAll(async () => {
   await clearPrefix(prefix);
 });
 
-/** Every process below `pid` now, from /proc. */
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const found: number[] = [];
-  const walk = (p: number) => { for (const child of parents.get(p) ?? []) { found.push(child); walk(child); } };
-  walk(pid);
-  return found;
-}
-
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-
-function start(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/feedline.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return { child, output: () => output, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
-}
+const start = (args: readonly string[]) => startBuilt(args, env);
 
 async function appliedBatches(runId: number): Promise<number> {
   const [row] = await query<{ n: number }>(db.orm, sql`select count(*)::int as n from feed_batches where run_id = ${runId} and status = 'applied'`);

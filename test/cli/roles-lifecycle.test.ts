@@ -2,15 +2,14 @@
 // setting given a known value, LOG_LEVEL=trace): it starts, answers on each of its servers,
 // and on SIGTERM exits 0 within 2 s with no process of its tree left. Nothing it writes (log
 // lines, error output, pages, /metrics, headers) holds a secret's value or names its framework.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_SETTINGS } from '../../src/config/schema.js';
-import { ROOT } from '../helpers/cli.js';
 import { freshDatabase } from '../helpers/db.js';
 import { tempDir } from '../helpers/feeds.js';
+import { alive, descendants, startBuilt, type Started } from '../helpers/processes.js';
 import { REDIS_URL, clearPrefix, testPrefix } from '../helpers/redis.js';
 
 const FILE = 'test/cli/roles-lifecycle.test.ts';
@@ -62,36 +61,7 @@ afterAll(async () => {
   await clearPrefix(prefix);
 });
 
-/** Every process below `pid` now, from /proc. */
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const found: number[] = [];
-  const walk = (p: number) => { for (const child of parents.get(p) ?? []) { found.push(child); walk(child); } };
-  walk(pid);
-  return found;
-}
-
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-
-interface Started { child: ChildProcess; output: () => string; exited: Promise<number | null> }
-
-function start(args: string[], extra: Record<string, string> = {}): Started {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/feedline.js'), ...args], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return { child, output: () => output, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
-}
+const start = (args: readonly string[], extra: Record<string, string> = {}) => startBuilt(args, { ...env, ...extra });
 
 async function until(started: Started, what: RegExp, count = 1, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

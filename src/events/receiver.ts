@@ -3,7 +3,9 @@
 // only after every item of its body is committed to the inbox, each as its own event, in one
 // statement; a body with any invalid item is refused whole (400, every reason recorded). Within
 // the provider's 10 s it is answered either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
-// away) is a 503, which the provider retries.
+// away) is a 503, which the provider retries. Concurrent requests share one transaction and
+// commit (src/events/group-store.ts); what a group stored goes to apply as one hand-off, after
+// the answers. A request costs no query besides its group's store.
 import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -16,6 +18,7 @@ import { readEventBody } from './body.js';
 import type { EventDispatcher } from './dispatch.js';
 import type { TokenVerifier } from './jwt.js';
 import { acceptBody } from './accept.js';
+import { groupCommitInbox, type GroupCommitInbox } from './group-store.js';
 import type { EndpointKind } from './model.js';
 import { systemClock } from '../clock.js';
 
@@ -27,6 +30,8 @@ export interface ReceiverOptions {
   verify: TokenVerifier;
   maxBodyBytes: number;
   storeTimeoutMs: number;
+  /** Items stored in one transaction at most (group commit). */
+  maxGroupItems?: number;
   source: string;
   db: Database;
   dispatcher: EventDispatcher;
@@ -35,13 +40,22 @@ export interface ReceiverOptions {
 
 export interface Receiver {
   port: number;
+  /** Its store's group commits so far. */
+  groups: GroupCommitInbox['stats'];
   close(): Promise<void>;
 }
 
 class StoreTimeout extends Error {}
 
+/** Enough for a few hundred requests of a few items each in one commit, small enough to stay one quick statement. */
+const DEFAULT_MAX_GROUP_ITEMS = 1000;
+
 export async function startEventReceiver(options: ReceiverOptions): Promise<Receiver> {
   const log = options.logger.child({ component: 'events-receiver' });
+  const inbox = groupCommitInbox(options.db.orm, {
+    maxItems: options.maxGroupItems ?? DEFAULT_MAX_GROUP_ITEMS,
+    onStored: (ids) => options.dispatcher.submitAll(ids),
+  });
   const endpoints = new Map<string, EndpointKind>([[options.paths.standard, 'standard'], [options.paths.enhanced, 'enhanced']]);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
@@ -67,7 +81,7 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
       log.warn({ endpoint, status: body.status, reason: body.reason }, 'event body refused');
       return answer(res, body.status, { error: body.reason });
     }
-    const accepted = await withinDeadline(() => acceptBody(options.db.orm, {
+    const accepted = await withinDeadline(() => acceptBody(inbox, {
       endpoint, source: options.source, text: body.text, gzip: body.gzip, receivedAt, iat: token.token.iat, jti: token.token.jti,
       ackMs: () => performance.now() - started,
     }));
@@ -78,10 +92,9 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
     }
     respondStored(res, accepted.outcomes);
     accepted.outcomes.forEach((outcome, i) => {
-      if (outcome.outcome !== 'stored') return;
+      if (outcome.outcome !== 'stored' || !outcome.conflicting) return;
       const { key } = accepted.items[i]!;
-      if (outcome.conflicting) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString() }, 'a different body under a version already stored: stored and flagged');
-      options.dispatcher.submit(outcome.id);
+      log.warn({ endpoint, itemId: key.itemId, version: key.version.toString() }, 'a different body under a version already stored: stored and flagged');
     });
   };
 
@@ -114,6 +127,7 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
   log.info({ host: options.host, port, tls: Boolean(options.tls), paths: options.paths }, 'events receiver listening');
   return {
     port,
+    groups: inbox.stats,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

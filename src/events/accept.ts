@@ -21,6 +21,8 @@ export interface ArrivedBody {
   jti?: string;
   /** Milliseconds from the arrival to the store, read when the store (its group's) starts. */
   ackMs: () => number;
+  /** Aborted when the answer is no longer awaited: a store not started yet is dropped. */
+  signal?: AbortSignal;
   /** What the recorded reason starts with (an imported body's file and line). */
   reasonPrefix?: string;
 }
@@ -42,7 +44,7 @@ export async function acceptBody(inbox: InboxWriter, body: ArrivedBody): Promise
   }
   const outcomes = await inbox.store({
     endpoint: body.endpoint, source: body.source, gzip: body.gzip, receivedAt: body.receivedAt, iat: body.iat, jti: body.jti, ackMs: body.ackMs,
-  }, checked.items.map(storable));
+  }, checked.items.map(storable), body.signal);
   return { accepted: true, items: checked.items, outcomes };
 }
 

@@ -3,7 +3,9 @@
 // transaction and one commit (src/db/events.ts storeEventGroup), so at the provider's peak a
 // commit's fsync is paid once per group, not once per request. Nothing waits when the store is
 // idle; a group is capped in items. Each request hears its own outcomes only after the commit;
-// a group that fails fails every request in it, and none of it is acknowledged.
+// a group that fails fails every request in it, and none of it is acknowledged. A request
+// whose answer is no longer awaited (503 sent) leaves the queue before its group forms, so a
+// PostgreSQL that does not answer holds no more bodies than arrive within the store timeout.
 import type { Orm } from '../db/client.js';
 import { storeEventGroup, storeEvents, storeRejected, type IncomingItem, type IncomingRequest, type RejectedEvent, type StoreOutcome } from '../db/events.js';
 
@@ -12,7 +14,8 @@ export type StoreRequest = Omit<IncomingRequest, 'ackMs'> & { ackMs: () => numbe
 
 /** Where accepted and refused bodies are recorded (src/events/accept.ts). */
 export interface InboxWriter {
-  store(request: StoreRequest, items: readonly IncomingItem[]): Promise<StoreOutcome[]>;
+  /** `signal` aborted: not stored if its store has not started yet (it is rejected instead). */
+  store(request: StoreRequest, items: readonly IncomingItem[], signal?: AbortSignal): Promise<StoreOutcome[]>;
   reject(event: RejectedEvent): Promise<void>;
 }
 
@@ -77,9 +80,16 @@ export function groupCommitInbox(db: Orm, options: GroupCommitOptions): GroupCom
 
   return {
     stats,
-    store(request, items) {
+    store(request, items, signal) {
       return new Promise<StoreOutcome[]>((resolve, reject) => {
-        waiting.push({ request, items, resolve, reject });
+        const entry: Waiting = { request, items, resolve, reject };
+        waiting.push(entry);
+        signal?.addEventListener('abort', () => {
+          const at = waiting.indexOf(entry);
+          if (at < 0) return;
+          waiting.splice(at, 1);
+          reject(signal.reason);
+        }, { once: true });
         if (!storing) void storeNext();
       });
     },

@@ -81,9 +81,9 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
       log.warn({ endpoint, status: body.status, reason: body.reason }, 'event body refused');
       return answer(res, body.status, { error: body.reason });
     }
-    const accepted = await withinDeadline(() => acceptBody(inbox, {
+    const accepted = await withinDeadline((signal) => acceptBody(inbox, {
       endpoint, source: options.source, text: body.text, gzip: body.gzip, receivedAt, iat: token.token.iat, jti: token.token.jti,
-      ackMs: () => performance.now() - started,
+      ackMs: () => performance.now() - started, signal,
     }));
     if (accepted === 'unavailable') return unavailable(res);
     if (!accepted.accepted) {
@@ -99,11 +99,17 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
   };
 
   /** The store, or `unavailable` when PostgreSQL does not answer in time or is away. */
-  const withinDeadline = async <T>(store: () => Promise<T>): Promise<T | 'unavailable'> => {
+  const withinDeadline = async <T>(store: (signal: AbortSignal) => Promise<T>): Promise<T | 'unavailable'> => {
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new StoreTimeout()), options.storeTimeoutMs); });
+    const abandoned = new AbortController();
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new StoreTimeout());
+        abandoned.abort(new StoreTimeout());
+      }, options.storeTimeoutMs);
+    });
     try {
-      return await Promise.race([store(), deadline]);
+      return await Promise.race([store(abandoned.signal), deadline]);
     } catch (err) {
       log.error({ err: err instanceof StoreTimeout ? `no answer from PostgreSQL in ${options.storeTimeoutMs} ms` : coerceError(err) }, 'event not stored: 503');
       return 'unavailable';

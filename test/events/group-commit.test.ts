@@ -120,4 +120,29 @@ describe('the receiver under concurrent requests', () => {
       await db.orm.execute(sql.raw('drop trigger refuse_poison on events_inbox; drop function refuse_poison()'));
     }
   });
+
+  it('drops a request answered 503 while it waited for its group, so an unanswering store holds no bodies', async () => {
+    const slow = await startTestReceiver(db, { storeTimeoutMs: 800 });
+    const locker = await connect(databaseUrl(testDatabaseName(FILE)));
+    try {
+      const post = async (body: object[]) => postEvent(slow.url(), body, { token: await signToken(slow.keys) });
+      await locker.orm.transaction(async (tx) => {
+        await tx.execute(sql`lock table events_inbox in access exclusive mode`);
+        const first = post([takedownEvent(7700, 1)]);
+        await until(() => slow.receiver.groups.groups === 1);
+        expect((await post([takedownEvent(7701, 1)])).status).toBe(503);
+        expect((await first).status).toBe(503);
+      });
+      // The group in flight when the answers went still commits; the one that waited never forms.
+      await until(() => slow.receiver.groups.groups === 1);
+      const rows = async () => query<{ itemId: string }>(db.orm, sql`select item_id as "itemId" from events_inbox where item_id like '77__' order by id`);
+      for (let i = 0; i < 100 && (await rows()).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await rows()).map((r) => r.itemId)).toEqual(['7700']);
+      expect(slow.receiver.groups.groups).toBe(1);
+    } finally {
+      await locker.close();
+      await slow.close();
+    }
+  });
 });

@@ -28,8 +28,9 @@ export function directInbox(db: Orm): InboxWriter {
 }
 
 export interface GroupCommitOptions {
-  /** Items in one group at most; a request larger than this goes alone. */
+  /** Items, and their bytes, in one group at most; a request larger than either goes alone. */
   maxItems: number;
+  maxBytes: number;
   /** The inbox ids a group stored for apply, after its commit (one hand-off per group). */
   onStored?: (ids: number[]) => void;
 }
@@ -51,11 +52,18 @@ export function groupCommitInbox(db: Orm, options: GroupCommitOptions): GroupCom
   const waiting: Waiting[] = [];
   let storing = false;
 
-  /** The longest run of waiting requests within maxItems (at least one). */
+  /** The longest run of waiting requests within the caps (at least one). */
   const nextGroup = (): Waiting[] => {
     let items = 0;
+    let bytes = 0;
     let taken = 0;
-    while (taken < waiting.length && (taken === 0 || items + waiting[taken]!.items.length <= options.maxItems)) items += waiting[taken++]!.items.length;
+    for (; taken < waiting.length; taken++) {
+      const next = waiting[taken]!.items;
+      const nextBytes = next.reduce((sum, item) => sum + item.bytes, 0);
+      if (taken > 0 && (items + next.length > options.maxItems || bytes + nextBytes > options.maxBytes)) break;
+      items += next.length;
+      bytes += nextBytes;
+    }
     return waiting.splice(0, taken);
   };
 

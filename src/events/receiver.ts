@@ -30,8 +30,6 @@ export interface ReceiverOptions {
   verify: TokenVerifier;
   maxBodyBytes: number;
   storeTimeoutMs: number;
-  /** Items stored in one transaction at most (group commit). */
-  maxGroupItems?: number;
   source: string;
   db: Database;
   dispatcher: EventDispatcher;
@@ -48,12 +46,14 @@ export interface Receiver {
 class StoreTimeout extends Error {}
 
 /** Enough for a few hundred requests of a few items each in one commit, small enough to stay one quick statement. */
-const DEFAULT_MAX_GROUP_ITEMS = 1000;
+const MAX_GROUP_ITEMS = 1000;
+const MAX_GROUP_BYTES = 8 * 1024 * 1024;
 
 export async function startEventReceiver(options: ReceiverOptions): Promise<Receiver> {
   const log = options.logger.child({ component: 'events-receiver' });
   const inbox = groupCommitInbox(options.db.orm, {
-    maxItems: options.maxGroupItems ?? DEFAULT_MAX_GROUP_ITEMS,
+    maxItems: MAX_GROUP_ITEMS,
+    maxBytes: MAX_GROUP_BYTES,
     onStored: (ids) => options.dispatcher.submitAll(ids),
   });
   const endpoints = new Map<string, EndpointKind>([[options.paths.standard, 'standard'], [options.paths.enhanced, 'enhanced']]);

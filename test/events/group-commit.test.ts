@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { query, type Database } from '../../src/db/client.js';
 import { storeEventGroup, type IncomingRequest } from '../../src/db/events.js';
 import { storable } from '../../src/events/accept.js';
+import { groupCommitInbox } from '../../src/events/group-store.js';
 import { validateBody } from '../../src/events/model.js';
 import { connect, databaseUrl, freshDatabase, testDatabaseName } from '../helpers/db.js';
 import { releaseEvent, SOURCE, startTestReceiver, takedownEvent, type TestReceiver } from '../helpers/events.js';
@@ -54,6 +55,31 @@ describe('one group of requests', () => {
       select item_id as "itemId", run_id::integer as "runId", conflicting from events_inbox where item_id in ('7100', '7101', '-7102') order by id`);
     expect(rows.map((r) => `${r.itemId}:${r.conflicting}:${r.runId !== null}`)).toEqual(['7100:false:true', '7101:false:true', '7100:true:true', '-7102:false:false']);
     expect(new Set(rows.flatMap((r) => (r.runId === null ? [] : [r.runId]))).size).toBe(3);
+  });
+});
+
+describe('the collector', () => {
+  it('stores requests that wait behind a store in groups within its cap, each answered its own outcomes', async () => {
+    const inbox = groupCommitInbox(db.orm, { maxItems: 3, maxBytes: 1024 * 1024 });
+    const store = (id: number) => inbox.store({ ...request(), ackMs: () => 1 }, items([takedownEvent(id, 1)]));
+    const locker = await connect(databaseUrl(testDatabaseName(FILE)));
+    try {
+      let answers: Promise<unknown>[] = [];
+      await locker.orm.transaction(async (tx) => {
+        await tx.execute(sql`lock table events_inbox in access exclusive mode`);
+        answers = [store(7800)];
+        await until(() => inbox.stats.groups === 1);
+        answers.push(...[7801, 7802, 7803, 7804, 7805].map(store));
+        expect(inbox.stats.groups).toBe(1);
+      });
+      const outcomes = (await Promise.all(answers)) as { outcome: string; id: number }[][];
+      expect(outcomes.map((o) => o.map((i) => i.outcome))).toEqual(Array.from({ length: 6 }, () => ['stored']));
+      expect(inbox.stats).toEqual({ groups: 3, requests: 6 });
+      const rows = await query<{ id: number; itemId: string }>(db.orm, sql`select id::integer as id, item_id as "itemId" from events_inbox where item_id like '78__' order by id`);
+      expect(rows.map((r) => `${r.itemId}:${r.id}`)).toEqual(outcomes.map((o, k) => `${7800 + k}:${o[0]!.id}`));
+    } finally {
+      await locker.close();
+    }
   });
 });
 

@@ -21,6 +21,7 @@ export async function startEventsReceiverService(deps: ServeDeps): Promise<Backg
   const verify = tokenVerifier(await loadVerificationKeys(settings.publicKeyFile), settings.leewaySeconds);
   const dispatcher = createEventDispatcher(db, deps.redis, eventApplyOptions(deps), logger);
   const storeDb = await receiverStore(deps);
+  const closeStore = () => (storeDb === db ? Promise.resolve() : storeDb.close());
   const receiver = await startEventReceiver({
     host: settings.host,
     port: settings.port,
@@ -33,6 +34,9 @@ export async function startEventsReceiverService(deps: ServeDeps): Promise<Backg
     db: storeDb,
     dispatcher,
     logger,
+  }).catch(async (err: unknown) => {
+    await closeStore();
+    throw err;
   });
   const sweep = startEventSweep(db, dispatcher, { intervalMs: settings.sweepSeconds * 1000, olderThanSeconds: settings.sweepSeconds }, logger);
   return {
@@ -41,7 +45,7 @@ export async function startEventsReceiverService(deps: ServeDeps): Promise<Backg
       await receiver.close();
       await sweep.stop();
       await dispatcher.close();
-      if (storeDb !== db) await storeDb.close();
+      await closeStore();
     },
   };
 }

@@ -1,7 +1,7 @@
 // The Catalogue Events receiver (docs/feeds.md "Catalogue Events"): plain node:http (or https
 // with FEEDLINE_EVENTS_TLS_*), one POST endpoint per metadata type. A request is answered 2XX
 // only after every item of its body is committed to the inbox, each as its own event, in one
-// statement; a body with any invalid item is refused whole (400, every reason recorded). Within
+// transaction; a body with any invalid item is refused whole (400, every reason recorded). Within
 // the provider's 10 s it is answered either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
 // away) is a 503, which the provider retries. Concurrent requests share one transaction and
 // commit (src/events/group-store.ts); what a group stored goes to apply as one hand-off, after

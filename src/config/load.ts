@@ -117,6 +117,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
       enhancedPath: p.FEEDLINE_EVENTS_ENHANCED_PATH,
       maxBodyBytes: p.FEEDLINE_EVENTS_MAX_BODY_BYTES,
       storeTimeoutMs: p.FEEDLINE_EVENTS_STORE_TIMEOUT_MS,
+      poolSize: p.FEEDLINE_EVENTS_POOL_SIZE,
       enhancedWaitSeconds: p.FEEDLINE_EVENTS_ENHANCED_WAIT_SECONDS,
       sweepSeconds: p.FEEDLINE_EVENTS_SWEEP_SECONDS,
     },

@@ -80,6 +80,7 @@ export const ENV = {
   FEEDLINE_EVENTS_ENHANCED_PATH: [z.string().regex(/^\/[\w./-]*$/), '/events/enhanced', 'Path of the Enhanced Metadata endpoint.'],
   FEEDLINE_EVENTS_MAX_BODY_BYTES: [positiveInt, String(8 * 1024 * 1024), 'Largest event body after gzip inflation (413 past it).'],
   FEEDLINE_EVENTS_STORE_TIMEOUT_MS: [positiveInt.max(9000), '5000', 'An event not stored in PostgreSQL within this is answered 503 (the provider retries).'],
+  FEEDLINE_EVENTS_POOL_SIZE: [positiveInt.max(100), '3', "PostgreSQL connections of the receiver's own, for its inbox stores only (with DATABASE_URL)."],
   FEEDLINE_EVENTS_ENHANCED_WAIT_SECONDS: [positiveInt, '3600', 'How long Enhanced Metadata waits for its track before it is rejected.'],
   FEEDLINE_EVENTS_SWEEP_SECONDS: [positiveInt, '30', 'How often open events are re-submitted to apply (lost jobs, waiting enhancements).'],
   FEEDLINE_HTTP_HOST: [z.string(), '127.0.0.1', 'Address of the HTTP server (health, metrics, dashboards).'],
@@ -173,6 +174,7 @@ export interface Config {
     enhancedPath: string;
     maxBodyBytes: number;
     storeTimeoutMs: number;
+    poolSize: number;
     enhancedWaitSeconds: number;
     sweepSeconds: number;
   };

@@ -1,5 +1,6 @@
 // The Catalogue Events inbox in PostgreSQL (schema/events.ts). The items of an accepted request
-// are stored, each with its own run of kind `event` (src/db/runs.ts createRuns), in one transaction, so the SLA clock, the takedown evidence,
+// are stored, each with its own run of kind `event` (src/db/runs.ts createRuns), in one transaction (shared by the
+// requests of one group commit), so the SLA clock, the takedown evidence,
 // `feedline report`, `feedline sla` and /metrics see it as they see a feed run: published at
 // its receipt (or the token's iat when earlier), applied when its apply commits.
 import { sql } from 'drizzle-orm';
@@ -39,56 +40,78 @@ export type StoreOutcome =
   | { outcome: 'duplicate' }
   | { outcome: 'test'; id: number | undefined };
 
+/** One request's share of a grouped store: its items, stored as the request's own events. */
+export interface RequestItems {
+  request: IncomingRequest;
+  items: readonly IncomingItem[];
+}
+
 /**
  * Stores every item of a request (each once) and, for each that is not a test event, its own
  * run with its pending batch (createRuns: a takedown states a delete, a snapshot an update);
- * the caller answers 2XX after this. One transaction, so all of a request's items or none:
- * the inbox rows first, since only they know which items are new, then their runs, then the
- * link between them. Outcomes are in the items' order.
+ * the caller answers 2XX after this. Outcomes are in the items' order.
  */
 export async function storeEvents(db: Orm, request: IncomingRequest, items: readonly IncomingItem[]): Promise<StoreOutcome[]> {
-  const receivedAt = request.receivedAt.toISOString();
-  const input = JSON.stringify(items.map((item, ord) => ({
-    ord, item_id: item.itemId, version: item.version.toString(), takedown: item.takedown, test: item.test, body: item.body,
+  const [outcomes] = await storeEventGroup(db, [{ request, items }]);
+  return outcomes!;
+}
+
+/**
+ * Stores the items of several requests in one transaction, one commit for all of them
+ * (group commit: src/events/group-store.ts), so all of them or none: the inbox rows first,
+ * in one statement, since only they know which items are new, then their runs, then the
+ * link between them. The requests are taken in order, as if stored one after another: an
+ * item already stored, or stored by an earlier place in the group, is a duplicate; a
+ * different body under a version stored or placed earlier is flagged conflicting.
+ * Outcomes per request, in its items' order.
+ */
+export async function storeEventGroup(db: Orm, group: readonly RequestItems[]): Promise<StoreOutcome[][]> {
+  const input = JSON.stringify(group.flatMap(({ request, items }, req) => items.map((item, ord) => ({
+    req, ord, endpoint: request.endpoint, gzip: request.gzip, received_at: request.receivedAt.toISOString(),
+    jwt_iat: request.iat?.toISOString() ?? null, jwt_jti: request.jti ?? null, ack_ms: request.ackMs,
+    item_id: item.itemId, version: item.version.toString(), takedown: item.takedown, test: item.test, body: item.body,
     sha256: item.sha256, bytes: item.bytes,
-  })));
+  }))));
   return db.transaction(async (tx) => {
-    const rows = await query<{ ord: number; id: number; conflicting: boolean }>(tx, sql`
-      with input as (
-        select * from jsonb_to_recordset(${input}::jsonb) as i(ord integer, item_id text, version bigint, takedown boolean,
+    const rows = await query<{ req: number; ord: number; id: number; conflicting: boolean }>(tx, sql`
+      with input as materialized (
+        select * from jsonb_to_recordset(${input}::jsonb) as i(req integer, ord integer, endpoint text, gzip boolean,
+          received_at timestamptz, jwt_iat timestamptz, jwt_jti text, ack_ms real, item_id text, version bigint, takedown boolean,
           test boolean, body text, sha256 text, bytes integer)
       ),
       stored as (
         insert into events_inbox (endpoint, item_id, version, takedown, content_sha256, body, bytes, gzip, received_at,
           jwt_iat, jwt_jti, conflicting, http_status, ack_ms, status)
-        select ${request.endpoint}, i.item_id, i.version, i.takedown, i.sha256, i.body, i.bytes, ${request.gzip}, ${receivedAt}::timestamptz,
-          ${request.iat?.toISOString() ?? null}::timestamptz, ${request.jti ?? null},
-          exists (select 1 from events_inbox o where o.endpoint = ${request.endpoint} and o.item_id = i.item_id
-            and o.version = i.version and o.content_sha256 <> i.sha256),
-          case when i.test then 200 else 202 end, ${request.ackMs}, case when i.test then 'test' else 'pending' end
-        from input i order by i.ord
+        select i.endpoint, i.item_id, i.version, i.takedown, i.sha256, i.body, i.bytes, i.gzip, i.received_at, i.jwt_iat, i.jwt_jti,
+          exists (select 1 from events_inbox o where o.endpoint = i.endpoint and o.item_id = i.item_id
+            and o.version = i.version and o.content_sha256 <> i.sha256)
+          or exists (select 1 from input p where p.endpoint = i.endpoint and p.item_id = i.item_id and p.version = i.version
+            and p.sha256 <> i.sha256 and (p.req, p.ord) < (i.req, i.ord)),
+          case when i.test then 200 else 202 end, i.ack_ms, case when i.test then 'test' else 'pending' end
+        from input i order by i.req, i.ord
         on conflict (endpoint, item_id, version, content_sha256) do nothing
-        returning id, conflicting, item_id, version, content_sha256
+        returning id, conflicting, endpoint, item_id, version, content_sha256
       )
-      -- The same item twice in one body is stored once, for its first place.
-      select distinct on (s.id) i.ord, s.id::integer as id, s.conflicting from stored s
-      join input i on i.item_id = s.item_id and i.version = s.version and i.sha256 = s.content_sha256
-      order by s.id, i.ord`);
-    const byOrd = new Map(rows.map((r) => [r.ord, r]));
-    const toRun = items.flatMap((item, ord) => {
-      const row = byOrd.get(ord);
-      return row && !item.test ? [{ item, ord, row }] : [];
-    });
-    const registered = await createRuns(tx, toRun.map(({ item, ord, row }) => eventRun(request, items.length, item, ord, row)));
+      -- The same item twice in the group is stored once, for its first place.
+      select distinct on (s.id) i.req, i.ord, s.id::integer as id, s.conflicting from stored s
+      join input i on i.endpoint = s.endpoint and i.item_id = s.item_id and i.version = s.version and i.sha256 = s.content_sha256
+      order by s.id, i.req, i.ord`);
+    const placed = new Map(rows.map((r) => [`${r.req}:${r.ord}`, r]));
+    const rowOf = (req: number, ord: number) => placed.get(`${req}:${ord}`);
+    const toRun = group.flatMap(({ request, items }, req) => items.flatMap((item, ord) => {
+      const row = rowOf(req, ord);
+      return row && !item.test ? [{ run: eventRun(request, items.length, item, ord, row), id: row.id }] : [];
+    }));
+    const registered = await createRuns(tx, toRun.map(({ run }) => run));
     await tx.execute(sql`
       update events_inbox e set run_id = l.run_id
-      from jsonb_to_recordset(${JSON.stringify(toRun.map(({ row }, i) => ({ id: row.id, run_id: runOf(registered[i]!).id })))}::jsonb) as l(id bigint, run_id bigint)
+      from jsonb_to_recordset(${JSON.stringify(toRun.map(({ id }, i) => ({ id, run_id: runOf(registered[i]!).id })))}::jsonb) as l(id bigint, run_id bigint)
       where e.id = l.id`);
-    return items.map((item, ord): StoreOutcome => {
-      const row = byOrd.get(ord);
+    return group.map(({ items }, req) => items.map((item, ord): StoreOutcome => {
+      const row = rowOf(req, ord);
       if (item.test) return { outcome: 'test', id: row?.id };
       return row ? { outcome: 'stored', id: row.id, conflicting: row.conflicting } : { outcome: 'duplicate' };
-    });
+    }));
   });
 }
 

@@ -1,11 +1,12 @@
 // The one accept path of Catalogue Events, whether a body arrives over HTTP
 // (src/events/receiver.ts) or from a redrive file (src/events/import.ts): the body is
 // validated whole, then every item is stored in the inbox with its own run, or the body is
-// recorded as rejected with every reason (its run rejected: src/db/events.ts).
+// recorded as rejected with every reason (its run rejected: src/db/events.ts). The receiver
+// stores through a group commit, the import body by body (src/events/group-store.ts).
 import { createHash } from 'node:crypto';
 import { storableText } from '../catalogue/storable.js';
-import type { Orm } from '../db/client.js';
-import { storeEvents, storeRejected, type IncomingItem, type StoreOutcome } from '../db/events.js';
+import type { IncomingItem, StoreOutcome } from '../db/events.js';
+import type { InboxWriter } from './group-store.js';
 import { validateBody, type BodyItem, type BodyValidation, type EndpointKind } from './model.js';
 import { eventChangeVersion } from './version.js';
 
@@ -19,8 +20,10 @@ export interface ArrivedBody {
   /** From the verified token, when there was one. */
   iat?: Date;
   jti?: string;
-  /** Milliseconds from the arrival to the store, read when the store starts. */
+  /** Milliseconds from the arrival to the store, read when the store (its group's) starts. */
   ackMs: () => number;
+  /** Aborted when the answer is no longer awaited: a store not started yet is dropped. */
+  signal?: AbortSignal;
   /** What the recorded reason starts with (an imported body's file and line). */
   reasonPrefix?: string;
 }
@@ -29,21 +32,21 @@ export type AcceptOutcome =
   | { accepted: true; items: BodyItem[]; outcomes: StoreOutcome[] }
   | { accepted: false; reason: string; reasons: string[] };
 
-export async function acceptBody(db: Orm, body: ArrivedBody): Promise<AcceptOutcome> {
+export async function acceptBody(inbox: InboxWriter, body: ArrivedBody): Promise<AcceptOutcome> {
   const sha256 = createHash('sha256').update(body.text).digest('hex');
   const bytes = Buffer.byteLength(body.text);
   const checked = checkBody(body.endpoint, body.text);
   if (!checked.ok) {
     // What is refused is on record even when it holds what text cannot (a NUL in invalid JSON): escaped.
     const reason = storableText(`${body.reasonPrefix ?? ''}${checked.reasons.join('; ')}`);
-    await storeRejected(db, {
+    await inbox.reject({
       endpoint: body.endpoint, source: body.source, body: storableText(body.text), sha256, bytes, gzip: body.gzip, receivedAt: body.receivedAt, reason, ackMs: body.ackMs(),
     });
     return { accepted: false, reason, reasons: checked.reasons };
   }
-  const outcomes = await storeEvents(db, {
-    endpoint: body.endpoint, source: body.source, gzip: body.gzip, receivedAt: body.receivedAt, iat: body.iat, jti: body.jti, ackMs: body.ackMs(),
-  }, checked.items.map(storable));
+  const outcomes = await inbox.store({
+    endpoint: body.endpoint, source: body.source, gzip: body.gzip, receivedAt: body.receivedAt, iat: body.iat, jti: body.jti, ackMs: body.ackMs,
+  }, checked.items.map(storable), body.signal);
   return { accepted: true, items: checked.items, outcomes };
 }
 

@@ -18,6 +18,8 @@ const LINGER_MS = 25;
 
 export interface EventDispatcher {
   submit(inboxId: number): void;
+  /** Ids stored together (one group commit): handed over now, as few jobs as the cap allows. */
+  submitAll(inboxIds: readonly number[]): void;
   /** Resolves when everything submitted has been handed over (in-process: applied). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -42,7 +44,7 @@ export async function applyEvents(db: Database, ids: readonly number[], options:
 export function createEventDispatcher(db: Database, redis: RedisConnection | undefined, options: EventApplyOptions & { prefix: string }, logger: Logger): EventDispatcher {
   const log = logger.child({ component: 'events-dispatch' });
   const queue: Queue | undefined = redis ? createEventsQueue(redis, options.prefix) : undefined;
-  let buffer: number[] = [];
+  const buffer: number[] = [];
   let timer: NodeJS.Timeout | undefined;
   // In process, one job at a time in arrival order; with a queue, adds overlap freely.
   let chain: Promise<void> = Promise.resolve();
@@ -54,9 +56,9 @@ export function createEventDispatcher(db: Database, redis: RedisConnection | und
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
-    if (buffer.length === 0) return;
-    const ids = buffer;
-    buffer = [];
+    while (buffer.length > 0) handOver(buffer.splice(0, MAX_EVENTS_PER_JOB));
+  };
+  const handOver = (ids: number[]) => {
     const notHanded = (err: unknown) => {
       log.warn({ err: coerceError(err), events: ids.length }, 'events not handed to apply now; the sweep retries them');
     };
@@ -77,6 +79,10 @@ export function createEventDispatcher(db: Database, redis: RedisConnection | und
       buffer.push(id);
       if (buffer.length >= MAX_EVENTS_PER_JOB) flush();
       else timer ??= setTimeout(flush, LINGER_MS);
+    },
+    submitAll(ids) {
+      buffer.push(...ids);
+      flush();
     },
     idle,
     async close() {

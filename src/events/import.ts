@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../db/client.js';
 import { acceptBody } from './accept.js';
+import { directInbox } from './group-store.js';
 import type { EndpointKind } from './model.js';
 import { systemClock } from '../clock.js';
 
@@ -47,10 +48,11 @@ function endpointOf(text: string): EndpointKind {
 
 export async function importEvents(db: Database, target: string, source: string): Promise<ImportReport> {
   const report: ImportReport = { files: 0, stored: [], duplicates: 0, tests: 0, rejected: [] };
+  const inbox = directInbox(db.orm);
   for (const file of await filesOf(target)) {
     report.files++;
     for (const { line, text } of bodiesOf(await readFile(file, 'utf8'))) {
-      const accepted = await acceptBody(db.orm, {
+      const accepted = await acceptBody(inbox, {
         endpoint: endpointOf(text), source, text, gzip: false, receivedAt: systemClock(), ackMs: () => 0,
         reasonPrefix: `${path.basename(file)} line ${line}: `,
       });

@@ -1,10 +1,12 @@
 // The Catalogue Events receiver (docs/feeds.md "Catalogue Events"): plain node:http (or https
 // with FEEDLINE_EVENTS_TLS_*), one POST endpoint per metadata type. A request is answered 2XX
 // only after every item of its body is committed to the inbox, each as its own event, in one
-// statement; a body with any invalid item is refused whole (400, every reason recorded), and so
+// transaction; a body with any invalid item is refused whole (400, every reason recorded), and so
 // is one whose item (a takedown aside) holds a string PostgreSQL cannot store. Within
 // the provider's 10 s it is answered either way: a store that takes longer than FEEDLINE_EVENTS_STORE_TIMEOUT_MS (PostgreSQL
-// away) is a 503, which the provider retries.
+// away) is a 503, which the provider retries. Concurrent requests share one transaction and
+// commit (src/events/group-store.ts); what a group stored goes to apply as one hand-off, after
+// the answers. A request costs no query besides its group's store.
 import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -17,6 +19,7 @@ import { readEventBody } from './body.js';
 import type { EventDispatcher } from './dispatch.js';
 import type { TokenVerifier } from './jwt.js';
 import { acceptBody } from './accept.js';
+import { groupCommitInbox, type GroupCommitInbox } from './group-store.js';
 import type { BodyItem, EndpointKind } from './model.js';
 import { systemClock } from '../clock.js';
 
@@ -36,13 +39,24 @@ export interface ReceiverOptions {
 
 export interface Receiver {
   port: number;
+  /** Its store's group commits so far. */
+  groups: GroupCommitInbox['stats'];
   close(): Promise<void>;
 }
 
 class StoreTimeout extends Error {}
 
+/** Enough for a few hundred requests of a few items each in one commit, small enough to stay one quick statement. */
+const MAX_GROUP_ITEMS = 1000;
+const MAX_GROUP_BYTES = 8 * 1024 * 1024;
+
 export async function startEventReceiver(options: ReceiverOptions): Promise<Receiver> {
   const log = options.logger.child({ component: 'events-receiver' });
+  const inbox = groupCommitInbox(options.db.orm, {
+    maxItems: MAX_GROUP_ITEMS,
+    maxBytes: MAX_GROUP_BYTES,
+    onStored: (ids) => options.dispatcher.submitAll(ids),
+  });
   const endpoints = new Map<string, EndpointKind>([[options.paths.standard, 'standard'], [options.paths.enhanced, 'enhanced']]);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
@@ -68,9 +82,9 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
       log.warn({ endpoint, status: body.status, reason: body.reason }, 'event body refused');
       return answer(res, body.status, { error: body.reason });
     }
-    const accepted = await withinDeadline(() => acceptBody(options.db.orm, {
+    const accepted = await withinDeadline((signal) => acceptBody(inbox, {
       endpoint, source: options.source, text: body.text, gzip: body.gzip, receivedAt, iat: token.token.iat, jti: token.token.jti,
-      ackMs: () => performance.now() - started,
+      ackMs: () => performance.now() - started, signal,
     }));
     if (accepted === 'unavailable') return unavailable(res);
     if (!accepted.accepted) {
@@ -83,16 +97,21 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
       const { key, warnings } = accepted.items[i]!;
       if (warnings) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString(), warnings }, 'a takedown with fields the catalogue cannot store: stored, applied by its key');
       if (outcome.conflicting) log.warn({ endpoint, itemId: key.itemId, version: key.version.toString() }, 'a different body under a version already stored: stored and flagged');
-      options.dispatcher.submit(outcome.id);
     });
   };
 
   /** The store, or `unavailable` when PostgreSQL does not answer in time or is away. */
-  const withinDeadline = async <T>(store: () => Promise<T>): Promise<T | 'unavailable'> => {
+  const withinDeadline = async <T>(store: (signal: AbortSignal) => Promise<T>): Promise<T | 'unavailable'> => {
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new StoreTimeout()), options.storeTimeoutMs); });
+    const abandoned = new AbortController();
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new StoreTimeout());
+        abandoned.abort(new StoreTimeout());
+      }, options.storeTimeoutMs);
+    });
     try {
-      return await Promise.race([store(), deadline]);
+      return await Promise.race([store(abandoned.signal), deadline]);
     } catch (err) {
       log.error({ err: err instanceof StoreTimeout ? `no answer from PostgreSQL in ${options.storeTimeoutMs} ms` : coerceError(err) }, 'event not stored: 503');
       return 'unavailable';
@@ -116,6 +135,7 @@ export async function startEventReceiver(options: ReceiverOptions): Promise<Rece
   log.info({ host: options.host, port, tls: Boolean(options.tls), paths: options.paths }, 'events receiver listening');
   return {
     port,
+    groups: inbox.stats,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

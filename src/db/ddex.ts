@@ -131,17 +131,60 @@ const COLUMNS: Record<DdexEntity, { name: string; type: string }[]> = {
  * Parameters: the rows as JSON, source, version, run id, entity, line.
  */
 export async function writeTerritories(db: Executor, target: WriteTarget, rows: readonly TerritoryRow[]): Promise<WriteCounts> {
-  if (rows.length === 0) return { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
+  const { runId, version, ...shared } = target;
+  const counts = await writeRunTerritories(db, shared, rows.map((row) => ({ ...row, runId, version })));
+  return counts.get(runId) ?? { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
+}
+
+/**
+ * An item's metadata (raw and columns) goes to PostgreSQL once, not once per territory: a
+ * release's rows in many territories carry one object (territoryRows), and parsing the copies
+ * was most of a large write's time. Rows whose metadata only looks alike are sent apart.
+ */
+function shareMetadata(rows: readonly RunTerritoryRow[], columns: readonly string[]) {
+  const territories: { id: string; country: string; status: string; reason: string | null; runId: number; version: string; meta: number }[] = [];
+  const metadatas: Record<string, unknown>[] = [];
+  const byRaw = new Map<unknown, number[]>();
+  const sameMetadata = (meta: Record<string, unknown>, row: RunTerritoryRow) => columns.every((c) => meta[c] === row[c]);
+  for (const row of rows) {
+    const candidates = byRaw.get(row.raw) ?? [];
+    let meta = candidates.find((index) => sameMetadata(metadatas[index]!, row));
+    if (meta === undefined) {
+      meta = metadatas.length;
+      metadatas.push({ meta, raw: row.raw, ...Object.fromEntries(columns.map((c) => [c, row[c]])) });
+      byRaw.set(row.raw, [...candidates, meta]);
+    }
+    territories.push({ id: row.id, country: row.country, status: row.status, reason: row.reason, runId: row.runId, version: row.version, meta });
+  }
+  return { territories, metadatas };
+}
+
+/** A territory row written by its own run at its own version (many releases in one statement). */
+export type RunTerritoryRow = TerritoryRow & Pick<WriteTarget, 'runId' | 'version'>;
+
+/**
+ * writeTerritories for rows of many runs in one statement, each row under its own run and
+ * version; the counts per run id. No (id, country) may appear twice (PostgreSQL refuses to
+ * upsert one row twice in a statement): the caller writes one snapshot of an item at a time.
+ */
+export async function writeRunTerritories(db: Executor, target: Omit<WriteTarget, 'runId' | 'version'>, rows: readonly RunTerritoryRow[]): Promise<Map<number, WriteCounts>> {
+  if (rows.length === 0) return new Map();
   const table = TABLE[target.entity];
   const columns = COLUMNS[target.entity];
-  const recordType = sql.raw(['id text', 'country text', 'status text', 'reason text', 'raw jsonb', ...columns.map((c) => `${c.name} ${c.type}`)].join(', '));
+  const metadataType = sql.raw(['meta integer', 'raw jsonb', ...columns.map((c) => `${c.name} ${c.type}`)].join(', '));
   const names = sql.raw(columns.map((c) => c.name).join(', '));
   const incoming = sql.raw(columns.map((c) => `i.${c.name}`).join(', '));
   const metadata = sql.raw(target.mode === 'replace' ? `, raw = excluded.raw, ${columns.map((c) => `${c.name} = excluded.${c.name}`).join(', ')}` : '');
   const guard = sql.raw(target.guard === 'newer' ? '<' : '<=');
-  const [counts] = await query<WriteCounts>(db, sql`
-    with input as (
-      select * from json_to_recordset(${JSON.stringify(rows)}::json) as t(${recordType})
+  const { territories, metadatas } = shareMetadata(rows, columns.map((c) => c.name));
+  const counted = await query<WriteCounts & { runId: number }>(db, sql`
+    with metadata as (
+      select * from json_to_recordset(${JSON.stringify(metadatas)}::json) as m(${metadataType})
+    ),
+    input as (
+      select t.id, t.country, t.status, t.reason, t."runId", t.version, m.*
+      from json_to_recordset(${JSON.stringify(territories)}::json) as t(id text, country text, status text, reason text, "runId" bigint, version bigint, meta integer)
+      left join metadata m on m.meta = t.meta
     ),
     prior as (
       select i.id, i.country, cur.status as old_status, cur.takedown_reason as old_reason
@@ -150,30 +193,34 @@ export async function writeTerritories(db: Executor, target: WriteTarget, rows: 
     written as (
       insert into ${table} as cur (source, country, id, status, takedown_reason, change_version, taken_down_at, updated_at, run_id, raw, ${names})
       select ${target.source}, i.country, i.id, i.status, case when i.status = 'taken_down' then i.reason end,
-        ${target.version}::bigint, case when i.status = 'taken_down' then now() end, now(), ${target.runId}, i.raw, ${incoming}
-      from input i
+        i.version, case when i.status = 'taken_down' then now() end, now(), i."runId", i.raw, ${incoming}
+      from input i order by i.id, i.country
       on conflict (source, country, id) do update set
         ${AVAILABILITY_ASSIGNMENTS} ${metadata}
       where cur.change_version ${guard} excluded.change_version
-      returning cur.id, cur.country, cur.status, cur.takedown_reason as reason
+      returning cur.id, cur.country, cur.status, cur.takedown_reason as reason, cur.run_id
     ),
     changes as (
       select w.*, p.old_status, p.old_reason from written w join prior p on p.id = w.id and p.country = w.country
     ),
     audited as (
       insert into takedown_audit (run_id, entity, source, country, item_id, line, reason, published_at, received_at)
-      select ${target.runId}, ${target.entity}, ${target.source}, c.country, c.id, ${target.line}, c.reason, r.published_at, r.created_at
-      from changes c join feed_runs r on r.id = ${target.runId}
+      select c.run_id, ${target.entity}, ${target.source}, c.country, c.id, ${target.line}, c.reason, r.published_at, r.created_at
+      from changes c join feed_runs r on r.id = c.run_id
       where c.status = 'taken_down' and (c.old_status is distinct from 'taken_down' or c.old_reason is distinct from c.reason)
       returning 1
+    ),
+    stated as (
+      select "runId" as run_id, count(*) as rows from input group by "runId"
     )
-    select
-      count(*) filter (where old_status is null and status = 'live')::integer as inserted,
-      count(*) filter (where status = 'taken_down' and old_status is distinct from 'taken_down')::integer as "takenDown",
-      count(*) filter (where old_status is not null and not (status = 'taken_down' and old_status is distinct from 'taken_down'))::integer as updated,
-      ((select count(*) from input) - count(*))::integer as unchanged
-    from changes`);
-  return counts ?? { inserted: 0, updated: 0, takenDown: 0, unchanged: rows.length };
+    select s.run_id::integer as "runId",
+      count(c.id) filter (where c.old_status is null and c.status = 'live')::integer as inserted,
+      count(c.id) filter (where c.status = 'taken_down' and c.old_status is distinct from 'taken_down')::integer as "takenDown",
+      count(c.id) filter (where c.old_status is not null and not (c.status = 'taken_down' and c.old_status is distinct from 'taken_down'))::integer as updated,
+      (s.rows - count(c.id))::integer as unchanged
+    from stated s left join changes c on c.run_id = s.run_id
+    group by s.run_id, s.rows`);
+  return new Map(counted.map(({ runId, ...counts }) => [runId, counts]));
 }
 
 /** A release's deals for one of its tracks, as stored (JSON dates). */
@@ -251,18 +298,23 @@ export interface ItemSchedule {
  * Parameters: entity, source, run id, the items as JSON.
  */
 export async function replaceSchedules(db: Executor, entity: DdexEntity, source: string, runId: number, items: readonly ItemSchedule[]): Promise<number> {
+  return replaceRunSchedules(db, entity, source, items.map((item) => ({ ...item, runId })));
+}
+
+/** replaceSchedules for items of many runs, each scheduled by its own; no item twice. */
+export async function replaceRunSchedules(db: Executor, entity: DdexEntity, source: string, items: readonly (ItemSchedule & { runId: number })[]): Promise<number> {
   if (items.length === 0) return 0;
   await db.execute(sql`
     update scheduled_availability_changes s set status = 'superseded'
     from json_to_recordset(${JSON.stringify(items.map((i) => ({ id: i.id, version: i.version })))}::json) as i(id text, version text)
     where s.status = 'pending' and s.source = ${source} and s.entity = ${entity} and s.item_id = i.id
       and s.change_version <= i.version::bigint`);
-  const changes = items.flatMap((i) => i.changes.map((c) => ({ ...c, id: i.id, version: i.version })));
+  const changes = items.flatMap((i) => i.changes.map((c) => ({ ...c, id: i.id, version: i.version, runId: i.runId })));
   if (changes.length === 0) return 0;
   await db.execute(sql`
     insert into scheduled_availability_changes (entity, source, country, item_id, due_at, change_version, reason, target_status, run_id)
-    select ${entity}, ${source}, c.country, c.id, c."dueAt", c.version::bigint, c.reason, c."targetStatus", ${runId}
-    from json_to_recordset(${JSON.stringify(changes)}::json) as c(id text, version text, country text, "dueAt" timestamptz, reason text, "targetStatus" text)`);
+    select ${entity}, ${source}, c.country, c.id, c."dueAt", c.version::bigint, c.reason, c."targetStatus", c."runId"
+    from json_to_recordset(${JSON.stringify(changes)}::json) as c(id text, version text, country text, "dueAt" timestamptz, reason text, "targetStatus" text, "runId" bigint)`);
   return changes.length;
 }
 

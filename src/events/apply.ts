@@ -3,14 +3,14 @@
 // (src/db/ddex.ts, src/apply/availability.ts). Enhanced Metadata attaches to a stored track.
 //
 // Many events per transaction, in rounds (README "Catalogue Events"): a round locks the open
-// events it is given (skipping those another worker holds), keeps the newest of each item
+// events it is given (skipping those another worker holds), keeps the oldest of each item
 // (release, or the track of an enhancement) and leaves the others to the next round, locks
 // those items with advisory locks (so two workers never interleave on one release), reads
 // their stored state once, plans every event in JS (src/events/apply-plan.ts) and writes them
 // all with one statement per table, closing the events and finishing their runs in one
-// statement each. An older version left for a later round then finds the newer one stored and
-// is stale, as it would be applied one at a time; the version guard makes any order and any
-// repetition end in the newest snapshot. Each event keeps its own run and counts.
+// statement each. Versions of one item in a job so apply in version order, as one at a time;
+// an event older than what is stored is stale, as it is one at a time; the version guard makes
+// any order and any repetition end in the newest snapshot. Each event keeps its own run and counts.
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import type { Database, Orm } from '../db/client.js';
@@ -49,7 +49,7 @@ interface UnreadableEvent { inboxId: number; runId: number; reason: string }
 
 interface Round {
   outcomes: Map<number, EventOutcome>;
-  /** Locked but left for a later round: an older version of an item the round applied, or sharing a track with it. */
+  /** Locked but left for a later round: a newer version of an item the round applied, or sharing a track with it. */
   later: number[];
   unreadable: UnreadableEvent[];
 }
@@ -79,29 +79,33 @@ function itemKey(event: InboxEvent, source: string): string {
   return `events:${event.endpoint}:${source}:${event.itemId}`;
 }
 
-/** The newest event of each item (the first received among equal versions); the others wait for a later round. */
-function newestPerItem(events: readonly InboxEvent[], source: string): { newest: InboxEvent[]; later: InboxEvent[] } {
+/**
+ * The oldest open event of each item (the first received among equal versions); the others
+ * wait for a later round, so two versions of one release in a job apply in version order,
+ * exactly as one at a time would.
+ */
+function oldestPerItem(events: readonly InboxEvent[], source: string): { first: InboxEvent[]; later: InboxEvent[] } {
   const byItem = new Map<string, InboxEvent>();
   for (const event of events) {
     const held = byItem.get(itemKey(event, source));
-    if (!held || BigInt(event.changeVersion) > BigInt(held.changeVersion)) byItem.set(itemKey(event, source), event);
+    if (!held || BigInt(event.changeVersion) < BigInt(held.changeVersion)) byItem.set(itemKey(event, source), event);
   }
-  const newest = new Set(byItem.values());
-  return { newest: [...newest], later: events.filter((e) => !newest.has(e)) };
+  const first = new Set(byItem.values());
+  return { first: [...first], later: events.filter((e) => !first.has(e)) };
 }
 
 async function applyRound(tx: Executor, ids: readonly number[], options: EventApplyOptions): Promise<Round> {
   const open = await lockOpenEvents(tx, ids);
   const outcomes = new Map<number, EventOutcome>(ids.map((id) => [id, 'skipped']));
-  const { newest, later } = newestPerItem(open, options.source);
-  await lockEventItems(tx, newest.map((e) => itemKey(e, options.source)));
+  const { first, later } = oldestPerItem(open, options.source);
+  await lockEventItems(tx, first.map((e) => itemKey(e, options.source)));
   const now = (options.now ?? systemClock)();
   const round: Round = { outcomes, later: later.map((e) => e.id), unreadable: [] };
   const closes: EventClose[] = [];
   const rejections: RunRejection[] = [];
   const marks: EventMark[] = [];
 
-  const standard = newest.filter((e) => e.endpoint === 'standard').map((event) => ({ event, item: readStandardItem(JSON.parse(event.body)) }));
+  const standard = first.filter((e) => e.endpoint === 'standard').map((event) => ({ event, item: readStandardItem(JSON.parse(event.body)) }));
   const plans = await planRound(tx, standard, options.source, now);
   const accepted = acceptDisjoint(plans.filter((p): p is Planned => 'outcome' in p));
   round.later.push(...accepted.later.map((p) => p.event.id));
@@ -119,7 +123,7 @@ async function applyRound(tx: Executor, ids: readonly number[], options: EventAp
   }
 
   // After the round's snapshots are written, so an enhancement finds a track they stored.
-  const enhanced = newest.filter((e) => e.endpoint === 'enhanced');
+  const enhanced = first.filter((e) => e.endpoint === 'enhanced');
   const stored = await storedTracks(tx, options.source, enhanced.map((e) => e.itemId));
   const attachable = enhanced.filter((e) => stored.has(e.itemId));
   const written = await upsertEnhancements(tx, options.source, attachable.map((event) => ({

@@ -3,14 +3,14 @@
 // (src/db/ddex.ts, src/apply/availability.ts). Enhanced Metadata attaches to a stored track.
 //
 // Many events per transaction, in rounds (README "Catalogue Events"): a round locks the open
-// events it is given (skipping those another worker holds), keeps the oldest of each item
-// (release, or the track of an enhancement) and leaves the others to the next round, locks
+// events it is given (skipping those another worker holds), keeps the first received of each
+// item (release, or the track of an enhancement) and leaves the others to the next round, locks
 // those items with advisory locks (so two workers never interleave on one release), reads
 // their stored state once, plans every event in JS (src/events/apply-plan.ts) and writes them
 // all with one statement per table, closing the events and finishing their runs in one
-// statement each. Versions of one item in a job so apply in version order, as one at a time;
-// an event older than what is stored is stale, as it is one at a time; the version guard makes
-// any order and any repetition end in the newest snapshot. Each event keeps its own run and counts.
+// statement each. The events of one item in a job so apply in arrival order, and a job ends
+// exactly as applying its events one at a time did; the version guard makes any order and any
+// repetition end in the newest snapshot. Each event keeps its own run and counts.
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import type { Database, Orm } from '../db/client.js';
@@ -49,7 +49,7 @@ interface UnreadableEvent { inboxId: number; runId: number; reason: string }
 
 interface Round {
   outcomes: Map<number, EventOutcome>;
-  /** Locked but left for a later round: a newer version of an item the round applied, or sharing a track with it. */
+  /** Locked but left for a later round: a later event of an item the round applied, or sharing a track with it. */
   later: number[];
   unreadable: UnreadableEvent[];
 }
@@ -80,16 +80,13 @@ function itemKey(event: InboxEvent, source: string): string {
 }
 
 /**
- * The oldest open event of each item (the first received among equal versions); the others
- * wait for a later round, so two versions of one release in a job apply in version order,
- * exactly as one at a time would.
+ * The first received open event of each item; the others wait for a later round, so two
+ * events of one release in a job apply in the order they arrived, exactly as one at a time
+ * would (a version older than the one applied before it is then stale).
  */
-function oldestPerItem(events: readonly InboxEvent[], source: string): { first: InboxEvent[]; later: InboxEvent[] } {
+function firstPerItem(events: readonly InboxEvent[], source: string): { first: InboxEvent[]; later: InboxEvent[] } {
   const byItem = new Map<string, InboxEvent>();
-  for (const event of events) {
-    const held = byItem.get(itemKey(event, source));
-    if (!held || BigInt(event.changeVersion) < BigInt(held.changeVersion)) byItem.set(itemKey(event, source), event);
-  }
+  for (const event of events) if (!byItem.has(itemKey(event, source))) byItem.set(itemKey(event, source), event);
   const first = new Set(byItem.values());
   return { first: [...first], later: events.filter((e) => !first.has(e)) };
 }
@@ -97,7 +94,7 @@ function oldestPerItem(events: readonly InboxEvent[], source: string): { first: 
 async function applyRound(tx: Executor, ids: readonly number[], options: EventApplyOptions): Promise<Round> {
   const open = await lockOpenEvents(tx, ids);
   const outcomes = new Map<number, EventOutcome>(ids.map((id) => [id, 'skipped']));
-  const { first, later } = oldestPerItem(open, options.source);
+  const { first, later } = firstPerItem(open, options.source);
   await lockEventItems(tx, first.map((e) => itemKey(e, options.source)));
   const now = (options.now ?? systemClock)();
   const round: Round = { outcomes, later: later.map((e) => e.id), unreadable: [] };

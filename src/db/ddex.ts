@@ -7,6 +7,7 @@ import { columnPgType, RELEASE_SNAPSHOT_COLUMNS } from '../catalogue/columns.js'
 import type { DdexDeal } from '../catalogue/ddex.js';
 import { query, type Orm } from './client.js';
 import { AVAILABILITY_ASSIGNMENTS } from './catalogue.js';
+import { pgArray, shareMetadata } from './territory-input.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -136,29 +137,6 @@ export async function writeTerritories(db: Executor, target: WriteTarget, rows: 
   return counts.get(runId) ?? { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
 }
 
-/**
- * An item's metadata (raw and columns) goes to PostgreSQL once, not once per territory: a
- * release's rows in many territories carry one object (territoryRows), and parsing the copies
- * was most of a large write's time. Rows whose metadata only looks alike are sent apart.
- */
-function shareMetadata(rows: readonly RunTerritoryRow[], columns: readonly string[]) {
-  const territories: { id: string; country: string; status: string; reason: string | null; runId: number; version: string; meta: number }[] = [];
-  const metadatas: Record<string, unknown>[] = [];
-  const byRaw = new Map<unknown, number[]>();
-  const sameMetadata = (meta: Record<string, unknown>, row: RunTerritoryRow) => columns.every((c) => meta[c] === row[c]);
-  for (const row of rows) {
-    const candidates = byRaw.get(row.raw) ?? [];
-    let meta = candidates.find((index) => sameMetadata(metadatas[index]!, row));
-    if (meta === undefined) {
-      meta = metadatas.length;
-      metadatas.push({ meta, raw: row.raw, ...Object.fromEntries(columns.map((c) => [c, row[c]])) });
-      byRaw.set(row.raw, [...candidates, meta]);
-    }
-    territories.push({ id: row.id, country: row.country, status: row.status, reason: row.reason, runId: row.runId, version: row.version, meta });
-  }
-  return { territories, metadatas };
-}
-
 /** A territory row written by its own run at its own version (many releases in one statement). */
 export type RunTerritoryRow = TerritoryRow & Pick<WriteTarget, 'runId' | 'version'>;
 
@@ -183,7 +161,9 @@ export async function writeRunTerritories(db: Executor, target: Omit<WriteTarget
     ),
     input as (
       select t.id, t.country, t.status, t.reason, t."runId", t.version, m.*
-      from json_to_recordset(${JSON.stringify(territories)}::json) as t(id text, country text, status text, reason text, "runId" bigint, version bigint, meta integer)
+      from unnest(${pgArray(territories.id)}::text[], ${pgArray(territories.country)}::text[], ${pgArray(territories.status)}::text[],
+        ${pgArray(territories.reason)}::text[], ${pgArray(territories.runId)}::bigint[], ${pgArray(territories.version)}::bigint[],
+        ${pgArray(territories.meta)}::integer[]) as t(id, country, status, reason, "runId", version, meta)
       left join metadata m on m.meta = t.meta
     ),
     prior as (

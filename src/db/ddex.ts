@@ -155,7 +155,7 @@ export async function writeRunTerritories(db: Executor, target: Omit<WriteTarget
   const metadata = sql.raw(target.mode === 'replace' ? `, raw = excluded.raw, ${columns.map((c) => `${c.name} = excluded.${c.name}`).join(', ')}` : '');
   const guard = sql.raw(target.guard === 'newer' ? '<' : '<=');
   const { territories, metadatas } = shareMetadata(rows, columns.map((c) => c.name));
-  const counted = await query<WriteCounts & { runId: number }>(db, sql`
+  const counted = await query<Omit<WriteCounts, 'unchanged'> & { runId: number }>(db, sql`
     with metadata as (
       select * from json_to_recordset(${JSON.stringify(metadatas)}::json) as m(${metadataType})
     ),
@@ -189,18 +189,24 @@ export async function writeRunTerritories(db: Executor, target: Omit<WriteTarget
       from changes c join feed_runs r on r.id = c.run_id
       where c.status = 'taken_down' and (c.old_status is distinct from 'taken_down' or c.old_reason is distinct from c.reason)
       returning 1
-    ),
-    stated as (
-      select "runId" as run_id, count(*) as rows from input group by "runId"
     )
-    select s.run_id::integer as "runId",
-      count(c.id) filter (where c.old_status is null and c.status = 'live')::integer as inserted,
-      count(c.id) filter (where c.status = 'taken_down' and c.old_status is distinct from 'taken_down')::integer as "takenDown",
-      count(c.id) filter (where c.old_status is not null and not (c.status = 'taken_down' and c.old_status is distinct from 'taken_down'))::integer as updated,
-      (s.rows - count(c.id))::integer as unchanged
-    from stated s left join changes c on c.run_id = s.run_id
-    group by s.run_id, s.rows`);
-  return new Map(counted.map(({ runId, ...counts }) => [runId, counts]));
+    select c.run_id::integer as "runId",
+      count(*) filter (where c.old_status is null and c.status = 'live')::integer as inserted,
+      count(*) filter (where c.status = 'taken_down' and c.old_status is distinct from 'taken_down')::integer as "takenDown",
+      count(*) filter (where c.old_status is not null and not (c.status = 'taken_down' and c.old_status is distinct from 'taken_down'))::integer as updated
+    from changes c group by c.run_id`);
+  // Unchanged: the rows each run stated that the guard refused (counted here, not by another scan of the input).
+  const counts = new Map<number, WriteCounts>();
+  for (const row of rows) {
+    const run = counts.get(row.runId) ?? { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
+    run.unchanged++;
+    counts.set(row.runId, run);
+  }
+  for (const { runId, inserted, updated, takenDown } of counted) {
+    const run = counts.get(runId)!;
+    Object.assign(run, { inserted, updated, takenDown, unchanged: run.unchanged - inserted - updated - takenDown });
+  }
+  return counts;
 }
 
 /** A release's deals for one of its tracks, as stored (JSON dates). */

@@ -11,8 +11,7 @@
 // statement each. The events of one item in a job so apply in arrival order, and a job ends
 // exactly as applying its events one at a time did; the version guard makes any order and any
 // repetition end in the newest snapshot. Each event keeps its own run and counts.
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Database, Orm } from '../db/client.js';
 import { replaceRunSchedules, writeRunTerritories, type WriteCounts } from '../db/ddex.js';
 import {
@@ -27,8 +26,6 @@ import type { Alerter } from '../sla/alerts.js';
 import { alertSubject } from '../sla/subjects.js';
 import { listedTracks, planStandard, staleAgainst, touchedItems, WRITES, ZERO, type Plan, type Planned, type StoredState } from './apply-plan.js';
 import { enhancedTags, readStandardItem, type StandardItem } from './model.js';
-
-export { TAKEDOWN_EVENT } from './apply-plan.js';
 
 type Executor = Pick<Orm, 'execute'>;
 

@@ -25,6 +25,7 @@ import { isGateClusterPrimary, superviseGateProcesses } from '../gate/cluster.js
 import { startGateService } from '../roles/gate.js';
 import { startEventsReceiverService, startEventsWorkerService } from '../roles/events.js';
 import { systemClock } from '../clock.js';
+import { lowerPriority } from './worker.js';
 
 const ROLES = ['all', 'scheduler', 'worker', 'api', 'events', 'gate'] as const;
 type Role = (typeof ROLES)[number];
@@ -82,6 +83,8 @@ close connections, exit 0.`,
     };
     if (role === 'gate' && isGateClusterPrimary(config.gate.processes)) return superviseGateProcesses(config.gate.processes, logger, ctx.stopping, config.shutdownGraceMs);
     if (role === 'worker' && !config.redisUrl) throw new UsageError('serve --role worker needs REDIS_URL (without Redis, --role all applies batches in-process)');
+    // Only a process that is nothing but a worker: in `all` it would slow the receiver too.
+    if (role === 'worker') lowerPriority(config.workerNice, logger);
     const pulls = runs.scheduler && config.provider.baseUrl !== undefined;
     if (pulls) validateProvider(config);
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Logger } from '../log.js';
 import { recoverRunsOnce } from '../ingest/recover.js';
 import { createAlerter } from '../sla/alerts.js';
@@ -30,6 +31,7 @@ Options:
     const { values } = parseCommand('worker', argv, { concurrency: { type: 'string' } }, { min: 0, max: 0 });
     if (values.help) return printHelp(ctx, this.help);
     const concurrency = Number(values.concurrency ?? ctx.config.workerConcurrency);
+    lowerPriority(ctx.config.workerNice, ctx.logger);
     const runtime = await openRuntime(ctx.config, ctx.logger, { redis: 'required', poolSize: concurrency + 2, outlastOutage: true });
     try {
       const alerter = createAlerter({ db: runtime.db, logger: ctx.logger, webhooks: ctx.config.webhooks });
@@ -52,6 +54,19 @@ Options:
     }
   },
 };
+
+/**
+ * Gives this process the niceness FEEDLINE_WORKER_NICE asks, so a receiver sharing its cores
+ * answers the provider first (README "Catalogue Events"); only the Node process, not PostgreSQL.
+ */
+export function lowerPriority(nice: number, logger: Logger): void {
+  if (nice <= 0) return;
+  try {
+    os.setPriority(nice);
+  } catch (err) {
+    logger.warn({ err, nice }, 'worker priority not lowered');
+  }
+}
 
 /** Periodic recovery, one process at a time; returns a function that stops it. */
 export function startRecoveryLoop(runtime: Runtime, logger: Logger): () => Promise<void> {

@@ -70,6 +70,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
     batchSize: p.FEEDLINE_BATCH_SIZE,
     maxQueuedBatches: p.FEEDLINE_MAX_QUEUED_BATCHES,
     workerConcurrency: p.FEEDLINE_WORKER_CONCURRENCY,
+    workerNice: p.FEEDLINE_WORKER_NICE,
     jobAttempts: p.FEEDLINE_JOB_ATTEMPTS,
     jobLockMs: p.FEEDLINE_JOB_LOCK_MS,
     recoveryIntervalMs: p.FEEDLINE_RECOVERY_INTERVAL_MS,
@@ -120,6 +121,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<Env
       poolSize: p.FEEDLINE_EVENTS_POOL_SIZE,
       enhancedWaitSeconds: p.FEEDLINE_EVENTS_ENHANCED_WAIT_SECONDS,
       sweepSeconds: p.FEEDLINE_EVENTS_SWEEP_SECONDS,
+      applyConcurrency: p.FEEDLINE_EVENTS_APPLY_CONCURRENCY,
     },
     http: {
       host: p.FEEDLINE_HTTP_HOST,

@@ -36,6 +36,7 @@ export const ENV = {
   FEEDLINE_BATCH_SIZE: [positiveInt.max(100_000), '5000', 'Rows per batch (one BullMQ job, one transaction).'],
   FEEDLINE_MAX_QUEUED_BATCHES: [positiveInt, '8', 'Backpressure: batches waiting in Redis before parsing pauses.'],
   FEEDLINE_WORKER_CONCURRENCY: [positiveInt.max(64), '2', 'Batches one worker process applies at once.'],
+  FEEDLINE_WORKER_NICE: [z.coerce.number().int().min(0).max(19), '0', 'Niceness a `feedline worker` (or `serve --role worker`) process gives itself, so a receiver on the same cores is served first.'],
   FEEDLINE_JOB_ATTEMPTS: [positiveInt.max(100), '5', 'Attempts per batch before its rows are quarantined one by one.'],
   FEEDLINE_JOB_LOCK_MS: [positiveInt, '30000', 'A batch whose worker stops renewing its lock this long (killed) is handed to another.'],
   FEEDLINE_RECOVERY_INTERVAL_MS: [positiveInt, '15000', 'How often workers re-enqueue work the ledger has and the queue lost.'],
@@ -83,6 +84,7 @@ export const ENV = {
   FEEDLINE_EVENTS_POOL_SIZE: [positiveInt.max(100), '3', "PostgreSQL connections of the receiver's own, for its inbox stores only (with DATABASE_URL)."],
   FEEDLINE_EVENTS_ENHANCED_WAIT_SECONDS: [positiveInt, '3600', 'How long Enhanced Metadata waits for its track before it is rejected.'],
   FEEDLINE_EVENTS_SWEEP_SECONDS: [positiveInt, '30', 'How often open events are re-submitted to apply (lost jobs, waiting enhancements).'],
+  FEEDLINE_EVENTS_APPLY_CONCURRENCY: [positiveInt.max(16), '1', 'Catalogue Events jobs one worker process applies at once (each up to 100 events in one transaction per round).'],
   FEEDLINE_HTTP_HOST: [z.string(), '127.0.0.1', 'Address of the HTTP server (health, metrics, dashboards).'],
   FEEDLINE_HTTP_PORT: [z.coerce.number().int().min(0).max(65535), '8080', 'Port of the HTTP server.'],
   FEEDLINE_DASHBOARD_TOKEN: [z.string().min(16).optional(), undefined, 'Bearer token for the dashboards and /metrics.', SECRET],
@@ -132,6 +134,7 @@ export interface Config {
   batchSize: number;
   maxQueuedBatches: number;
   workerConcurrency: number;
+  workerNice: number;
   jobAttempts: number;
   jobLockMs: number;
   recoveryIntervalMs: number;
@@ -177,6 +180,7 @@ export interface Config {
     poolSize: number;
     enhancedWaitSeconds: number;
     sweepSeconds: number;
+    applyConcurrency: number;
   };
   http: {
     host: string;

@@ -7,6 +7,7 @@ import { columnPgType, RELEASE_SNAPSHOT_COLUMNS } from '../catalogue/columns.js'
 import type { DdexDeal } from '../catalogue/ddex.js';
 import { query, type Orm } from './client.js';
 import { AVAILABILITY_ASSIGNMENTS } from './catalogue.js';
+import { pgArray, shareMetadata } from './territory-input.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
@@ -131,17 +132,39 @@ const COLUMNS: Record<DdexEntity, { name: string; type: string }[]> = {
  * Parameters: the rows as JSON, source, version, run id, entity, line.
  */
 export async function writeTerritories(db: Executor, target: WriteTarget, rows: readonly TerritoryRow[]): Promise<WriteCounts> {
-  if (rows.length === 0) return { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
+  const { runId, version, ...shared } = target;
+  const counts = await writeRunTerritories(db, shared, rows.map((row) => ({ ...row, runId, version })));
+  return counts.get(runId) ?? { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
+}
+
+/** A territory row written by its own run at its own version (many releases in one statement). */
+export type RunTerritoryRow = TerritoryRow & Pick<WriteTarget, 'runId' | 'version'>;
+
+/**
+ * writeTerritories for rows of many runs in one statement, each row under its own run and
+ * version; the counts per run id. No (id, country) may appear twice (PostgreSQL refuses to
+ * upsert one row twice in a statement): the caller writes one snapshot of an item at a time.
+ */
+export async function writeRunTerritories(db: Executor, target: Omit<WriteTarget, 'runId' | 'version'>, rows: readonly RunTerritoryRow[]): Promise<Map<number, WriteCounts>> {
+  if (rows.length === 0) return new Map();
   const table = TABLE[target.entity];
   const columns = COLUMNS[target.entity];
-  const recordType = sql.raw(['id text', 'country text', 'status text', 'reason text', 'raw jsonb', ...columns.map((c) => `${c.name} ${c.type}`)].join(', '));
+  const metadataType = sql.raw(['meta integer', 'raw jsonb', ...columns.map((c) => `${c.name} ${c.type}`)].join(', '));
   const names = sql.raw(columns.map((c) => c.name).join(', '));
   const incoming = sql.raw(columns.map((c) => `i.${c.name}`).join(', '));
   const metadata = sql.raw(target.mode === 'replace' ? `, raw = excluded.raw, ${columns.map((c) => `${c.name} = excluded.${c.name}`).join(', ')}` : '');
   const guard = sql.raw(target.guard === 'newer' ? '<' : '<=');
-  const [counts] = await query<WriteCounts>(db, sql`
-    with input as (
-      select * from json_to_recordset(${JSON.stringify(rows)}::json) as t(${recordType})
+  const { territories, metadatas } = shareMetadata(rows, columns.map((c) => c.name));
+  const counted = await query<Omit<WriteCounts, 'unchanged'> & { runId: number }>(db, sql`
+    with metadata as (
+      select * from json_to_recordset(${JSON.stringify(metadatas)}::json) as m(${metadataType})
+    ),
+    input as (
+      select t.id, t.country, t.status, t.reason, t."runId", t.version, m.*
+      from unnest(${pgArray(territories.id)}::text[], ${pgArray(territories.country)}::text[], ${pgArray(territories.status)}::text[],
+        ${pgArray(territories.reason)}::text[], ${pgArray(territories.runId)}::bigint[], ${pgArray(territories.version)}::bigint[],
+        ${pgArray(territories.meta)}::integer[]) as t(id, country, status, reason, "runId", version, meta)
+      left join metadata m on m.meta = t.meta
     ),
     prior as (
       select i.id, i.country, cur.status as old_status, cur.takedown_reason as old_reason
@@ -150,30 +173,40 @@ export async function writeTerritories(db: Executor, target: WriteTarget, rows: 
     written as (
       insert into ${table} as cur (source, country, id, status, takedown_reason, change_version, taken_down_at, updated_at, run_id, raw, ${names})
       select ${target.source}, i.country, i.id, i.status, case when i.status = 'taken_down' then i.reason end,
-        ${target.version}::bigint, case when i.status = 'taken_down' then now() end, now(), ${target.runId}, i.raw, ${incoming}
-      from input i
+        i.version, case when i.status = 'taken_down' then now() end, now(), i."runId", i.raw, ${incoming}
+      from input i order by i.id, i.country
       on conflict (source, country, id) do update set
         ${AVAILABILITY_ASSIGNMENTS} ${metadata}
       where cur.change_version ${guard} excluded.change_version
-      returning cur.id, cur.country, cur.status, cur.takedown_reason as reason
+      returning cur.id, cur.country, cur.status, cur.takedown_reason as reason, cur.run_id
     ),
     changes as (
       select w.*, p.old_status, p.old_reason from written w join prior p on p.id = w.id and p.country = w.country
     ),
     audited as (
       insert into takedown_audit (run_id, entity, source, country, item_id, line, reason, published_at, received_at)
-      select ${target.runId}, ${target.entity}, ${target.source}, c.country, c.id, ${target.line}, c.reason, r.published_at, r.created_at
-      from changes c join feed_runs r on r.id = ${target.runId}
+      select c.run_id, ${target.entity}, ${target.source}, c.country, c.id, ${target.line}, c.reason, r.published_at, r.created_at
+      from changes c join feed_runs r on r.id = c.run_id
       where c.status = 'taken_down' and (c.old_status is distinct from 'taken_down' or c.old_reason is distinct from c.reason)
       returning 1
     )
-    select
-      count(*) filter (where old_status is null and status = 'live')::integer as inserted,
-      count(*) filter (where status = 'taken_down' and old_status is distinct from 'taken_down')::integer as "takenDown",
-      count(*) filter (where old_status is not null and not (status = 'taken_down' and old_status is distinct from 'taken_down'))::integer as updated,
-      ((select count(*) from input) - count(*))::integer as unchanged
-    from changes`);
-  return counts ?? { inserted: 0, updated: 0, takenDown: 0, unchanged: rows.length };
+    select c.run_id::integer as "runId",
+      count(*) filter (where c.old_status is null and c.status = 'live')::integer as inserted,
+      count(*) filter (where c.status = 'taken_down' and c.old_status is distinct from 'taken_down')::integer as "takenDown",
+      count(*) filter (where c.old_status is not null and not (c.status = 'taken_down' and c.old_status is distinct from 'taken_down'))::integer as updated
+    from changes c group by c.run_id`);
+  // Unchanged: the rows each run stated that the guard refused (counted here, not by another scan of the input).
+  const counts = new Map<number, WriteCounts>();
+  for (const row of rows) {
+    const run = counts.get(row.runId) ?? { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
+    run.unchanged++;
+    counts.set(row.runId, run);
+  }
+  for (const { runId, inserted, updated, takenDown } of counted) {
+    const run = counts.get(runId)!;
+    Object.assign(run, { inserted, updated, takenDown, unchanged: run.unchanged - inserted - updated - takenDown });
+  }
+  return counts;
 }
 
 /** A release's deals for one of its tracks, as stored (JSON dates). */
@@ -251,18 +284,23 @@ export interface ItemSchedule {
  * Parameters: entity, source, run id, the items as JSON.
  */
 export async function replaceSchedules(db: Executor, entity: DdexEntity, source: string, runId: number, items: readonly ItemSchedule[]): Promise<number> {
+  return replaceRunSchedules(db, entity, source, items.map((item) => ({ ...item, runId })));
+}
+
+/** replaceSchedules for items of many runs, each scheduled by its own; no item twice. */
+export async function replaceRunSchedules(db: Executor, entity: DdexEntity, source: string, items: readonly (ItemSchedule & { runId: number })[]): Promise<number> {
   if (items.length === 0) return 0;
   await db.execute(sql`
     update scheduled_availability_changes s set status = 'superseded'
     from json_to_recordset(${JSON.stringify(items.map((i) => ({ id: i.id, version: i.version })))}::json) as i(id text, version text)
     where s.status = 'pending' and s.source = ${source} and s.entity = ${entity} and s.item_id = i.id
       and s.change_version <= i.version::bigint`);
-  const changes = items.flatMap((i) => i.changes.map((c) => ({ ...c, id: i.id, version: i.version })));
+  const changes = items.flatMap((i) => i.changes.map((c) => ({ ...c, id: i.id, version: i.version, runId: i.runId })));
   if (changes.length === 0) return 0;
   await db.execute(sql`
     insert into scheduled_availability_changes (entity, source, country, item_id, due_at, change_version, reason, target_status, run_id)
-    select ${entity}, ${source}, c.country, c.id, c."dueAt", c.version::bigint, c.reason, c."targetStatus", ${runId}
-    from json_to_recordset(${JSON.stringify(changes)}::json) as c(id text, version text, country text, "dueAt" timestamptz, reason text, "targetStatus" text)`);
+    select ${entity}, ${source}, c.country, c.id, c."dueAt", c.version::bigint, c.reason, c."targetStatus", c."runId"
+    from json_to_recordset(${JSON.stringify(changes)}::json) as c(id text, version text, country text, "dueAt" timestamptz, reason text, "targetStatus" text, "runId" bigint)`);
   return changes.length;
 }
 

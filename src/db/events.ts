@@ -184,17 +184,6 @@ export interface InboxEvent {
   changeVersion: string;
 }
 
-const INBOX_COLUMNS = sql.raw(`e.id::integer as id, e.endpoint, e.item_id as "itemId", e.version::text as version, e.body,
-  e.run_id::integer as "runId", e.received_at as "receivedAt", e.status, r.version_base::text as "changeVersion"`);
-
-/** Locks one open event for its apply transaction; undefined when another worker has it or it is done. */
-export async function lockOpenEvent(db: Executor, id: number): Promise<InboxEvent | undefined> {
-  const [row] = await query<InboxEvent>(db, sql`
-    select ${INBOX_COLUMNS} from events_inbox e join feed_runs r on r.id = e.run_id
-    where e.id = ${id} and e.status in ('pending', 'waiting') for update of e skip locked`);
-  return row;
-}
-
 /** Events to re-apply by `feedline events replay`: accepted ones received in [from, to). */
 export async function eventsReceivedBetween(db: Executor, from: Date, to: Date): Promise<number[]> {
   const rows = await query<{ id: number }>(db, sql`
@@ -234,67 +223,8 @@ export interface ApplyCounts {
   unchanged: number;
 }
 
-/** Closes an applied (or stale) event and its batch in the apply transaction; its run is finished by finishRuns. */
-export async function closeEvent(db: Executor, event: InboxEvent, status: Extract<InboxStatus, 'applied' | 'stale'>, counts: ApplyCounts): Promise<void> {
-  await db.execute(sql`
-    update events_inbox set status = ${status}, reason = null, attempts = attempts + 1, applied_at = now(),
-      result = ${JSON.stringify(counts)}::jsonb
-    where id = ${event.id}`);
-  await db.execute(sql`
-    update feed_batches set status = 'applied', attempts = attempts + 1, applied_at = now(), error = null,
-      inserted = ${counts.inserted}, updated = ${counts.updated}, taken_down = ${counts.takenDown}, unchanged = ${counts.unchanged}
-    where run_id = ${event.runId} and seq = 0`);
-}
-
-/**
- * An event that will not apply, with the reason: `waiting` (an enhancement whose track is not
- * stored yet: the sweep tries again) or `rejected` (availability that cannot be read, or values the database refuses:
- * src/events/refused.ts), whose run the caller rejects (rejectRuns).
- */
-export async function markEvent(db: Executor, event: InboxEvent, status: Extract<InboxStatus, 'waiting' | 'rejected'>, reason: string): Promise<void> {
-  await db.execute(sql`update events_inbox set status = ${status}, reason = ${reason}, attempts = attempts + 1 where id = ${event.id}`);
-}
-
-/** Holds a transaction-scoped lock on one item's events until commit. Parameters: the lock key. */
-export async function lockEventItem(db: Executor, key: string): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
-}
-
 /** A stored catalogue row's territory and version. */
 export interface StoredRow { id: string; country: string; version: string }
 
 /** A stored release row: also its availability, which says whether a takedown is the newest word. */
 export interface StoredReleaseRow extends StoredRow { status: string; reason: string | null }
-
-/** A release's rows in every territory. Parameters: source, release id. */
-export async function releaseRows(db: Executor, source: string, id: string): Promise<StoredReleaseRow[]> {
-  return query<StoredReleaseRow>(db, sql`
-    select id, country, change_version::text as version, status, takedown_reason as reason
-    from releases where source = ${source} and id = ${id} order by country`);
-}
-
-/** The rows of every track stored under a release. Parameters: source, release id. */
-export async function releaseTrackRows(db: Executor, source: string, releaseId: string): Promise<StoredRow[]> {
-  return query<StoredRow>(db, sql`
-    select id, country, change_version::text as version from tracks where source = ${source} and release_id = ${releaseId} order by id, country`);
-}
-
-/** Whether a track is stored in any territory. Parameters: source, track id. */
-export async function trackStored(db: Executor, source: string, trackId: string): Promise<boolean> {
-  const [track] = await query<{ id: string }>(db, sql`select id from tracks where source = ${source} and id = ${trackId} limit 1`);
-  return track !== undefined;
-}
-
-/**
- * Attaches Enhanced Metadata to a track unless a newer version is attached; true when it
- * wrote. Parameters: source, track id, the event's version, the data, the inbox id.
- */
-export async function upsertEnhancement(db: Executor, source: string, trackId: string, version: string, data: unknown, inboxId: number): Promise<boolean> {
-  const written = await query<{ n: number }>(db, sql`
-    insert into track_enhancements as cur (source, track_id, version, data, inbox_id)
-    values (${source}, ${trackId}, ${version}::bigint, ${JSON.stringify(data)}::jsonb, ${inboxId})
-    on conflict (source, track_id) do update set version = excluded.version, data = excluded.data, inbox_id = excluded.inbox_id, updated_at = now()
-    where cur.version < excluded.version
-    returning 1 as n`);
-  return written.length > 0;
-}

@@ -219,7 +219,8 @@ export async function finishRuns(db: Executor, finishes: readonly RunFinish[]): 
     where r.id = f.run_id and r.status in ('parsing', 'applying', 'applied')
     returning r.id::integer as id`);
   const finished = await query<Run>(db, sql`select ${RUN_COLUMNS} from feed_runs where id in (select unnest(${idArray(ids.map((r) => r.id))}::bigint[]))`);
-  for (const run of finished) await advanceCursor(db, run.id);
+  // Only daily feeds have a cursor; skipping the others spares an event round a statement per run.
+  for (const run of finished) if (run.kind === 'full' || run.kind === 'updates') await advanceCursor(db, run.id);
   return finished;
 }
 

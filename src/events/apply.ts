@@ -1,43 +1,39 @@
 // Applies stored Catalogue Events to the catalogue under the provider's source, through the
 // same version-guarded territory writes, availability rules and scheduling as DDEX
-// (src/db/ddex.ts, src/apply/availability.ts). Each release snapshot is the release's
-// whole truth: its territories (those no longer covered go down with their reason), its
-// tracks (a track that left goes down), its scheduled windows. A takedown event takes the
-// release and its tracks down everywhere. Enhanced Metadata attaches to a stored track.
+// (src/db/ddex.ts, src/apply/availability.ts). Enhanced Metadata attaches to a stored track.
 //
-// One event per transaction, serialised per release by an advisory lock, so two workers
-// applying two versions of one release never interleave; the version guard makes any order
-// and any repetition end in the newest snapshot.
+// Many events per transaction, in rounds (README "Catalogue Events"): a round locks the open
+// events it is given (skipping those another worker holds), keeps the first received of each
+// item (release, or the track of an enhancement) and leaves the others to the next round, locks
+// those items with advisory locks (so two workers never interleave on one release), reads
+// their stored state once, plans every event in JS (src/events/apply-plan.ts) and writes them
+// all with one statement per table, closing the events and finishing their runs in one
+// statement each. The events of one item in a job so apply in arrival order, and a job ends
+// exactly as applying its events one at a time did; the version guard makes any order and any
+// repetition end in the newest snapshot. Each event keeps its own run and counts.
+//
+// A round the database refuses for its values (src/errors.ts isRefusedValue) is applied again
+// one event at a time, and a refused event once more with the refusal (src/events/refused.ts):
+// a snapshot that takes something down by its keys alone, any other rejected on its run.
 import { systemClock, type Clock } from '../clock.js';
-import {
-  availability, itemSchedule, newerStored, releaseTombstone, REMOVED_FROM_RELEASE, territoryRows, trackAvailability, WORLDWIDE, type TrackIdentity,
-} from '../apply/availability.js';
-import type { DdexDeal } from '../catalogue/ddex.js';
 import type { Database, Orm } from '../db/client.js';
-import { replaceSchedules, writeTerritories, type ItemSchedule, type TerritoryRow, type WriteCounts, type WriteTarget } from '../db/ddex.js';
+import { replaceRunSchedules, writeRunTerritories, type WriteCounts } from '../db/ddex.js';
 import {
-  closeEvent, lockEventItem, lockOpenEvent, markEvent, releaseRows, releaseTrackRows, trackStored, upsertEnhancement,
-  type ApplyCounts, type InboxEvent, type StoredReleaseRow, type StoredRow,
-} from '../db/events.js';
-import { finishRuns, logRunFinish, rejectRuns } from '../db/runs.js';
+  closeEvents, lockEventItems, lockOpenEvents, markEvents, releasesRows, releasesTrackRows, storedTracks, upsertEnhancements,
+  type EventClose, type EventMark,
+} from '../db/events-apply.js';
+import type { ApplyCounts, InboxEvent } from '../db/events.js';
+import { finishRuns, logRunFinish, rejectRuns, type RunRejection } from '../db/runs.js';
 import { statedAsCounted } from '../catalogue/run-counts.js';
 import type { Logger } from '../log.js';
+import { isRefusedValue } from '../errors.js';
 import type { Alerter } from '../sla/alerts.js';
 import { alertSubject } from '../sla/subjects.js';
-import {
-  enhancedTags, readStandardItem, releaseColumns, releaseDeals, trackColumns, trackDeals, tracksOf, type ReleaseItem,
-} from './model.js';
+import { listedTracks, planStandard, staleAgainst, touchedItems, WRITES, ZERO, type Plan, type Planned, type StoredState } from './apply-plan.js';
+import { enhancedTags, readStandardItem, type StandardItem } from './model.js';
 import { keysOrRefusal, recordTakedownWarnings, refusalOf } from './refused.js';
 
 type Executor = Pick<Orm, 'execute'>;
-
-/** Audit reason of an explicit takedown event. */
-export const TAKEDOWN_EVENT = 'takedown_event';
-/**
- * The provider's track id names a track on one release (its CSV track rows carry one
- * releaseId): that release's newest snapshot is the track's whole truth.
- */
-const EVENT_TRACKS: TrackIdentity = { trackBelongsToOneRelease: true };
 
 export interface EventApplyOptions {
   source: string;
@@ -52,188 +48,217 @@ export interface EventApplyOptions {
 
 export type EventOutcome = 'applied' | 'stale' | 'waiting' | 'rejected' | 'skipped';
 
-type Applied = { outcome: EventOutcome; unreadable?: { runId: number; reason: string } };
+interface UnreadableEvent { inboxId: number; runId: number; reason: string }
+
+interface Round {
+  outcomes: Map<number, EventOutcome>;
+  /** Locked but left for a later round: a later event of an item the round applied, or sharing a track with it. */
+  later: number[];
+  unreadable: UnreadableEvent[];
+}
+
+/**
+ * Applies these inbox events in rounds until none is left open among them; each id's outcome,
+ * `skipped` when another worker has it or it is done.
+ */
+export async function applyInboxEvents(db: Database, ids: readonly number[], options: EventApplyOptions): Promise<Map<number, EventOutcome>> {
+  const outcomes = new Map<number, EventOutcome>();
+  let remaining = [...ids];
+  while (remaining.length > 0) {
+    let round: Round;
+    try {
+      round = await db.orm.transaction((tx) => applyRound(tx, remaining, options));
+    } catch (err) {
+      if (!isRefusedValue(err)) throw err;
+      // Nothing of the round was written: one at a time, only the refused event is held back.
+      for (const id of remaining) outcomes.set(id, await applyInboxEvent(db, id, options));
+      return outcomes;
+    }
+    for (const [id, outcome] of round.outcomes) outcomes.set(id, outcome);
+    await raiseUnreadable(round.unreadable, options);
+    remaining = round.later;
+  }
+  return outcomes;
+}
 
 /** Applies one inbox event if it is still open; `skipped` when another worker has it or it is done. */
 export async function applyInboxEvent(db: Database, id: number, options: EventApplyOptions): Promise<EventOutcome> {
-  let done: Applied;
+  let round: Round;
   try {
-    done = await db.orm.transaction((tx) => applyOpenEvent(tx, id, options));
+    round = await db.orm.transaction((tx) => applyRound(tx, [id], options));
   } catch (err) {
     const refused = refusalOf(err);
     if (refused === undefined) throw err;
     // Once more, a refused snapshot by its keys alone or rejected with the reason (src/events/refused.ts).
-    done = await db.orm.transaction((tx) => applyOpenEvent(tx, id, options, refused));
+    round = await db.orm.transaction((tx) => applyRound(tx, [id], options, refused));
   }
-  if (done.unreadable && options.alerter) {
-    await options.alerter.raise({
-      subject: alertSubject.rejected(done.unreadable.runId), kind: 'rejected', state: 'breach',
-      message: `event ${id} not applied (${done.unreadable.reason}); the release keeps its previous state`,
-      details: { inboxId: id, runId: done.unreadable.runId, reason: done.unreadable.reason },
-    });
-  }
-  return done.outcome;
+  await raiseUnreadable(round.unreadable, options);
+  return round.outcomes.get(id) ?? 'skipped';
 }
 
-/** One open event in one transaction; `refused`: the database's reason for refusing its snapshot the first time. */
-async function applyOpenEvent(tx: Executor, id: number, options: EventApplyOptions, refused?: string): Promise<Applied> {
-  const event = await lockOpenEvent(tx, id);
-  if (!event) return { outcome: 'skipped' };
-  await lockEventItem(tx, `events:${event.endpoint}:${options.source}:${event.itemId}`);
+function itemKey(event: InboxEvent, source: string): string {
+  return `events:${event.endpoint}:${source}:${event.itemId}`;
+}
+
+/**
+ * The first received open event of each item; the others wait for a later round, so two
+ * events of one release in a job apply in the order they arrived, exactly as one at a time
+ * would (a version older than the one applied before it is then stale).
+ */
+function firstPerItem(events: readonly InboxEvent[], source: string): { first: InboxEvent[]; later: InboxEvent[] } {
+  const byItem = new Map<string, InboxEvent>();
+  for (const event of events) if (!byItem.has(itemKey(event, source))) byItem.set(itemKey(event, source), event);
+  const first = new Set(byItem.values());
+  return { first: [...first], later: events.filter((e) => !first.has(e)) };
+}
+
+/** One round in one transaction; `refused`: the database's reason for refusing its only event the first time. */
+async function applyRound(tx: Executor, ids: readonly number[], options: EventApplyOptions, refused?: string): Promise<Round> {
+  const open = await lockOpenEvents(tx, ids);
+  const outcomes = new Map<number, EventOutcome>(ids.map((id) => [id, 'skipped']));
+  const { first, later } = firstPerItem(open, options.source);
+  await lockEventItems(tx, first.map((e) => itemKey(e, options.source)));
   const now = (options.now ?? systemClock)();
-  const body: unknown = JSON.parse(event.body);
-  if (event.endpoint === 'enhanced') return { outcome: await applyEnhanced(tx, event, body, options, now) };
-  const item = readStandardItem(body);
-  if (item.kind === 'takedown') await recordTakedownWarnings(tx, event, body);
-  const snapshot = (db: Executor, release: ReleaseItem) => applySnapshot(db, event, release, options.source, now);
-  const result = item.kind === 'takedown' ? await applyTakedown(tx, event, options.source, now)
-    : refused === undefined ? await snapshot(tx, item.release) : await keysOrRefusal(tx, options.source, event, item.release, now, refused, snapshot);
-  if ('unreadable' in result) {
+  const round: Round = { outcomes, later: later.map((e) => e.id), unreadable: [] };
+  const closes: EventClose[] = [];
+  const rejections: RunRejection[] = [];
+  const marks: EventMark[] = [];
+
+  const standard = first.filter((e) => e.endpoint === 'standard').map((event) => {
+    const body: unknown = JSON.parse(event.body);
+    return { event, body, item: readStandardItem(body) };
+  });
+  const plans = await planRound(tx, standard, options.source, now, refused);
+  const accepted = acceptDisjoint(plans.filter((p): p is Planned => 'outcome' in p));
+  round.later.push(...accepted.later.map((p) => p.event.id));
+  // Once per event, when it applies: a takedown's unstorable fields are warnings on its run.
+  for (const { event, item, body } of standard) {
+    if (item.kind === 'takedown' && accepted.plans.some((p) => p.event === event)) await recordTakedownWarnings(tx, event, body);
+  }
+  const counts = await writePlans(tx, options.source, accepted.plans);
+  for (const plan of accepted.plans) {
+    closes.push({ event: plan.event, status: plan.outcome, counts: sum(plan.base, counts.get(plan.event.runId)) });
+  }
+  for (const plan of plans) {
+    if (!('unreadable' in plan)) continue;
     // The run's entity becomes `event` (as a refused request's is), so a later event of the
     // same day does not count as its fix and the alert stays open.
-    await markEvent(tx, event, 'rejected', result.unreadable);
-    await rejectRuns(tx, [{ runId: event.runId, reason: result.unreadable, entity: 'event' }]);
-    return { outcome: 'rejected', unreadable: { runId: event.runId, reason: result.unreadable } };
+    marks.push({ id: plan.event.id, status: 'rejected', reason: plan.unreadable });
+    rejections.push({ runId: plan.event.runId, reason: plan.unreadable, entity: 'event' });
+    round.unreadable.push({ inboxId: plan.event.id, runId: plan.event.runId, reason: plan.unreadable });
   }
-  const outcome = 'stale' in result ? 'stale' : 'applied';
-  await finishEvent(tx, event, outcome, 'stale' in result ? result.stale : result, options);
-  return { outcome };
-}
 
-const ZERO: ApplyCounts = { inserted: 0, updated: 0, takenDown: 0, unchanged: 0 };
-
-function add(into: ApplyCounts, counts: WriteCounts): void {
-  into.inserted += counts.inserted;
-  into.updated += counts.updated;
-  into.takenDown += counts.takenDown;
-  into.unchanged += counts.unchanged;
-}
-
-/** What an event older than the stored release wrote: its counts, for the run's records. */
-interface Stale { stale: ApplyCounts }
-/** A snapshot whose availability feedline cannot read, or the database refuses: nothing of it is written. */
-interface Unreadable { unreadable: string }
-
-/** A stale event changes no stored row: every row of its release counts as unchanged. */
-async function staleCounts(db: Executor, event: InboxEvent, source: string): Promise<ApplyCounts> {
-  const rows = (await releaseRows(db, source, event.itemId)).length + (await releaseTrackRows(db, source, event.itemId)).length;
-  return { ...ZERO, unchanged: Math.max(rows, 1) };
-}
-
-/**
- * A stale snapshot writes no availability, but the tracks it lists that are stored nowhere
- * are recorded down at the newer state's version: under the takedown that arrived first, or
- * as left the release when a newer snapshot leaves them out. So every order of the same
- * events ends with the same tracks stored, and their Enhanced Metadata has a track to join.
- */
-async function recordUnseenTracks(db: Executor, event: InboxEvent, snapshot: ReleaseItem, source: string, newer: StoredReleaseRow): Promise<Stale> {
-  const counts = await staleCounts(db, event, source);
-  const reason = newer.status === 'taken_down' && newer.reason === TAKEDOWN_EVENT ? TAKEDOWN_EVENT : REMOVED_FROM_RELEASE;
-  const unseen: TerritoryRow[] = [];
-  for (const [index, track] of tracksOf(snapshot).entries()) {
-    if (await trackStored(db, source, String(track.id))) continue;
-    unseen.push({ id: String(track.id), country: WORLDWIDE, status: 'taken_down', reason, ...trackColumns(snapshot, index) });
+  // After the round's snapshots are written, so an enhancement finds a track they stored.
+  const enhanced = first.filter((e) => e.endpoint === 'enhanced');
+  const stored = await storedTracks(tx, options.source, enhanced.map((e) => e.itemId));
+  const attachable = enhanced.filter((e) => stored.has(e.itemId));
+  const written = await upsertEnhancements(tx, options.source, attachable.map((event) => ({
+    trackId: event.itemId, version: event.version, data: enhancedTags(JSON.parse(event.body)), inboxId: event.id,
+  })));
+  for (const event of attachable) {
+    closes.push(written.has(event.id)
+      ? { event, status: 'applied', counts: { ...ZERO, updated: 1 } }
+      : { event, status: 'stale', counts: { ...ZERO, unchanged: 1 } });
   }
-  add(counts, await writeTerritories(db, { ...target(event, 'track', source, 'replace'), version: newer.version }, unseen));
-  return { stale: counts };
-}
-
-function target(event: InboxEvent, entity: 'release' | 'track', source: string, mode: WriteTarget['mode']): WriteTarget {
-  return { runId: event.runId, entity, source, version: event.changeVersion, line: 1, guard: 'newer', mode };
-}
-
-/**
- * Tracks their release no longer carries (it stopped listing them, or was taken down): no
- * other release carries an event track, so each goes down in every territory it has, its
- * schedule cleared. `downReason` replaces 'removed_from_release' (a takedown names itself).
- */
-function uncarriedTracks(event: InboxEvent, stored: readonly StoredRow[], now: Date, downReason?: string): { rows: TerritoryRow[]; schedules: ItemSchedule[] } {
-  const rows: TerritoryRow[] = [];
-  const schedules: ItemSchedule[] = [];
-  for (const id of new Set(stored.map((s) => s.id))) {
-    const result = trackAvailability({ otherReleases: [] }, EVENT_TRACKS, now, stored.filter((s) => s.id === id).map((s) => s.country));
-    rows.push(...territoryRows(id, result, {}, downReason));
-    schedules.push(itemSchedule(id, event.changeVersion, result.scheduled));
-  }
-  return { rows, schedules };
-}
-
-async function applySnapshot(db: Executor, event: InboxEvent, snapshot: ReleaseItem, source: string, now: Date): Promise<ApplyCounts | Stale | Unreadable> {
-  const releaseId = event.itemId;
-  const stored = await releaseRows(db, source, releaseId);
-  const newer = newerStored(stored, event.changeVersion);
-  if (newer) return recordUnseenTracks(db, event, snapshot, source, newer);
-  const deals = releaseDeals(snapshot);
-  if (!deals.ok) return { unreadable: deals.reason };
-  const tracks = tracksOf(snapshot);
-  const perTrack: DdexDeal[][] = [];
-  for (const index of tracks.keys()) {
-    const own = trackDeals(snapshot, index);
-    if (!own.ok) return { unreadable: own.reason };
-    perTrack.push(own.deals);
-  }
-  const counts = { ...ZERO };
-
-  const release = availability(deals.deals, now, stored.map((s) => s.country));
-  add(counts, await writeTerritories(db, target(event, 'release', source, 'replace'), territoryRows(releaseId, release, releaseColumns(snapshot))));
-  await replaceSchedules(db, 'release', source, event.runId, [itemSchedule(releaseId, event.changeVersion, release.scheduled)]);
-
-  const storedTracks = await releaseTrackRows(db, source, releaseId);
-  const listed = new Set(tracks.map((t) => String(t.id)));
-  const trackRows: TerritoryRow[] = [];
-  const schedules: ItemSchedule[] = [];
-  tracks.forEach((track, index) => {
-    const trackId = String(track.id);
-    const known = storedTracks.filter((s) => s.id === trackId).map((s) => s.country);
-    const result = trackAvailability({ listed: perTrack[index]!, otherReleases: [] }, EVENT_TRACKS, now, known);
-    trackRows.push(...territoryRows(trackId, result, trackColumns(snapshot, index)));
-    schedules.push(itemSchedule(trackId, event.changeVersion, result.scheduled));
-  });
-  add(counts, await writeTerritories(db, target(event, 'track', source, 'replace'), trackRows));
-
-  const left = uncarriedTracks(event, storedTracks.filter((s) => !listed.has(s.id)), now);
-  add(counts, await writeTerritories(db, target(event, 'track', source, 'status'), left.rows));
-  await replaceSchedules(db, 'track', source, event.runId, [...schedules, ...left.schedules]);
-  return counts;
-}
-
-async function applyTakedown(db: Executor, event: InboxEvent, source: string, now: Date): Promise<ApplyCounts | Stale> {
-  const releaseId = event.itemId;
-  const stored = await releaseRows(db, source, releaseId);
-  if (newerStored(stored, event.changeVersion)) return { stale: await staleCounts(db, event, source) };
-  const counts = { ...ZERO };
-  const tombstone = releaseTombstone(releaseId, stored.map((s) => s.country), TAKEDOWN_EVENT, { takedown: true, version: event.version });
-  add(counts, await writeTerritories(db, target(event, 'release', source, tombstone.mode), tombstone.rows));
-  await replaceSchedules(db, 'release', source, event.runId, [itemSchedule(releaseId, event.changeVersion, [])]);
-  const tracks = uncarriedTracks(event, await releaseTrackRows(db, source, releaseId), now, TAKEDOWN_EVENT);
-  add(counts, await writeTerritories(db, target(event, 'track', source, 'status'), tracks.rows));
-  await replaceSchedules(db, 'track', source, event.runId, tracks.schedules);
-  return counts;
-}
-
-/** Enhanced Metadata never makes structure or availability: it waits for its track, then attaches. */
-async function applyEnhanced(db: Executor, event: InboxEvent, body: unknown, options: EventApplyOptions, now: Date): Promise<EventOutcome> {
-  const tags = enhancedTags(body);
-  if (!(await trackStored(db, options.source, event.itemId))) {
+  for (const event of enhanced.filter((e) => !stored.has(e.itemId))) {
+    // Enhanced Metadata never makes structure or availability: it waits for its track.
     const giveUp = now.getTime() - event.receivedAt.getTime() > options.enhancedWaitSeconds * 1000;
     const reason = `track ${event.itemId} is not stored yet${giveUp ? ` after ${options.enhancedWaitSeconds} s` : ''}`;
-    await markEvent(db, event, giveUp ? 'rejected' : 'waiting', reason);
-    if (giveUp) await rejectRuns(db, [{ runId: event.runId, reason }]);
-    return giveUp ? 'rejected' : 'waiting';
+    marks.push({ id: event.id, status: giveUp ? 'rejected' : 'waiting', reason });
+    if (giveUp) rejections.push({ runId: event.runId, reason });
   }
-  const written = await upsertEnhancement(db, options.source, event.itemId, event.version, tags, event.id);
-  const outcome = written ? 'applied' : 'stale';
-  await finishEvent(db, event, outcome, written ? { ...ZERO, updated: 1 } : { ...ZERO, unchanged: 1 }, options);
-  return outcome;
+
+  await finishEvents(tx, closes, options);
+  await markEvents(tx, marks);
+  await rejectRuns(tx, rejections);
+  for (const close of closes) outcomes.set(close.event.id, close.status);
+  for (const mark of marks) outcomes.set(mark.id, mark.status);
+  for (const id of round.later) outcomes.delete(id);
+  return round;
 }
 
 /**
- * Closes the event and finishes its run in the apply transaction. The run states every
- * catalogue row the event stated, each counted once by what became of it (applied, or
+ * Reads the stored state of the round's releases once, then plans each event from it; a
+ * snapshot the database `refused` by its keys alone, or unreadable with the reason.
+ */
+async function planRound(tx: Executor, standard: readonly { event: InboxEvent; item: StandardItem }[], source: string, now: Date,
+  refused?: string): Promise<Plan[]> {
+  const releaseIds = standard.map((s) => s.event.itemId);
+  const state: StoredState = {
+    releases: await releasesRows(tx, source, releaseIds),
+    releaseTracks: await releasesTrackRows(tx, source, releaseIds),
+    storedTracks: new Set(),
+  };
+  const staleListed = standard.filter((s) => staleAgainst(s.event, state)).flatMap((s) => listedTracks(s.item));
+  state.storedTracks = await storedTracks(tx, source, staleListed);
+  if (refused === undefined) return standard.map(({ event, item }) => planStandard(event, item, state, now));
+  const plans: Plan[] = [];
+  for (const { event, item } of standard) {
+    if (item.kind !== 'release') {
+      plans.push(planStandard(event, item, state, now));
+      continue;
+    }
+    const plan = await keysOrRefusal(tx, source, event, item.release, now, refused,
+      async (_db, release) => planStandard(event, { kind: 'release', release }, state, now));
+    plans.push('event' in plan ? plan : { event, unreadable: plan.unreadable });
+  }
+  return plans;
+}
+
+/**
+ * The plans that write no item another one writes, in inbox order; PostgreSQL upserts a row
+ * once per statement, and one at a time the later would have seen the earlier's rows.
+ */
+function acceptDisjoint(plans: readonly Planned[]): { plans: Planned[]; later: Planned[] } {
+  const taken = new Set<string>();
+  const accepted: Planned[] = [];
+  const later: Planned[] = [];
+  for (const plan of [...plans].sort((a, b) => a.event.id - b.event.id)) {
+    const items = touchedItems(plan);
+    if (items.some((item) => taken.has(item))) {
+      later.push(plan);
+      continue;
+    }
+    for (const item of items) taken.add(item);
+    accepted.push(plan);
+  }
+  return { plans: accepted, later };
+}
+
+/** Every plan's rows, one statement per table and mode, then their schedules; the counts per run. */
+async function writePlans(tx: Executor, source: string, plans: readonly Planned[]): Promise<Map<number, WriteCounts>> {
+  const counts = new Map<number, WriteCounts>();
+  for (const { entity, mode } of WRITES) {
+    const rows = plans.flatMap((p) => p.rows[`${entity}-${mode}`]);
+    const written = await writeRunTerritories(tx, { entity, source, line: 1, guard: 'newer', mode }, rows);
+    for (const [runId, c] of written) counts.set(runId, sum(counts.get(runId) ?? ZERO, c));
+  }
+  for (const entity of ['release', 'track'] as const) await replaceRunSchedules(tx, entity, source, plans.flatMap((p) => p.schedules[entity]));
+  return counts;
+}
+
+function sum(a: ApplyCounts, b: WriteCounts = ZERO): ApplyCounts {
+  return { inserted: a.inserted + b.inserted, updated: a.updated + b.updated, takenDown: a.takenDown + b.takenDown, unchanged: a.unchanged + b.unchanged };
+}
+
+/**
+ * Closes the events and finishes their runs in the round's transaction. Each run states every
+ * catalogue row its event stated, each counted once by what became of it (applied, or
  * unchanged when stale), so its counts add up (finishRuns refuses them otherwise).
  */
-async function finishEvent(db: Executor, event: InboxEvent, status: 'applied' | 'stale', counts: ApplyCounts, options: EventApplyOptions): Promise<void> {
-  await closeEvent(db, event, status, counts);
-  const [finished] = await finishRuns(db, [{ runId: event.runId, counts: statedAsCounted({ ...counts, quarantined: 0 }) }]);
-  if (options.log && finished) logRunFinish(options.log, finished);
+async function finishEvents(tx: Executor, closes: readonly EventClose[], options: EventApplyOptions): Promise<void> {
+  await closeEvents(tx, closes);
+  const finished = await finishRuns(tx, closes.map(({ event, counts }) => ({ runId: event.runId, counts: statedAsCounted({ ...counts, quarantined: 0 }) })));
+  if (options.log) for (const run of finished) logRunFinish(options.log, run);
+}
+
+async function raiseUnreadable(events: readonly UnreadableEvent[], options: EventApplyOptions): Promise<void> {
+  if (!options.alerter) return;
+  for (const { inboxId, runId, reason } of events) {
+    await options.alerter.raise({
+      subject: alertSubject.rejected(runId), kind: 'rejected', state: 'breach',
+      message: `event ${inboxId} not applied (${reason}); the release keeps its previous state`,
+      details: { inboxId, runId, reason },
+    });
+  }
 }

@@ -10,7 +10,7 @@ import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { startPeriodic } from '../periodic.js';
 import { createEventsQueue, EVENTS_JOB_OPTIONS, eventsJobId, startEventsWorker } from '../queue/events.js';
-import { applyInboxEvent, type EventApplyOptions, type EventOutcome } from './apply.js';
+import { applyInboxEvent, applyInboxEvents, type EventApplyOptions, type EventOutcome } from './apply.js';
 
 /** Events per job at most, and how long the first of them waits for company. */
 const MAX_EVENTS_PER_JOB = 100;
@@ -25,9 +25,20 @@ export interface EventDispatcher {
   close(): Promise<void>;
 }
 
-/** Applies the events one by one; throws after trying all if any failed, so the job is retried. */
+/**
+ * Applies the events together in rounds (src/events/apply.ts). Should a round fail, each event
+ * is tried on its own, so one that cannot apply does not hold back the others; throws after
+ * trying all if any failed, so the job is retried.
+ */
 export async function applyEvents(db: Database, ids: readonly number[], options: EventApplyOptions, log: Logger): Promise<Record<EventOutcome, number>> {
   const tally: Record<EventOutcome, number> = { applied: 0, stale: 0, waiting: 0, rejected: 0, skipped: 0 };
+  const count = (outcomes: Map<number, EventOutcome>) => { for (const outcome of outcomes.values()) tally[outcome]++; };
+  try {
+    count(await applyInboxEvents(db, ids, { ...options, log }));
+    return tally;
+  } catch (err) {
+    log.warn({ err: coerceError(err), events: ids.length }, 'events not applied together; applying them one by one');
+  }
   let failure: Error | undefined;
   for (const id of ids) {
     try {

@@ -7,7 +7,8 @@
 // A takedown event's own unstorable fields (the receiver stores it) are warnings on its run.
 import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
-import { releaseRows, type InboxEvent } from '../db/events.js';
+import type { InboxEvent } from '../db/events.js';
+import { releasesRows } from '../db/events-apply.js';
 import { coerceError, isRefusedValue } from '../errors.js';
 import { storableText } from '../catalogue/storable.js';
 import { takesDown } from '../apply/ddex-refused.js';
@@ -24,7 +25,7 @@ function warning(event: InboxEvent, text: string) {
 /** A snapshot that takes something down (src/apply/ddex-refused.ts takesDown), which needs only its keys. */
 async function isTakedown(db: Executor, source: string, event: InboxEvent, snapshot: ReleaseItem, now: Date): Promise<boolean> {
   const deals = releaseDeals(snapshot);
-  return deals.ok && takesDown(deals.deals, now, await releaseRows(db, source, event.itemId));
+  return deals.ok && takesDown(deals.deals, now, (await releasesRows(db, source, [event.itemId])).get(event.itemId) ?? []);
 }
 
 /** The snapshot with its keys and availability only. */

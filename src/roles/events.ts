@@ -63,7 +63,7 @@ async function receiverStore({ config, db }: Pick<ServeDeps, 'config' | 'db'>): 
 /** The events queue's worker; `feedline worker` and `serve --role worker|all` both start it. */
 export function startEventsWorkerService(deps: Pick<ServeDeps, 'config' | 'logger' | 'db' | 'redis' | 'alerter'>): BackgroundService {
   if (!deps.redis) throw new Error('the events worker needs Redis');
-  const worker = startEventsApplyWorker(deps.db, deps.redis, { ...eventApplyOptions(deps), concurrency: deps.config.workerConcurrency }, deps.logger);
+  const worker = startEventsApplyWorker(deps.db, deps.redis, { ...eventApplyOptions(deps), concurrency: deps.config.events.applyConcurrency }, deps.logger);
   return {
     async stop(graceMs) {
       let timer: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, type Database } from '../../src/db/client.js';
 import { listQuarantine } from '../../src/db/run-lookups.js';
-import { applyInboxEvent } from '../../src/events/apply.js';
+import { applyInboxEvent, applyInboxEvents } from '../../src/events/apply.js';
 import { connect, freshDatabase } from '../helpers/db.js';
 import { enhancedEvent, releaseEvent, SOURCE, startTestReceiver, storeTestEvent, takedownEvent, type TestReceiver } from '../helpers/events.js';
 import { postEvent, signToken } from '../helpers/provider.js';
@@ -125,6 +125,25 @@ describe('a snapshot the database refuses at apply', () => {
     expect(event!.status).toBe('rejected');
     const [run] = await query<{ status: string; error: string }>(db.orm, sql`select status, error from feed_runs where id = ${event!.runId}`);
     expect(run).toMatchObject({ status: 'rejected', error: expect.stringMatching(/refused by the database: value "4000000000" is out of range for type integer/) });
+  });
+
+  it('in a round of several events, the refused ones are held back one at a time and the others apply', async () => {
+    for (const id of [9713, 9714, 9715]) expect(await apply(await storeTestEvent(db, releaseEvent(id, 1)))).toBe('applied');
+    const job = [
+      await storeTestEvent(db, releaseEvent(9713, 2, { streaming: [{ territories: ['GB'] }] })),
+      await storeTestEvent(db, refusedSnapshot(9714, 2, false)),
+      await storeTestEvent(db, refusedSnapshot(9715, 2, true)),
+    ];
+    const raised: string[] = [];
+    const alerter = { raise: async (a: { message: string }) => { raised.push(a.message); return true; }, resolve: async () => false };
+    const outcomes = await applyInboxEvents(db, job, { source: SOURCE, enhancedWaitSeconds: 60, now: () => NOW, alerter });
+    expect(job.map((id) => outcomes.get(id))).toEqual(['applied', 'applied', 'rejected']);
+    expect(await releaseStatus('9713')).toEqual({ WW: 'territory_not_licensed', GB: 'live', IE: 'territory_not_licensed' });
+    expect(await releaseStatus('9714')).toEqual({ WW: 'no_deal', GB: 'no_deal', IE: 'no_deal' });
+    expect(await releaseStatus('9715')).toEqual({ WW: 'territory_not_licensed', GB: 'live', IE: 'live' });
+    const [, takenDown] = await inbox('9714');
+    expect(await listQuarantine(db.orm, takenDown!.runId)).toEqual([expect.objectContaining({ severity: 'warning', reason: 'unstorable_value' })]);
+    expect(raised).toEqual([expect.stringMatching(new RegExp(`event ${job[2]} not applied \\(refused by the database: value "4000000000"`))]);
   });
 });
 

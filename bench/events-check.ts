@@ -50,7 +50,7 @@ export async function checkInbox(db: Database, acked: readonly PlannedItem[]): P
 }
 
 /** Per release, the acknowledged item with the largest version. */
-export function newestOf(acked: readonly PlannedItem[]): PlannedItem[] {
+function newestOf(acked: readonly PlannedItem[]): PlannedItem[] {
   const newest = new Map<number, PlannedItem>();
   for (const item of acked) if ((newest.get(item.releaseId)?.version ?? 0) < item.version) newest.set(item.releaseId, item);
   return [...newest.values()];

@@ -79,7 +79,7 @@ typed as (
     nullif(l.popularity, '')::real as popularity,
     nullif(l."streamingReleaseDate", '')::timestamptz as streaming_release_date,
     nullif(l."licensorID", '') as licensor_id,
-    -- Display titles (FEEDS.md compliance rule 3), the rule of src/apply/display-title.ts.
+    -- Display titles (FEEDS.md compliance rule 3), the rule of src/catalogue/display-title.ts.
     regexp_replace(regexp_replace(l.title, w.explicit_mark, ' ', 'gi'), w.outer_space, '', 'g') as clean_title,
     btrim(regexp_replace(regexp_replace(l.version, w.explicit_mark, ' ', 'gi'), w.space || '+', ' ', 'g'), ' ') as clean_version
   from latest l cross join (

@@ -99,7 +99,7 @@ typed as (
     nullif(l."streamingReleaseDate", '')::timestamptz as streaming_release_date,
     nullif(l."licensorID", '') as licensor_id,
     -- FEEDS.md "Display titles" and compliance rule 3, the same rule as
-    -- src/apply/display-title.ts: "(Explicit)" is taken out of title and version, empty
+    -- src/catalogue/display-title.ts: "(Explicit)" is taken out of title and version, empty
     -- brackets are never shown, and an explicit track says so once, at the end.
     regexp_replace(regexp_replace(l.title, w.explicit_mark, ' ', 'gi'), w.outer_space, '', 'g') as clean_title,
     btrim(regexp_replace(regexp_replace(l.version, w.explicit_mark, ' ', 'gi'), w.space || '+', ' ', 'g'), ' ') as clean_version

@@ -50,7 +50,7 @@ Roles (default all):
              run the SLA sweep and timers. Pulling feeds starts only when
              FEEDLINE_PROVIDER_BASE_URL is set, and then the provider settings are checked at start;
              without it the role still runs everything else (a DDEX-only or hand-fed service).
-  worker     apply batches from the queue (needs REDIS_URL; like \`feedline worker\`).
+  worker     apply batches and Catalogue Events from the queues (needs REDIS_URL; like \`feedline worker\`).
   api        the SLA page, /metrics and the queue board on FEEDLINE_HTTP_HOST:FEEDLINE_HTTP_PORT.
   events     the Catalogue Events receiver on FEEDLINE_EVENTS_HOST:FEEDLINE_EVENTS_PORT (needs
              FEEDLINE_EVENTS_PUBLIC_KEY_FILE; README "Catalogue Events"). Without REDIS_URL it also

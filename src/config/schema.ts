@@ -96,7 +96,7 @@ export const ENV = {
   FEEDLINE_DASHBOARD_ADMIN_PASSWORD_HASH: [z.string().startsWith('scrypt$').optional(), undefined, 'Instead of FEEDLINE_DASHBOARD_ADMIN_PASSWORD: its hash from `feedline hash-password`.', SECRET],
   FEEDLINE_SESSION_SECRET: [z.string().min(32).optional(), undefined, 'Signs login sessions; the same on every api replica. Unset: derived from the configured credentials.', SECRET],
   FEEDLINE_SESSION_HOURS: [z.coerce.number().positive().max(24 * 30), '12', 'A login session expires after this many hours.'],
-  FEEDLINE_SHUTDOWN_GRACE_MS: [positiveInt, '30000', 'On SIGTERM, how long in-flight work may take before it is returned to the queue.'],
+  FEEDLINE_SHUTDOWN_GRACE_MS: [positiveInt, '30000', 'On SIGTERM, how long every part of a process (jobs, sweeps, servers) may finish the work in hand.'],
   FEEDLINE_EXIT_WITH_PARENT: [boolFlag.optional(), undefined, 'serve and worker stop when the process that started them goes away. Unset: only when started through npm (npx, npm exec, npm start), which may not pass a signal on; never under nohup, setsid or a daemonizer.'],
   // Playback gate (README "Playback gate"; src/config/gate.ts).
   FEEDLINE_GATE_HOST: [z.string(), '127.0.0.1', 'Address of the playback gate (serve --role gate or all).'],

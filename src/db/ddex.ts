@@ -128,8 +128,6 @@ const COLUMNS: Record<DdexEntity, { name: string; type: string }[]> = {
  * the shape (`purged`, `no_deal`, `territory_not_licensed`, ...). Counts per row: `inserted`
  * new and live, `takenDown` went down, `updated` any other row written, `unchanged` refused
  * by the guard.
- *
- * Parameters: the rows as JSON, source, version, run id, entity, line.
  */
 export async function writeTerritories(db: Executor, target: WriteTarget, rows: readonly TerritoryRow[]): Promise<WriteCounts> {
   const { runId, version, ...shared } = target;

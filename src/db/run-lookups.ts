@@ -39,13 +39,6 @@ export async function listQuarantine(db: Executor, runId: number, limit = 1000):
     select line, "column", field, raw, reason, severity from quarantine where run_id = ${runId} order by line, id limit ${limit}`);
 }
 
-/** How many of a run's quarantined rows may be takedowns that did not apply. */
-export async function countPossibleTakedowns(db: Executor, runId: number): Promise<number> {
-  const [row] = await query<{ n: number }>(db, sql`
-    select count(*)::integer as n from quarantine where run_id = ${runId} and severity = 'possible_takedown'`);
-  return row?.n ?? 0;
-}
-
 /**
  * Runs whose work may have been lost: every run still applying (its jobs may be gone with
  * Redis), and runs still parsing whose parser has shown no sign of life for `staleSeconds`.

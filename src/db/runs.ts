@@ -83,7 +83,7 @@ export type NewRun = Pick<Run, 'source' | 'entity' | 'kind' | 'country' | 'feedD
 export type Registered = { run: Run; duplicateOf?: undefined } | { duplicateOf: Run; run?: undefined };
 
 /**
- * Registers runs in one statement, each with its pending batch if it has one, or finds the
+ * Registers runs in one insert statement (then reads them back), each with its pending batch if it has one, or finds the
  * earlier run of the same content (outcomes in the registrations' order). The partial unique
  * index `feed_runs_content_once` settles two operators ingesting one file at the same moment.
  */
@@ -196,7 +196,8 @@ export interface RunFinish {
 }
 
 /**
- * Marks runs applied with their final counts, in one statement; a run already applied (a
+ * Marks runs applied with their final counts, in one update (then a read back and each daily
+ * feed's cursor); a run already applied (a
  * full feed reconciled after its apply) takes the new counts and keeps its applied time.
  * Refuses, before writing anything, any run whose counts do not add up: it has lost changes
  * somewhere, and must not report `applied` (docs/design.md invariant 10); the database's

@@ -15,7 +15,7 @@ import type { ApplyCounts, InboxEvent, StoredReleaseRow, StoredRow } from '../db
 import { releaseColumns, releaseDeals, trackColumns, trackDeals, tracksOf, type ReleaseItem, type StandardItem } from './model.js';
 
 /** Audit reason of an explicit takedown event. */
-export const TAKEDOWN_EVENT = 'takedown_event';
+const TAKEDOWN_EVENT = 'takedown_event';
 /**
  * The provider's track id names a track on one release (its CSV track rows carry one
  * releaseId): that release's newest snapshot is the track's whole truth.

@@ -7,8 +7,8 @@
 // item (release, or the track of an enhancement) and leaves the others to the next round, locks
 // those items with advisory locks (so two workers never interleave on one release), reads
 // their stored state once, plans every event in JS (src/events/apply-plan.ts) and writes them
-// all with one statement per table, closing the events and finishing their runs in one
-// statement each. The events of one item in a job so apply in arrival order, and a job ends
+// all with one statement per table, closing the events and their batches
+// (src/db/events-apply.ts) and finishing their runs (finishRuns) for the whole round. The events of one item in a job so apply in arrival order, and a job ends
 // exactly as applying its events one at a time did; the version guard makes any order and any
 // repetition end in the newest snapshot. Each event keeps its own run and counts.
 //

@@ -115,7 +115,7 @@ export function startEventSweep(db: Database, dispatcher: EventDispatcher, optio
     run: async () => {
       const ids = await openEventIds(db.orm, options.olderThanSeconds, 5000);
       if (ids.length > 0) log.info({ events: ids.length }, 'open events re-submitted to apply');
-      for (const id of ids) dispatcher.submit(id);
+      dispatcher.submitAll(ids);
       await dispatcher.idle();
     },
   });

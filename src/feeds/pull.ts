@@ -158,9 +158,8 @@ export async function pullFeed(deps: PullDeps, feed: FeedSpec, date: string, opt
 }
 
 /** Records where a run ended, clears a missing alert, and reconciles a full feed. */
-async function finish(deps: PullDeps, feed: FeedSpec, date: string, run: Run | undefined, now: Clock): Promise<PullOutcome> {
+async function finish(deps: PullDeps, feed: FeedSpec, date: string, run: Run, now: Clock): Promise<PullOutcome> {
   const { config, db, alerter } = deps;
-  if (!run) return { outcome: 'interrupted', runId: -1 };
   if (run.status === 'applied') {
     await recordAttempt(db.orm, config.source, feed, date, { status: 'fetched', httpStatus: 200, runId: run.id }, now());
     await syncMissingAlert({ db, alerter }, { source: config.source, ...feed });

@@ -21,7 +21,7 @@ export async function ingestFeed(ctx: IngestContext, request: IngestRequest): Pr
 }
 
 /** A registered run's progress as the ledger has it: what the workers have applied so far. */
-export function runProgress(run: Run): Progress {
+function runProgress(run: Run): Progress {
   return { runId: run.id, rowsParsed: run.rows, batchesParsed: run.batchesTotal ?? 0, batchesApplied: run.batchesApplied, batchesTotal: run.batchesTotal };
 }
 

@@ -1,5 +1,5 @@
 // Streams a DDEX ERN 3.8.x or 4.x NewReleaseMessage or PurgeReleaseMessage (docs: "Label XML
-// feeds") into typed events: the header as soon as it is read, then one complete DdexRelease
+// feeds") into typed parsed items (DdexParsedItem): the header as soon as it is read, then one complete DdexRelease
 // (metadata, tracks, deals) or DdexPurgedRelease at a time, plus quarantine records.
 //
 // This file wires sax to the element handlers; each concern reads its own elements

@@ -32,7 +32,7 @@ export const ONE_TERRITORY_RANK = 1;
 
 export class ErnState {
   stopped = false;
-  /** Events ready to hand over now: the header, or a fatal problem. */
+  /** Items ready to hand over now: the header, or a fatal problem. */
   readonly ready: DdexParsedItem[] = [];
   /** Non-fatal problems wait with the changes: a file that turns out fatal yields only its fatal problem. */
   readonly problems: DdexParsedItem[] = [];

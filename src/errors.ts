@@ -137,3 +137,8 @@ export function isRefusedValue(thrown: unknown): boolean {
   const code = (coerceError(thrown) as { code?: unknown }).code;
   return typeof code === 'string' && /^2[23]/.test(code);
 }
+
+/** The database's reason when it refused a statement's values (isRefusedValue); undefined for any other error. */
+export function refusalOf(thrown: unknown): string | undefined {
+  return isRefusedValue(thrown) ? `refused by the database: ${coerceError(thrown).message}` : undefined;
+}

@@ -7,16 +7,15 @@
 // record.
 import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
-import { coerceError, isRefusedValue } from '../errors.js';
+import { isRefusedValue, refusalOf } from '../errors.js';
 import type { DdexDeal, DdexParsedItem, DdexRelease } from '../catalogue/ddex.js';
 import type { QuarantinedRow } from '../catalogue/rows.js';
-import { storableText } from '../catalogue/storable.js';
+import { storableText, UNSTORABLE_REASON } from '../catalogue/storable.js';
 import { availability, WORLDWIDE } from './availability.js';
 
 type Executor = Pick<Orm, 'execute'>;
 type Transaction = Parameters<Parameters<Orm['transaction']>[0]>[0];
 
-const UNSTORABLE = 'unstorable_value';
 
 export interface RefusalScope {
   runId: number;
@@ -55,7 +54,7 @@ function named(item: { ids: DdexRelease['ids'] }): string {
 }
 
 function record(item: { position: DdexRelease['position'] }, raw: string, severity?: QuarantinedRow['severity']): QuarantinedRow {
-  return { line: item.position.line, column: item.position.column, raw: storableText(raw), reason: UNSTORABLE, ...(severity ? { severity } : {}) };
+  return { line: item.position.line, column: item.position.column, raw: storableText(raw), reason: UNSTORABLE_REASON, ...(severity ? { severity } : {}) };
 }
 
 /**
@@ -88,8 +87,9 @@ async function refusal(tx: Transaction, work: (savepoint: Executor) => Promise<v
     await tx.transaction(work);
     return undefined;
   } catch (err) {
-    if (!isRefusedValue(err)) throw err;
-    return `refused by the database: ${coerceError(err).message}`;
+    const refused = refusalOf(err);
+    if (refused === undefined) throw err;
+    return refused;
   }
 }
 

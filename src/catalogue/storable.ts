@@ -3,6 +3,9 @@
 // bounds of the catalogue's typed columns (schema/catalogue.ts; test/catalogue/storable.test.ts
 // holds them to the database) and the characters `text` cannot hold.
 
+/** The reason a value PostgreSQL cannot store is recorded under (quarantine, warnings). */
+export const UNSTORABLE_REASON = 'unstorable_value';
+
 /** `integer` columns (int4): every `int` field of src/catalogue/columns.ts. */
 export const INT4_RANGE = { min: -2_147_483_648, max: 2_147_483_647 } as const;
 

@@ -7,7 +7,8 @@ import { columnPgType, RELEASE_SNAPSHOT_COLUMNS } from '../catalogue/columns.js'
 import type { DdexDeal } from '../catalogue/ddex.js';
 import { query, type Orm } from './client.js';
 import { AVAILABILITY_ASSIGNMENTS } from './catalogue.js';
-import { pgArray, shareMetadata } from './territory-input.js';
+import { pgArray } from './array-param.js';
+import { shareMetadata } from './territory-input.js';
 
 type Executor = Pick<Orm, 'execute'>;
 

@@ -2,21 +2,12 @@
 // each statement here serves every event of the round, so a round of a hundred events costs
 // about as many statements as one event did.
 import { sql } from 'drizzle-orm';
+import { pgArray } from './array-param.js';
 import { query, type Orm } from './client.js';
 import type { ApplyCounts, InboxEvent, StoredReleaseRow, StoredRow } from './events.js';
 import type { InboxStatus } from '../catalogue/statuses.js';
 
 type Executor = Pick<Orm, 'execute'>;
-
-/** `{1,2,3}`: ids as one array parameter. */
-function idArray(ids: readonly number[]): string {
-  return `{${ids.join(',')}}`;
-}
-
-/** `{"a","b"}`: texts as one array parameter, each element quoted. */
-function textArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
-}
 
 const INBOX_COLUMNS = sql.raw(`e.id::integer as id, e.endpoint, e.item_id as "itemId", e.version::text as version, e.body,
   e.run_id::integer as "runId", e.received_at as "receivedAt", e.status, r.version_base::text as "changeVersion"`);
@@ -26,7 +17,7 @@ export async function lockOpenEvents(db: Executor, ids: readonly number[]): Prom
   if (ids.length === 0) return [];
   return query<InboxEvent>(db, sql`
     select ${INBOX_COLUMNS} from events_inbox e join feed_runs r on r.id = e.run_id
-    where e.id = any(${idArray(ids)}::bigint[]) and e.status in ('pending', 'waiting')
+    where e.id = any(${pgArray(ids)}::bigint[]) and e.status in ('pending', 'waiting')
     order by e.id for update of e skip locked`);
 }
 
@@ -38,7 +29,7 @@ export async function lockEventItems(db: Executor, keys: readonly string[]): Pro
   if (keys.length === 0) return;
   await db.execute(sql`
     select count(pg_advisory_xact_lock(k.h)) from (
-      select distinct hashtext(key) as h from unnest(${textArray(keys)}::text[]) as key order by 1
+      select distinct hashtext(key) as h from unnest(${pgArray(keys)}::text[]) as key order by 1
     ) k`);
 }
 
@@ -57,7 +48,7 @@ export async function releasesRows(db: Executor, source: string, releaseIds: rea
   if (releaseIds.length === 0) return new Map();
   return grouped(await query<StoredReleaseRow & { releaseId: string }>(db, sql`
     select id as "releaseId", id, country, change_version::text as version, status, takedown_reason as reason
-    from releases where source = ${source} and id = any(${textArray(releaseIds)}::text[])
+    from releases where source = ${source} and id = any(${pgArray(releaseIds)}::text[])
     order by id, country`));
 }
 
@@ -66,14 +57,14 @@ export async function releasesTrackRows(db: Executor, source: string, releaseIds
   if (releaseIds.length === 0) return new Map();
   return grouped(await query<StoredRow & { releaseId: string }>(db, sql`
     select release_id as "releaseId", id, country, change_version::text as version from tracks
-    where source = ${source} and release_id = any(${textArray(releaseIds)}::text[]) order by id, country`));
+    where source = ${source} and release_id = any(${pgArray(releaseIds)}::text[]) order by id, country`));
 }
 
 /** Which of these tracks are stored in any territory. */
 export async function storedTracks(db: Executor, source: string, trackIds: readonly string[]): Promise<Set<string>> {
   if (trackIds.length === 0) return new Set();
   const rows = await query<{ id: string }>(db, sql`
-    select distinct id from tracks where source = ${source} and id = any(${textArray(trackIds)}::text[])`);
+    select distinct id from tracks where source = ${source} and id = any(${pgArray(trackIds)}::text[])`);
   return new Set(rows.map((r) => r.id));
 }
 

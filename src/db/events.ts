@@ -4,6 +4,7 @@
 // `feedline report`, `feedline sla` and /metrics see it as they see a feed run: published at
 // its receipt (or the token's iat when earlier), applied when its apply commits.
 import { sql } from 'drizzle-orm';
+import { pgArray } from './array-param.js';
 import { query, type Orm } from './client.js';
 import { createRuns, rejectRuns, type NewRun, type Registered, type Run } from './runs.js';
 import type { InboxStatus } from '../catalogue/statuses.js';
@@ -199,12 +200,12 @@ export async function reopenEvents(db: Executor, ids: readonly number[]): Promis
   if (ids.length === 0) return;
   await db.execute(sql`
     with reopened as (
-      update events_inbox set status = 'pending', reason = null where id in (select unnest(${`{${ids.join(',')}}`}::bigint[]))
+      update events_inbox set status = 'pending', reason = null where id in (select unnest(${pgArray(ids)}::bigint[]))
       returning run_id
     )
     update feed_runs set status = 'applying', batches_applied = 0 where id in (select run_id from reopened)`);
   await db.execute(sql`update feed_batches set status = 'pending' where seq = 0 and run_id in (
-    select run_id from events_inbox where id in (select unnest(${`{${ids.join(',')}}`}::bigint[])))`);
+    select run_id from events_inbox where id in (select unnest(${pgArray(ids)}::bigint[])))`);
 }
 
 /** Open events older than `olderThanSeconds`: what the sweep hands to apply again (a lost job, a waiting enhancement). */

@@ -9,6 +9,7 @@ import type { ParsedBatch, QuarantinedRow } from '../catalogue/rows.js';
 import { unaccounted, type RunCounts } from '../catalogue/run-counts.js';
 import { UnaccountedChangesError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { pgArray } from './array-param.js';
 import { query, type Orm } from './client.js';
 import { advanceCursor } from './cursors.js';
 import type { BatchStatus, RunStatus } from '../catalogue/statuses.js';
@@ -64,11 +65,6 @@ export interface PendingChanges {
   deletes: number;
 }
 
-/** Ids as one array parameter. */
-function idArray(ids: readonly number[]): string {
-  return `{${ids.join(',')}}`;
-}
-
 /** What a run's registration gives; the ledger fills in the rest. */
 export type NewRun = Pick<Run, 'source' | 'entity' | 'kind' | 'country' | 'feedDate' | 'publishedAt' | 'fileName' | 'fileSha256'
   | 'fileBytes' | 'archivePath' | 'forced' | 'batchSize'> & {
@@ -122,7 +118,7 @@ export async function createRuns(db: Executor, registrations: readonly NewRun[])
     )
     select i.ord, i.id::integer as id, i.id in (select id from created) as created from input i order by i.ord`);
   const runs = new Map((await query<Run>(db, sql`
-    select ${RUN_COLUMNS} from feed_runs where id in (select unnest(${idArray(drawn.filter((d) => d.created).map((d) => d.id))}::bigint[]))`))
+    select ${RUN_COLUMNS} from feed_runs where id in (select unnest(${pgArray(drawn.filter((d) => d.created).map((d) => d.id))}::bigint[]))`))
     .map((run) => [run.id, run]));
   const outcomes: Registered[] = [];
   for (const [ord, registration] of registrations.entries()) {
@@ -219,7 +215,7 @@ export async function finishRuns(db: Executor, finishes: readonly RunFinish[]): 
       unchanged integer, quarantined integer, meta jsonb)
     where r.id = f.run_id and r.status in ('parsing', 'applying', 'applied')
     returning r.id::integer as id`);
-  const finished = await query<Run>(db, sql`select ${RUN_COLUMNS} from feed_runs where id in (select unnest(${idArray(ids.map((r) => r.id))}::bigint[]))`);
+  const finished = await query<Run>(db, sql`select ${RUN_COLUMNS} from feed_runs where id in (select unnest(${pgArray(ids.map((r) => r.id))}::bigint[]))`);
   // Only daily feeds have a cursor; skipping the others spares an event round a statement per run.
   for (const run of finished) if (run.kind === 'full' || run.kind === 'updates') await advanceCursor(db, run.id);
   return finished;

@@ -42,8 +42,3 @@ export function shareMetadata(rows: readonly TerritoryInput[], columns: readonly
   }
   return { territories, metadatas };
 }
-
-/** `{"a",NULL}`: values as one array parameter, each quoted. */
-export function pgArray(values: readonly (string | number | null)[]): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
-}

@@ -26,12 +26,12 @@ import type { ApplyCounts, InboxEvent } from '../db/events.js';
 import { finishRuns, logRunFinish, rejectRuns, type RunRejection } from '../db/runs.js';
 import { statedAsCounted } from '../catalogue/run-counts.js';
 import type { Logger } from '../log.js';
-import { isRefusedValue } from '../errors.js';
+import { isRefusedValue, refusalOf } from '../errors.js';
 import type { Alerter } from '../sla/alerts.js';
 import { alertSubject } from '../sla/subjects.js';
 import { listedTracks, planStandard, staleAgainst, touchedItems, WRITES, ZERO, type Plan, type Planned, type StoredState } from './apply-plan.js';
 import { enhancedTags, readStandardItem, type StandardItem } from './model.js';
-import { keysOrRefusal, recordTakedownWarnings, refusalOf } from './refused.js';
+import { keysOrRefusal, recordTakedownWarnings } from './refused.js';
 
 type Executor = Pick<Orm, 'execute'>;
 

@@ -9,17 +9,15 @@ import type { Orm } from '../db/client.js';
 import { addQuarantine } from '../db/runs.js';
 import type { InboxEvent } from '../db/events.js';
 import { releasesRows } from '../db/events-apply.js';
-import { coerceError, isRefusedValue } from '../errors.js';
-import { storableText } from '../catalogue/storable.js';
+import { storableText, UNSTORABLE_REASON } from '../catalogue/storable.js';
 import { takesDown } from '../apply/ddex-refused.js';
 import { releaseDeals, tracksOf, unstorableFields, type ReleaseItem } from './model.js';
 
 type Executor = Pick<Orm, 'execute'>;
 
-const UNSTORABLE = 'unstorable_value';
 
 function warning(event: InboxEvent, text: string) {
-  return { line: 1, raw: storableText(`release ${event.itemId} v${event.version}: ${text}`), reason: UNSTORABLE, severity: 'warning' as const };
+  return { line: 1, raw: storableText(`release ${event.itemId} v${event.version}: ${text}`), reason: UNSTORABLE_REASON, severity: 'warning' as const };
 }
 
 /** A snapshot that takes something down (src/apply/ddex-refused.ts takesDown), which needs only its keys. */
@@ -35,11 +33,6 @@ function keysOnly(snapshot: ReleaseItem): ReleaseItem {
     id, version, streamingAvailability, downloadAvailability,
     tracks: tracksOf(snapshot).map((t) => ({ id: t.id, streamingAvailability: t.streamingAvailability, downloadAvailability: t.downloadAvailability })),
   };
-}
-
-/** The database's reason when it refused a statement's values (src/errors.ts isRefusedValue); undefined for any other error. */
-export function refusalOf(err: unknown): string | undefined {
-  return isRefusedValue(err) ? `refused by the database: ${coerceError(err).message}` : undefined;
 }
 
 /**
